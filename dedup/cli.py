@@ -1,0 +1,227 @@
+"""Command-line interface. Only this module imports click; nothing imports it.
+
+Exit codes: 0 success (skipped records are summarised on stderr), 1 the run stopped on
+an error (an unreadable input with ``--on-error fail``, bad data), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dedup import __version__
+from dedup.boilerplate import BoilerplateRules, load_patterns
+from dedup.cluster import ClusterConfig
+from dedup.diff import DiffConfig
+from dedup.errors import DedupError
+from dedup.fingerprint import FingerprintConfig
+from dedup.lsh import LSHConfig
+from dedup.minhash import MinHashConfig
+from dedup.pipeline import ScanConfig, scan
+from dedup.readers import FieldMap, ReadOptions
+from dedup.report import render
+from dedup.shingle import ShingleConfig
+from dedup.verify import MatchConfig
+
+EXIT_ERROR = 1
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library exceptions into one-line messages and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DedupError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}".lstrip(": "))
+        except MemoryError:
+            _fail("out of memory: split the input or raise the machine's memory")
+
+    return wrapper
+
+
+def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options for reading inputs, shared by every command that reads articles."""
+    options = [
+        click.option("--input-format", type=click.Choice(["auto", "txt", "jsonl", "csv"]), default="auto",
+                     show_default=True, help="Input format; auto goes by file extension."),
+        click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the id."),
+        click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."),
+        click.option("--title-field", default="title", show_default=True),
+        click.option("--source-field", default="source", show_default=True),
+        click.option("--url-field", default="url", show_default=True),
+        click.option("--published-field", default="published", show_default=True),
+        click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
+                     help="Skip bad records with a summary, or stop at the first one."),
+        click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the inputs."),
+        click.option("--max-chars", type=click.IntRange(min=1), default=2_000_000, show_default=True,
+                     help="Documents longer than this are skipped."),
+        click.option("--boilerplate", "boilerplate_file", type=click.Path(dir_okay=False),
+                     help="File of extra boilerplate line patterns (regular expressions), one per line."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def fingerprint_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--shingle", "shingle_kind", type=click.Choice(["word", "char"]), default="word",
+                     show_default=True, help="Shingle kind."),
+        click.option("--shingle-size", type=click.IntRange(1, 32), default=5, show_default=True),
+        click.option("--num-perm", type=click.IntRange(8, 4096), default=128, show_default=True,
+                     help="MinHash signature size."),
+        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True,
+                     help="Hash seed; outputs with different seeds are not comparable."),
+        click.option("--keep-quotes", is_flag=True, help="Fingerprint quoted speech too (ignored by default)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_config(opts: dict[str, Any]) -> ScanConfig:
+    extra = load_patterns(opts["boilerplate_file"]) if opts.get("boilerplate_file") else ()
+    fields = FieldMap(
+        id=opts["id_field"], text=opts["text_field"], title=opts["title_field"], source=opts["source_field"],
+        url=opts["url_field"], published=opts["published_field"],
+    )
+    return ScanConfig(
+        fingerprint=FingerprintConfig(
+            shingle=ShingleConfig(opts["shingle_kind"], opts["shingle_size"]),
+            minhash=MinHashConfig(opts["num_perm"], opts["seed"]),
+            ignore_quotes=not opts["keep_quotes"],
+        ),
+        lsh=LSHConfig(
+            threshold=opts.get("lsh_threshold", LSHConfig.threshold),
+            bands=opts.get("bands"),
+            rows=opts.get("rows"),
+            min_hits=opts.get("min_hits", LSHConfig.min_hits),
+            max_bucket=opts.get("max_bucket", LSHConfig.max_bucket),
+        ),
+        match=MatchConfig(
+            min_containment=opts.get("min_containment", MatchConfig.min_containment),
+            min_shared_passages=opts.get("min_shared_passages", MatchConfig.min_shared_passages),
+        ),
+        cluster=ClusterConfig(hub_guard=not opts.get("no_hub_guard", False)),
+        diff=DiffConfig(min_cosine=opts.get("min_cosine", DiffConfig.min_cosine)),
+        boilerplate=BoilerplateRules(extra),
+        read=ReadOptions(
+            input_format=opts["input_format"], fields=fields, on_error=opts["on_error"],
+            encoding=opts["encoding"], max_chars=opts["max_chars"],
+        ),
+    )
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output and output != "-":
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+    else:
+        click.echo(text, nl=False)
+
+
+class StderrProgress:
+    """Stage progress on stderr, for runs long enough to need it."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total < 10_000:
+            return
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate else 0.0
+        click.echo(f"\r{stage}: {done:,}/{total:,} docs, {rate:,.0f} docs/s, ETA {eta:,.0f}s", err=True, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dedup")
+@click.option("-v", "--verbose", count=True, help="Log more to stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """Group republished rewrites of one wire story and show what each version changes.
+
+    Example:
+
+        dedup scan seeds/
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command("scan")
+@click.argument("inputs", nargs=-1, required=True)
+@input_options
+@fingerprint_options
+@click.option("--lsh-threshold", type=click.FloatRange(0.001, 0.999), default=LSHConfig.threshold, show_default=True,
+              help="Jaccard level the LSH bands are tuned for.")
+@click.option("--bands", type=click.IntRange(min=1), help="LSH bands (with --rows; overrides the threshold).")
+@click.option("--rows", type=click.IntRange(min=1), help="LSH rows per band (with --bands).")
+@click.option("--min-hits", type=click.IntRange(min=1), default=LSHConfig.min_hits, show_default=True,
+              help="Bands two documents must share to be a candidate.")
+@click.option("--max-bucket", type=click.IntRange(min=2), default=LSHConfig.max_bucket, show_default=True,
+              help="LSH buckets larger than this are reported, not expanded.")
+@click.option("--min-containment", type=click.FloatRange(0, 1), default=MatchConfig.min_containment,
+              show_default=True, help="Containment of the smaller article in the larger that makes a copy.")
+@click.option("--min-shared-passages", type=click.IntRange(min=0), default=MatchConfig.min_shared_passages,
+              show_default=True, help="Near-verbatim shared sentences a copy needs.")
+@click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
+              help="TF-IDF cosine at which a passage counts as shared in the diff.")
+@click.option("--no-hub-guard", is_flag=True, help="Let one document chain unrelated clusters together.")
+@click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+@friendly_errors
+def scan_command(inputs: tuple[str, ...], report_format: str, output: str | None, quiet: bool, **opts: Any) -> None:
+    """Group copies of one story in INPUTS and report their unique passages.
+
+    INPUTS are folders of .txt files (read recursively), .txt, .jsonl or .csv files
+    (optionally .gz), or - for JSONL on stdin.
+
+    Examples:
+
+        dedup scan seeds/
+
+        dedup scan feed.jsonl.gz --format json -o report.json
+
+        cat feed.jsonl | dedup scan - --id-field guid --text-field body --format csv
+    """
+    config = build_config(opts)
+    result = scan(inputs, config, progress=StderrProgress(not quiet))
+    write_output(render(result, report_format), output)
+    if not quiet:
+        if result.problems:
+            click.echo(f"skipped {len(result.problems)} records:", err=True)
+            for problem in result.problems[:20]:
+                click.echo(f"  {problem}", err=True)
+            if len(result.problems) > 20:
+                click.echo(f"  ... and {len(result.problems) - 20} more (see the JSON report)", err=True)
+        timing = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
+        click.echo(
+            f"{result.stats['documents']} documents, {result.stats['clusters']} clusters, "
+            f"{result.stats['singletons']} singletons ({timing})",
+            err=True,
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

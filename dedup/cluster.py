@@ -1,0 +1,88 @@
+"""Clusters from verified same-story pairs, with a guard against hub chaining.
+
+Pairs are merged strongest first (containment, then Jaccard, then document order, so the
+result never depends on input order ties). A roundup that quotes two unrelated stories
+would otherwise link both into one cluster. The guard: when two clusters of two or more
+documents would be joined only through edges that all touch one document on one side,
+the merge must also pass a topic check (``topic_similarity`` of the two sides without
+that document, see :func:`dedup.pipeline`); otherwise it is refused and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from dedup.verify import PairScore
+
+TopicSimilarity = Callable[[Sequence[int], Sequence[int]], float]
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """``hub_guard`` on or off, and the topic similarity a single-hub merge needs."""
+
+    hub_guard: bool = True
+    min_topic_similarity: float = 0.25
+
+    def describe(self) -> dict[str, object]:
+        return {"hub_guard": self.hub_guard, "min_topic_similarity": self.min_topic_similarity}
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Groups of document indices (each sorted), and the merges the guard refused."""
+
+    groups: tuple[tuple[int, ...], ...]
+    refused_merges: tuple[tuple[int, int], ...]
+
+
+def edge_order(score: PairScore) -> tuple[float, float, int, int]:
+    return (-score.containment, -score.jaccard, score.first, score.second)
+
+
+def cluster_pairs(
+    num_docs: int,
+    scores: Sequence[PairScore],
+    config: ClusterConfig,
+    topic_similarity: TopicSimilarity | None = None,
+) -> Clustering:
+    """Connected groups of same-story pairs; every document is in exactly one group."""
+    parent = list(range(num_docs))
+    members: dict[int, list[int]] = {i: [i] for i in range(num_docs)}
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    edges = sorted((s for s in scores if s.same_story), key=edge_order)
+    neighbours: dict[int, set[int]] = {}
+    for edge in edges:
+        neighbours.setdefault(edge.first, set()).add(edge.second)
+        neighbours.setdefault(edge.second, set()).add(edge.first)
+
+    refused: list[tuple[int, int]] = []
+    for edge in edges:
+        root_a, root_b = find(edge.first), find(edge.second)
+        if root_a == root_b:
+            continue
+        side_a, side_b = members[root_a], members[root_b]
+        if config.hub_guard and len(side_a) >= 2 and len(side_b) >= 2:
+            set_b = set(side_b)
+            touched_a = {m for m in side_a if neighbours.get(m, set()) & set_b}
+            touched_b = {m for m in side_b if neighbours.get(m, set()) & set(side_a)}
+            if len(touched_a) == 1 or len(touched_b) == 1:
+                hub = next(iter(touched_a if len(touched_a) == 1 else touched_b))
+                rest_a = [m for m in side_a if m != hub]
+                rest_b = [m for m in side_b if m != hub]
+                similarity = topic_similarity(rest_a, rest_b) if topic_similarity else 0.0
+                if similarity < config.min_topic_similarity:
+                    refused.append((edge.first, edge.second))
+                    continue
+        keep, drop = (root_a, root_b) if root_a < root_b else (root_b, root_a)
+        parent[drop] = keep
+        members[keep] = sorted(members[keep] + members.pop(drop))
+    groups = sorted((tuple(m) for m in members.values()), key=lambda g: (-len(g), g))
+    return Clustering(tuple(groups), tuple(refused))

@@ -1,0 +1,23 @@
+"""Exceptions raised by the library. The CLI turns each into a friendly message."""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class ParameterError(DedupError, ValueError):
+    """A parameter is out of range or inconsistent with another one."""
+
+
+class InputError(DedupError):
+    """An input could not be read. ``location`` names the file and, where known, the line."""
+
+    def __init__(self, message: str, location: str = "") -> None:
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class IncompatibleDataError(DedupError):
+    """Persisted data was made with another format version or other fingerprint parameters."""

@@ -1,0 +1,182 @@
+"""Passage segmentation with character offsets into the original text.
+
+Passages are paragraphs where the text has them, and sentences otherwise. Scraped text
+often loses its paragraph breaks and glues the last word of one paragraph to the first
+of the next (``(EI).Des dissensions``, ``conflit.Concernant``); those glued stops are
+recovered as paragraph breaks, and AFP-style intertitles (``- Entretien rare -``) become
+headings. Abbreviations (``M. Lecornu``), ``a-t-il``, decimals (``6.1``), dotted
+acronyms (``U.S.``), initials (``J.K.``) and URLs are never split.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules, split_leading_metadata
+
+PassageKind = Literal["text", "heading", "boilerplate"]
+
+# A short line without a final stop, among several paragraphs, is an intertitle.
+MAX_HEADING_WORDS = 10
+_FINAL_STOP = re.compile(r"[.!?…:;,]\s*$")
+
+# A paragraph with more words than this is split into sentences: it is usually several
+# paragraphs whose breaks were lost in a way that left no trace.
+MAX_PARAGRAPH_WORDS = 120
+
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-Ž"
+_OPEN_QUOTE = "\"«“„'‘"
+_CLOSE = "\"»”’')\\]"
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|\S+@\S+\.\w+", re.IGNORECASE)
+# A stop glued to the next capitalised word: "(EI).Des", "ajouté.Des", "cela\".Le".
+# A straight quote right after the stop opens the next sentence ('Macron."Nous'), so only
+# typographic closing quotes may follow the stop here.
+_GLUED = re.compile(rf"(?<=[\w{_CLOSE}])[.!?…]+[»”’)\]]?(?=[{_OPEN_QUOTE}]?[{_UPPER}])")
+# An intertitle glued between two paragraphs: 'cela".- Entretien rare -Le 22 mars'.
+_INTERTITLE = re.compile(rf"(?<=[.!?…{_CLOSE}])\s*-\s*(?P<title>[^\-.!?\n]{{2,60}}?)\s*-\s*(?=[{_OPEN_QUOTE}]?[{_UPPER}])")
+# An ordinary sentence end: punctuation, optional closing quote, space, capital.
+_SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSE}]*\s+(?=[{_OPEN_QUOTE}(]?[{_UPPER}])")
+_LAST_TOKEN = re.compile(r"(\S+?)[.!?…]*[\"»”’')\]]*$")
+_ABBREVIATIONS = frozenset(
+    """m mm mme mmes mlle mlles me mgr dr drs pr prof st ste mr mrs ms messrs jr sr gen gén col lt
+    sgt capt cpt gov sen rep rev hon inc ltd co corp cie vs no nr nos art av ave bd blvd cf ex fig
+    env p pp vol ed eds approx dept est jan feb mar apr jun jul aug sep sept oct nov dec
+    janv févr avr juil déc sr sra srta dra ing dipl bzw usw z.b u.a""".split()
+)
+_DOTTED = re.compile(r"(?:\w\.)+\w?")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span ``text[start:end]`` of a document's original text."""
+
+    start: int
+    end: int
+    kind: PassageKind
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The passages of one text, and the metadata found at its start."""
+
+    passages: tuple[Passage, ...]
+    metadata: tuple[tuple[str, str], ...]
+
+
+def _is_abbreviation(text: str, stop: int) -> bool:
+    """Whether the token ending right before ``stop`` is an abbreviation or an initial."""
+    match = _LAST_TOKEN.search(text, max(0, stop - 40), stop + 1)
+    token = match.group(1) if match else ""
+    token = token.lstrip(_OPEN_QUOTE + "(")
+    if not token:
+        return False
+    lowered = token.lower()
+    return (
+        lowered in _ABBREVIATIONS
+        or (len(token) == 1 and token.isalpha())
+        or bool(_DOTTED.fullmatch(token) and "." in token)
+    )
+
+
+def _in_url(position: int, url_spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in url_spans)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]``, glued stops included.
+
+    >>> t = "M. Lecornu a parlé.Il a dit oui. Les U.S. aussi."
+    >>> [t[s:e] for s, e in split_sentences(t)]
+    ['M. Lecornu a parlé.', 'Il a dit oui.', 'Les U.S. aussi.']
+    """
+    end = len(text) if end is None else end
+    urls = [m.span() for m in _URL.finditer(text, start, end)]
+    cuts = []
+    for pattern in (_SENTENCE_END, _GLUED):
+        for match in pattern.finditer(text, start, end):
+            stop = match.start()
+            if _in_url(stop, urls) or _is_abbreviation(text, stop):
+                continue
+            cuts.append(match.end())
+    return _cut(text, start, end, cuts)
+
+
+def _cut(text: str, start: int, end: int, cuts: list[int]) -> list[tuple[int, int]]:
+    spans = []
+    previous = start
+    for cut in sorted(set(cuts)) + [end]:
+        s, e = _trimmed(text, previous, cut)
+        if s < e:
+            spans.append((s, e))
+        previous = cut
+    return spans
+
+
+def _split_glued(text: str, start: int, end: int) -> list[tuple[int, int, PassageKind]]:
+    """Recover lost paragraph breaks inside ``text[start:end]``."""
+    urls = [m.span() for m in _URL.finditer(text, start, end)]
+    headings = [m for m in _INTERTITLE.finditer(text, start, end) if not _in_url(m.start(), urls)]
+    blocked = [(m.start(), m.end()) for m in headings]
+    cuts = [m.start() for m in headings] + [m.end() for m in headings]
+    for match in _GLUED.finditer(text, start, end):
+        stop = match.start()
+        if _in_url(stop, urls) or _in_url(stop, blocked) or _is_abbreviation(text, stop):
+            continue
+        cuts.append(match.end())
+    heading_spans = {_trimmed(text, m.start("title"), m.end("title")) for m in headings}
+    pieces: list[tuple[int, int, PassageKind]] = []
+    for s, e in _cut(text, start, end, cuts):
+        inner = text[s:e].strip("- ")
+        if not inner:
+            continue
+        s2 = s + text[s:e].index(inner)
+        span = (s2, s2 + len(inner))
+        pieces.append((*span, "heading" if span in heading_spans else "text"))
+    return pieces
+
+
+def _looks_like_heading(line: str) -> bool:
+    return len(line.split()) <= MAX_HEADING_WORDS and not _FINAL_STOP.search(line.rstrip("»”\"' "))
+
+
+def segment(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> Segmentation:
+    """Split ``text`` into passages: boilerplate lines, headings and text paragraphs.
+
+    Paragraphs are the text's lines (blank lines or single newlines), with glued stops
+    recovered as breaks. A text with a single paragraph, and any paragraph longer than
+    :data:`MAX_PARAGRAPH_WORDS` words, is split into sentences instead.
+    """
+    metadata, body_start = split_leading_metadata(text)
+    raw: list[tuple[int, int, PassageKind]] = []
+    for line in re.finditer(r"[^\n]+", text[body_start:]):
+        s, e = _trimmed(text, body_start + line.start(), body_start + line.end())
+        if s == e:
+            continue
+        if rules.is_boilerplate(text[s:e]):
+            raw.append((s, e, "boilerplate"))
+        else:
+            raw.extend(_split_glued(text, s, e))
+    text_count = sum(1 for *_, kind in raw if kind == "text")
+    if text_count >= 3:
+        raw = [
+            (s, e, "heading" if kind == "text" and _looks_like_heading(text[s:e]) else kind) for s, e, kind in raw
+        ]
+        text_count = sum(1 for *_, kind in raw if kind == "text")
+    passages: list[Passage] = []
+    for s, e, kind in raw:
+        too_long = len(text[s:e].split()) > MAX_PARAGRAPH_WORDS
+        if kind == "text" and (text_count == 1 or too_long):
+            passages.extend(Passage(ss, se, "text") for ss, se in split_sentences(text, s, e))
+        else:
+            passages.append(Passage(s, e, kind))
+    return Segmentation(tuple(passages), tuple(sorted(metadata.items())))

@@ -1,0 +1,203 @@
+"""Vectorised shingling: a batch of texts in, one array of 64-bit shingle hashes out.
+
+The whole batch is encoded once as UTF-8 bytes and processed with numpy; there is no
+Python loop over words or shingles. Word hashes are polynomial hashes of their bytes
+(computed from prefix sums, modulo 2**64), shingle hashes combine ``size`` consecutive
+word hashes, and every hash goes through the splitmix64 finaliser with the seed mixed in.
+All of it is integer arithmetic, so hashes are identical across processes, platforms
+and Python's ``PYTHONHASHSEED``.
+
+Words are runs of ASCII letters, digits and ``_`` and of any non-ASCII bytes (letters
+of other scripts; typographic punctuation is already folded by normalisation). A newline
+in the input is a hard break: no shingle spans it. Callers use it between lines and in
+place of quoted spans. Batches are processed in slices of about :data:`SLICE_BYTES`
+so that the working arrays stay in the CPU cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from dedup.errors import ParameterError
+
+ShingleKind = Literal["word", "char"]
+
+_U64 = np.uint64
+_MASK64 = (1 << 64) - 1
+_BYTE_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_WORD_BASE = np.uint64(0x9E3779B97F4A7C15)
+SLICE_BYTES = 1 << 19
+
+# Byte classes: 0 separator, 1 word byte, 2 hard break (newline, or NUL between texts).
+_BYTE_CLASS = np.zeros(256, dtype=np.uint8)
+for _byte in b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _BYTE_CLASS[_byte] = 1
+_BYTE_CLASS[0x80:] = 1
+_BYTE_CLASS[0x0A] = _BYTE_CLASS[0x00] = 2
+
+
+@dataclass(frozen=True)
+class ShingleConfig:
+    """What a shingle is: ``size`` consecutive words (``word``) or bytes (``char``)."""
+
+    kind: ShingleKind = "word"
+    size: int = 5
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("word", "char"):
+            raise ParameterError(f"shingle kind must be 'word' or 'char', not {self.kind!r}")
+        if not 1 <= self.size <= 32:
+            raise ParameterError(f"shingle size must be between 1 and 32, not {self.size}")
+
+
+def mix64(values: np.ndarray, seed: int = 0) -> np.ndarray:
+    """splitmix64 finaliser of ``values ^ seed``: a well-spread, seeded 64-bit hash."""
+    z = np.asarray(values, dtype=_U64) ^ _U64(seed & _MASK64)
+    with np.errstate(over="ignore"):
+        z = z + _U64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+_POWER_CACHE: dict[int, np.ndarray] = {}
+
+
+def _powers(base: int, count: int) -> np.ndarray:
+    """``base ** i`` modulo 2**64 for i < count, cached and grown as needed."""
+    cached = _POWER_CACHE.get(base)
+    if cached is None or len(cached) < count:
+        size = max(count, 2 * len(cached) if cached is not None else SLICE_BYTES * 2)
+        powers = np.full(size, base, dtype=_U64)
+        powers[0] = 1
+        with np.errstate(over="ignore"):
+            cached = _POWER_CACHE[base] = np.cumprod(powers, dtype=_U64)
+    return cached[:count]
+
+
+def _concat(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of all texts, each followed by a NUL, and each text's start offset."""
+    encoded = [t.encode("utf-8") for t in texts]
+    lengths = np.fromiter((len(b) + 1 for b in encoded), dtype=np.int64, count=len(encoded))
+    starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    buffer = np.frombuffer(b"\0".join(encoded) + b"\0", dtype=np.uint8)
+    return buffer, starts
+
+
+def _combine(hashes: np.ndarray, size: int) -> np.ndarray:
+    """Hash of each window of ``size`` consecutive values (windows start at 0..n-size)."""
+    count = len(hashes) - size + 1
+    acc = hashes[:count].copy()
+    with np.errstate(over="ignore"):
+        for offset in range(1, size):
+            acc = acc * _WORD_BASE + hashes[offset : offset + count]
+    return acc
+
+
+def shingle_hashes(texts: Sequence[str], config: ShingleConfig, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded shingle hashes of a batch of normalised texts.
+
+    Returns ``(hashes, offsets)``: the hashes of text ``i`` are
+    ``hashes[offsets[i]:offsets[i + 1]]`` (uint64, in text order, not deduplicated).
+    A text with words but fewer than ``size`` of them between breaks gets one shingle
+    made of all its words, so that short texts still have a fingerprint.
+    """
+    make = _char_shingles if config.kind == "char" else _word_shingles
+    parts: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    first = 0
+    while first < len(texts):
+        last, size = first, 0
+        while last < len(texts) and (last == first or size < SLICE_BYTES):
+            size += len(texts[last]) + 1
+            last += 1
+        buffer, text_starts = _concat(texts[first:last])
+        hashes, offsets = make(buffer, text_starts, config.size, seed)
+        parts.append(hashes)
+        counts.append(np.diff(offsets))
+        first = last
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=offsets[1:])
+    hashes = np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)
+    return hashes, offsets
+
+
+def _word_shingles(buffer: np.ndarray, text_starts: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    classes = _BYTE_CLASS[buffer]
+    is_break = classes == 2
+    is_word = classes == 1
+    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    word_starts = np.flatnonzero(edges == 1)
+    word_ends = np.flatnonzero(edges == -1)
+    num_texts = len(text_starts) - 1
+    if len(word_starts) == 0:
+        return np.zeros(0, dtype=_U64), np.zeros(num_texts + 1, dtype=np.int64)
+
+    # Position-independent polynomial hash of each word's bytes, from prefix sums.
+    weights = buffer.astype(_U64) + _U64(1)
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate(([_U64(0)], np.cumsum(weights * _powers(_BYTE_BASE, len(buffer)), dtype=_U64)))
+        inverse = _powers(pow(_BYTE_BASE, -1, 1 << 64), len(buffer))
+        word_hashes = mix64((prefix[word_ends] - prefix[word_starts]) * inverse[word_starts], seed)
+
+    # Runs of words with no break between them; a text boundary is a break too.
+    breaks_before = np.concatenate(([0], np.cumsum(is_break, dtype=np.int32)))
+    run_id = breaks_before[word_starts]
+    word_text = np.searchsorted(text_starts, word_starts, side="right") - 1
+
+    if len(word_hashes) >= size:
+        windows = _combine(word_hashes, size)
+        valid = run_id[: len(windows)] == run_id[size - 1 :]
+        shingles = mix64(windows[valid], seed ^ size)
+        shingle_text = word_text[: len(windows)][valid]
+    else:
+        shingles = np.zeros(0, dtype=_U64)
+        shingle_text = np.zeros(0, dtype=np.int64)
+
+    counts = np.bincount(shingle_text, minlength=num_texts)
+    words_per_text = np.bincount(word_text, minlength=num_texts)
+    short = np.flatnonzero((counts == 0) & (words_per_text > 0))
+    if len(short):
+        # Rare: texts too short for one full shingle get a single shingle of all their words.
+        first_word = np.searchsorted(word_text, short)
+        extra = np.empty(len(short), dtype=_U64)
+        with np.errstate(over="ignore"):
+            for k, (text, first) in enumerate(zip(short, first_word)):
+                acc = _U64(0)
+                for h in word_hashes[first : first + words_per_text[text]]:
+                    acc = acc * _WORD_BASE + h
+                extra[k] = acc
+        shingles = np.concatenate((shingles, mix64(extra, seed ^ size)))
+        shingle_text = np.concatenate((shingle_text, short))
+        order = np.argsort(shingle_text, kind="stable")
+        shingles, shingle_text = shingles[order], shingle_text[order]
+        counts = np.bincount(shingle_text, minlength=num_texts)
+    offsets = np.zeros(num_texts + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return shingles, offsets
+
+
+def _char_shingles(buffer: np.ndarray, text_starts: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    num_texts = len(text_starts) - 1
+    # Byte n-grams that contain no break; UTF-8 characters span several bytes, which
+    # only makes a "character" shingle slightly shorter in characters for non-ASCII text.
+    values = mix64(buffer.astype(_U64), seed)
+    if len(values) < size:
+        return np.zeros(0, dtype=_U64), np.zeros(num_texts + 1, dtype=np.int64)
+    windows = _combine(values, size)
+    breaks = np.concatenate(([0], np.cumsum(_BYTE_CLASS[buffer] == 2, dtype=np.int32)))
+    # breaks[k] counts break bytes before k, so a window [i, i + size) holds none when:
+    valid = breaks[size : size + len(windows)] == breaks[: len(windows)]
+    positions = np.flatnonzero(valid)
+    shingles = mix64(windows[positions], seed ^ size)
+    shingle_text = np.searchsorted(text_starts, positions, side="right") - 1
+    counts = np.bincount(shingle_text, minlength=num_texts)
+    offsets = np.zeros(num_texts + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return shingles, offsets

@@ -1,0 +1,99 @@
+"""Golden tests on the seeds, hard negatives, and a generated corpus with planted rewrites."""
+
+import itertools
+
+import pytest
+
+from benchmarks.corpus import generate, true_pairs
+from dedup.document import Document
+from dedup.pipeline import scan, scan_documents
+from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM, member
+
+
+def unique_texts(report, doc_id):
+    return [p["text"] for p in member(report, doc_id)["passages"] if p["status"] == "unique"]
+
+
+def test_seeds_form_one_cluster(seed_report):
+    assert seed_report["schema_version"] == 1
+    assert len(seed_report["clusters"]) == 1
+    ids = [m["doc_id"] for m in seed_report["clusters"][0]["members"]]
+    assert ids == sorted([SEED_ORIGINAL, SEED_TRIM, SEED_REWRITE])
+    assert seed_report["summary"]["singletons"] == 0
+    assert all(p["same_story"] for p in seed_report["clusters"][0]["pairs"])
+
+
+def test_seed_pairs_carry_estimate_and_exact_scores(seed_report):
+    for pair in seed_report["pairs"]:
+        assert 0 <= pair["minhash_jaccard"] <= 1 and 0 <= pair["jaccard"] <= 1
+        assert set(pair["containment"]) == {"first_in_second", "second_in_first"}
+        # the one-permutation estimate tracks the exact value
+        assert abs(pair["minhash_jaccard"] - pair["jaccard"]) < 0.1
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    ["Le 22 mars, des hommes armés ont pénétré dans une salle de concert", "Douze suspects ont été arrêtés",
+     "à quatre mois des Jeux olympiques", "Lavrov"],
+)
+def test_original_unique_passages_hold_the_background(seed_report, snippet):
+    assert any(snippet in text for text in unique_texts(seed_report, SEED_ORIGINAL))
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    ["à la demande pressante de la partie française", "Crocus City Hall", "piste ukrainienne",
+     "contingent français", "commentaires baroques et menaçants"],
+)
+def test_rewrite_unique_passages_hold_the_russian_side(seed_report, snippet):
+    assert any(snippet in text for text in unique_texts(seed_report, SEED_REWRITE))
+
+
+def test_trim_has_only_boilerplate_of_its_own(seed_report):
+    trim = member(seed_report, SEED_TRIM)
+    assert unique_texts(seed_report, SEED_TRIM) == []
+    boiler = [p["text"] for p in trim["passages"] if p["status"] == "boilerplate"]
+    assert boiler == ["Crédit: Lien source", "Les commentaires sont fermés."]
+
+
+def test_shared_passages_name_their_counterparts(seed_report):
+    trim = member(seed_report, SEED_TRIM)
+    shared = [p for p in trim["passages"] if p["status"] == "shared"]
+    assert shared
+    for passage in shared:
+        assert passage["counterparts"]
+        for c in passage["counterparts"]:
+            assert c["relation"] in ("verbatim", "reworded") and 0 < c["cosine"] <= 1.0001
+    verbatim = [p for p in shared if any(c["relation"] == "verbatim" for c in p["counterparts"])]
+    assert any(p["text"].startswith("Les attaques informationnelles russes") for p in verbatim)
+
+
+def test_passage_offsets_match_text(seed_report, seeds_dir):
+    for m in seed_report["clusters"][0]["members"]:
+        text = (seeds_dir / m["doc_id"]).read_text(encoding="utf-8")
+        for p in m["passages"]:
+            assert text[p["start"] : p["end"]] == p["text"]
+
+
+def test_independent_articles_stay_apart(seeds_dir, independent_dir):
+    result = scan([seeds_dir, independent_dir])
+    assert len(result.clusters) == 1
+    ids = {result.documents[m.index].doc_id for m in result.clusters[0].members}
+    assert ids == {SEED_ORIGINAL, SEED_TRIM, SEED_REWRITE}
+    independent = [d for d in result.documents if d.doc_id.startswith(("fr/", "en/"))]
+    assert len(independent) >= 6
+
+
+def test_generated_corpus_recovers_planted_families():
+    articles = list(generate(1500, seed=11))
+    result = scan_documents([Document(a.doc_id, a.text) for a in articles])
+    predicted = set()
+    for cluster in result.clusters:
+        ids = sorted(result.documents[m.index].doc_id for m in cluster.members)
+        predicted.update(itertools.combinations(ids, 2))
+    truth = true_pairs(articles)
+    hits = len(predicted & truth)
+    assert hits / len(predicted) >= 0.99
+    assert hits / len(truth) >= 0.95
+    kinds = {a.kind for a in articles}
+    assert {"trim", "reorder", "requote", "background", "paraphrase", "independent"} <= kinds
