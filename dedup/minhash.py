@@ -95,8 +95,22 @@ def jaccard_estimate(first: np.ndarray, second: np.ndarray) -> np.ndarray | floa
     return np.mean(first == second, axis=-1)
 
 
+# datasketch refuses to compare sketches with different seeds. Our values come from a
+# different hash family than datasketch's own, so the seed handed to datasketch carries
+# this namespace: a dedup signature can never be compared with a datasketch-made one.
+DATASKETCH_SEED_NAMESPACE = 0xDED0 << 48
+
+
 def to_lean_minhash(signature: np.ndarray, config: MinHashConfig):
-    """The signature as a datasketch ``LeanMinHash``, for use with datasketch indexes."""
+    """The signature as a datasketch ``LeanMinHash``, for use with datasketch indexes.
+
+    The values are 32-bit, hence the ``affine32`` scheme label; the seed is moved into
+    :data:`DATASKETCH_SEED_NAMESPACE` so datasketch keeps them apart from its own.
+    """
     from datasketch import LeanMinHash
 
-    return LeanMinHash(seed=config.seed, hashvalues=np.asarray(signature, dtype=np.uint64))
+    return LeanMinHash(
+        seed=DATASKETCH_SEED_NAMESPACE | config.seed,
+        hashvalues=np.asarray(signature, dtype=np.uint64),
+        scheme="affine32",
+    )
