@@ -49,3 +49,10 @@ def test_oversized_buckets_are_capped_and_reported():
     found = candidate_pairs(prints.signatures, prints.sizes > 0, LSHConfig(max_bucket=10))
     assert found.oversized_buckets > 0 and found.oversized_documents == 30
     assert len(found.pairs) == 0
+
+
+@pytest.mark.parametrize("threshold", [0.1, 0.3, 0.5, 0.7, 0.9])
+def test_band_params_agree_with_datasketch_for_classic_lsh(threshold):
+    from datasketch.lsh import _optimal_param
+
+    assert band_params(threshold, 128, 1, 0.5, 0.5) == _optimal_param(threshold, 128, 0.5, 0.5)
