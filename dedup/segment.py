@@ -26,7 +26,7 @@ _FINAL_STOP = re.compile(r"[.!?…:;,]\s*$")
 # paragraphs whose breaks were lost in a way that left no trace.
 MAX_PARAGRAPH_WORDS = 120
 
-_UPPER = "A-ZÀ-ÖØ-ÞĀ-Ž"
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁΑ-Ω"
 _OPEN_QUOTE = "\"«“„'‘"
 _CLOSE = "\"»”’')\\]"
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|\S+@\S+\.\w+", re.IGNORECASE)

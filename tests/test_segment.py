@@ -87,3 +87,8 @@ def test_sentence_splitting(text, expected):
 def test_single_paragraph_is_split_into_sentences():
     text = "Premier fait important. Deuxième fait notable. Troisième fait final."
     assert [t for _, t in passages(text)] == ["Premier fait important.", "Deuxième fait notable.", "Troisième fait final."]
+
+
+def test_glued_stops_are_recovered_in_cyrillic_and_greek():
+    text = "Шойгу заявил об этом.Министр добавил. Η συνάντηση έγινε.Ο υπουργός είπε."
+    assert len(split_sentences(text)) == 4
