@@ -24,7 +24,7 @@ from dedup.errors import DedupError
 from dedup.fingerprint import FingerprintConfig
 from dedup.lsh import LSHConfig
 from dedup.minhash import MinHashConfig
-from dedup.pipeline import ScanConfig, scan
+from dedup.pipeline import ScanConfig, ScanResult, compare, scan
 from dedup.readers import FieldMap, ReadOptions
 from dedup.report import render
 from dedup.shingle import ShingleConfig
@@ -138,19 +138,40 @@ def write_output(text: str, output: str | None) -> None:
 
 
 class StderrProgress:
-    """Stage progress on stderr, for runs long enough to need it."""
+    """A one-line progress display on stderr: stage, documents done, docs/s and ETA.
 
-    def __init__(self, enabled: bool) -> None:
+    Updates are throttled to a few per second, each stage starts its own line and rate,
+    and runs under 10,000 documents show nothing.
+    """
+
+    def __init__(self, enabled: bool, interval: float = 0.25) -> None:
         self.enabled = enabled
-        self.started = time.perf_counter()
+        self.interval = interval
+        self.stage = ""
+        self.stage_started = self.last_shown = time.perf_counter()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total < 10_000:
+        if not self.enabled or (total and total < 10_000) or (not total and done < 10_000):
             return
-        elapsed = max(time.perf_counter() - self.started, 1e-9)
-        rate = done / elapsed
-        eta = (total - done) / rate if rate else 0.0
-        click.echo(f"\r{stage}: {done:,}/{total:,} docs, {rate:,.0f} docs/s, ETA {eta:,.0f}s", err=True, nl=False)
+        now = time.perf_counter()
+        if stage != self.stage:
+            if self.stage:
+                click.echo(err=True)
+            self.stage, self.stage_started = stage, now
+        elif now - self.last_shown < self.interval and done < total:
+            return
+        self.last_shown = now
+        rate = done / max(now - self.stage_started, 1e-9)
+        line = f"\r{stage}: {done:,}" + (f"/{total:,}" if total else "") + f" docs, {rate:,.0f} docs/s"
+        if total and rate:
+            line += f", ETA {(total - done) / rate:,.0f}s"
+        click.echo(line + "   ", err=True, nl=False)
+
+    def close(self) -> None:
+        """End the progress line, if one was started."""
+        if self.stage:
+            click.echo(err=True)
+            self.stage = ""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -186,12 +207,19 @@ def main(verbose: int) -> None:
 @click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
               help="TF-IDF cosine at which a passage counts as shared in the diff.")
 @click.option("--no-hub-guard", is_flag=True, help="Let one document chain unrelated clusters together.")
-@click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv"]), default="text",
+@click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv", "html"]), default="text",
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here.")
+@click.option("--table", type=click.Choice(["pairs", "edges", "outlets"]), default="pairs", show_default=True,
+              help="With --format csv: verified pairs, copy edges, or the outlet copy matrix.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; the output is the same for any number.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @friendly_errors
-def scan_command(inputs: tuple[str, ...], report_format: str, output: str | None, quiet: bool, **opts: Any) -> None:
+def scan_command(
+    inputs: tuple[str, ...], report_format: str, output: str | None, quiet: bool, table: str, jobs: int,
+    **opts: Any,
+) -> None:
     """Group copies of one story in INPUTS and report their unique passages.
 
     INPUTS are folders of .txt files (read recursively), .txt, .jsonl or .csv files
@@ -203,11 +231,22 @@ def scan_command(inputs: tuple[str, ...], report_format: str, output: str | None
 
         dedup scan feed.jsonl.gz --format json -o report.json
 
+        dedup scan big-feed.jsonl --jobs 2 --format csv -o pairs.csv
+
+        dedup scan seeds/ --format html -o report.html
+
+        dedup scan feed.jsonl --format csv --table outlets
+
         cat feed.jsonl | dedup scan - --id-field guid --text-field body --format csv
     """
     config = build_config(opts)
-    result = scan(inputs, config, progress=StderrProgress(not quiet))
-    write_output(render(result, report_format), output)
+    _check_table(report_format, table)
+    progress = StderrProgress(not quiet)
+    result = scan(inputs, config, progress=progress, jobs=jobs)
+    progress.close()
+    started = time.perf_counter()
+    write_output(render(result, report_format, table), output)
+    result.timings["write"] = time.perf_counter() - started
     if not quiet:
         if result.problems:
             click.echo(f"skipped {len(result.problems)} records:", err=True)
@@ -222,6 +261,58 @@ def scan_command(inputs: tuple[str, ...], report_format: str, output: str | None
             err=True,
         )
 
+
+def _check_table(report_format: str, table: str) -> None:
+    if table != "pairs" and report_format != "csv":
+        raise click.UsageError("--table applies to --format csv only")
+
+
+@main.command("compare")
+@click.argument("files", nargs=-1, required=True)
+@input_options
+@fingerprint_options
+@click.option("--min-containment", type=click.FloatRange(0, 1), default=MatchConfig.min_containment,
+              show_default=True, help="Containment of the smaller article in the larger that makes a copy.")
+@click.option("--min-shared-passages", type=click.IntRange(min=0), default=MatchConfig.min_shared_passages,
+              show_default=True, help="Near-verbatim shared sentences a copy needs.")
+@click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
+              help="TF-IDF cosine at which a passage counts as shared in the diff.")
+@click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv", "html"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--table", type=click.Choice(["pairs", "edges", "outlets"]), default="pairs", show_default=True,
+              help="With --format csv: verified pairs, copy edges, or the outlet copy matrix.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@friendly_errors
+def compare_command(
+    files: tuple[str, ...], report_format: str, output: str | None, quiet: bool, table: str, **opts: Any
+) -> None:
+    """Compare chosen FILES: verify every pair (no LSH), then origin and copy edges.
+
+    FILES are two or more inputs of any kind scan reads (a JSONL file may hold them all).
+
+    Examples:
+
+        dedup compare seeds/002_e40c44a6ce6eeda3.txt seeds/000_e44d81640658f659.txt
+
+        dedup compare a.txt b.txt c.txt --format html -o compare.html
+    """
+    _check_table(report_format, table)
+    result: ScanResult = compare(files, build_config(opts))
+    write_output(render(result, report_format, table), output)
+    if not quiet:
+        for problem in result.problems[:20]:
+            click.echo(f"skipped {problem}", err=True)
+        click.echo(
+            f"{result.stats['documents']} documents, {result.stats['verified_pairs']} pairs verified, "
+            f"{result.stats['clusters']} clusters",
+            err=True,
+        )
+
+
+from dedup.cli_index import index_group  # noqa: E402  (it uses the shared options above)
+
+main.add_command(index_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

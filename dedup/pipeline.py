@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +21,21 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from dedup import __version__
 from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules
 from dedup.cluster import ClusterConfig, cluster_pairs
-from dedup.diff import DiffConfig, PassageDiff, diff_cluster
+from dedup.diff import DiffConfig, PassageDiff, diff_clusters
 from dedup.document import Document, Problem
 from dedup.errors import DedupError
-from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint
-from dedup.lsh import LSHConfig, candidate_pairs
+from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint, unique_per_text
+from dedup.lsh import Candidates, LSHConfig, candidate_pairs
 from dedup.normalize import normalize_text
 from dedup.readers import InputReader, ReadOptions
 from dedup.segment import Segmentation, segment
-from dedup.verify import MatchConfig, PairScore, Units, build_units, score_pairs
+from dedup.shingle import shingle_hashes
+from dedup.verify import MatchConfig, PairScore, UnitSets, Units, build_unit_sets, build_units, score_pair_batch, score_pairs
+from dedup.workers import SpooledTexts, TextSpool, WorkerPool
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Candidates whose signature-estimated containment is below this share of
 # ``min_containment`` are dropped before exact verification.
 PREFILTER_SHARE = 0.5
@@ -140,77 +142,312 @@ def read_documents(inputs: Sequence[str | Path], options: ReadOptions) -> tuple[
 
 
 def scan(
-    inputs: Sequence[str | Path], config: ScanConfig = ScanConfig(), progress: Progress | None = None
+    inputs: Sequence[str | Path],
+    config: ScanConfig = ScanConfig(),
+    progress: Progress | None = None,
+    jobs: int = 1,
 ) -> ScanResult:
-    """Read ``inputs`` and group the documents that are copies of one story."""
-    stages = _Stages()
+    """Read ``inputs`` and group the documents that are copies of one story.
+
+    Articles are streamed: each text goes to a temporary spool file as it is read, and
+    only signatures, set sizes and metadata stay in memory until verification reads back
+    the texts of candidate documents. In the result, documents in no cluster keep their
+    metadata but their ``text`` is ``""``; clustered documents keep their full text.
+    ``jobs`` worker processes share the work; the result does not depend on it.
+    """
+    reader = InputReader(config.read)
+    with TextSpool() as spool, WorkerPool(jobs) as pool:
+        result = _scan_stream(reader.read(inputs), 0, spool, config, progress, pool, all_pairs=False)
+    result.problems = reader.problems + result.problems
+    return result
+
+
+def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> ScanResult:
+    """Like :func:`scan` on a few chosen documents, but every pair is verified (no LSH)."""
     documents, problems = read_documents(inputs, config.read)
-    stages.done("read")
-    result = scan_documents(documents, config, progress)
+    if len(documents) < 2:
+        raise DedupError(f"compare needs at least two readable documents, got {len(documents)}")
+    result = scan_documents(documents, config, all_pairs=True)
     result.problems = problems + result.problems
-    result.timings = {**stages.timings, **result.timings}
     return result
 
 
 def scan_documents(
-    documents: Sequence[Document], config: ScanConfig = ScanConfig(), progress: Progress | None = None
+    documents: Sequence[Document],
+    config: ScanConfig = ScanConfig(),
+    progress: Progress | None = None,
+    *,
+    all_pairs: bool = False,
+    jobs: int = 1,
 ) -> ScanResult:
-    """Group already-read ``documents`` (their ids must be unique)."""
-    documents = sorted(documents, key=lambda d: d.doc_id)
+    """Group already-read ``documents`` (their ids must be unique).
+
+    With ``all_pairs`` every pair of documents is verified exactly instead of the LSH
+    candidates (what ``dedup compare`` does on a handful of chosen documents). The
+    documents are in memory already, so the result keeps every text.
+    """
     if len({d.doc_id for d in documents}) != len(documents):
         raise DedupError("document ids must be unique")
-    stages = _Stages()
-    notify = progress or (lambda stage, done, total: None)
+    with WorkerPool(jobs) as pool:
+        return _scan_stream(iter(documents), len(documents), None, config, progress, pool, all_pairs=all_pairs)
 
-    contents = []
-    for k, doc in enumerate(documents):
-        contents.append(content_text(doc.text, config.boilerplate, config.fingerprint.ignore_quotes))
-        if k % 10_000 == 0:
-            notify("normalise", k, len(documents))
-    stages.done("normalise")
+
+# -- the scan engine ---------------------------------------------------------------------
+# Pass 1 streams documents in batches of FINGERPRINT_BATCH through normalisation,
+# shingling and signatures (in workers). LSH and the prefilter run on the signature matrix.
+# Pass 2 cuts the candidate graph into connected components and packs them into batches of
+# about VERIFY_BATCH documents; a batch is verified, clustered and diffed as a whole (in
+# workers), since no cluster, pair or hub-guard decision ever crosses a component. Batch
+# contents never depend on ``jobs``, so neither does the output.
+FINGERPRINT_BATCH = 2_000
+VERIFY_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class _FingerprintTask:
+    texts: list[str]
+    config: ScanConfig
+
+
+@dataclass(frozen=True)
+class _FingerprintResult:
+    signatures: np.ndarray
+    sizes: np.ndarray
+    seconds: tuple[float, float]  # normalise, shingles + signatures
+
+
+def _fingerprint_batch(task: _FingerprintTask) -> _FingerprintResult:
+    started = time.perf_counter()
+    config = task.config
+    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
+    normalised = time.perf_counter()
     prints = fingerprint(contents, config.fingerprint)
-    stages.done("signatures")
-    active = prints.sizes > 0
-    candidates = candidate_pairs(prints.signatures, active, config.lsh)
-    stages.done("lsh")
+    return _FingerprintResult(
+        prints.signatures, prints.sizes, (normalised - started, time.perf_counter() - normalised)
+    )
 
-    pairs = prefilter(candidates.pairs, prints, config.match.min_containment * PREFILTER_SHARE)
+
+@dataclass(frozen=True)
+class _ComponentTask:
+    indices: np.ndarray  # global document indices, sorted
+    texts: list[str] | SpooledTexts
+    pairs: np.ndarray  # (n, 2) local indices, sorted
+    signatures: np.ndarray
+    config: ScanConfig
+
+
+@dataclass(frozen=True)
+class _ComponentResult:
+    scores: list[PairScore]  # global indices
+    clusters: list[tuple[Member, ...]]  # global indices
+    texts: dict[int, str]  # texts of clustered documents
+    refused_merges: int
+    seconds: tuple[float, float, float]  # verify, cluster, diff
+
+
+def _process_components(task: _ComponentTask) -> _ComponentResult:
+    """Verify, cluster and diff one batch of whole candidate components."""
+    started = time.perf_counter()
+    config = task.config
+    texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
+    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in texts]
+    hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
+    hashes, offsets = unique_per_text(hashes, offsets)
     segmentations: dict[int, Segmentation] = {}
-    units: dict[int, Units] = {}
 
-    def segmentation_of(index: int) -> Segmentation:
-        if index not in segmentations:
-            segmentations[index] = segment(documents[index].text, config.boilerplate)
-        return segmentations[index]
+    def segmentation_of(local: int) -> Segmentation:
+        if local not in segmentations:
+            segmentations[local] = segment(texts[local], config.boilerplate)
+        return segmentations[local]
 
-    def units_of(index: int) -> Units:
-        if index not in units:
-            units[index] = build_units([documents[index].text], [segmentation_of(index)], config.fingerprint)[0]
-        return units[index]
+    def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
+        unit_row = np.full(len(texts), -1, dtype=np.int64)
+        unit_row[rows] = np.arange(len(rows))
+        units = build_unit_sets([texts[r] for r in rows.tolist()], [segmentation_of(r) for r in rows.tolist()], config.fingerprint)
+        return units, unit_row
 
-    scores = score_pairs(pairs, prints, units_of, config.match)
-    stages.done("verify")
+    local_scores = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
+    verified = time.perf_counter()
 
     def topic_similarity(first: Sequence[int], second: Sequence[int]) -> float:
         return _topic_similarity([contents[i] for i in first], [contents[i] for i in second])
 
-    clustering = cluster_pairs(len(documents), scores, config.cluster, topic_similarity)
-    stages.done("cluster")
+    clustering = cluster_pairs(len(texts), local_scores, config.cluster, topic_similarity)
+    groups = [group for group in clustering.groups if len(group) >= 2]
+    clustered = time.perf_counter()
+    diffs = diff_clusters(
+        [([texts[i] for i in group], [segmentation_of(i).passages for i in group]) for group in groups], config.diff
+    )
+    to_global = task.indices.tolist()
+    clusters = [
+        tuple(Member(to_global[i], segmentation_of(i), tuple(d)) for i, d in zip(group, group_diffs))
+        for group, group_diffs in zip(groups, diffs)
+    ]
+    scores = [
+        PairScore(to_global[s.first], to_global[s.second], *astuple_tail(s)) for s in local_scores
+    ]
+    clustered_texts = {to_global[i]: texts[i] for group in groups for i in group}
+    done = time.perf_counter()
+    return _ComponentResult(
+        scores, clusters, clustered_texts, len(clustering.refused_merges),
+        (verified - started, clustered - verified, done - clustered),
+    )
+
+
+def astuple_tail(score: PairScore) -> tuple:
+    """A score's fields after ``first`` and ``second``."""
+    return (
+        score.minhash_jaccard, score.jaccard, score.containment_first_in_second, score.containment_second_in_first,
+        score.shared_shingles, score.shared_passages_first, score.shared_passages_second, score.same_story,
+    )
+
+
+def _component_batches(pairs: np.ndarray, num_docs: int, batch_docs: int) -> list[np.ndarray]:
+    """Documents of the candidate graph's components, packed into batches of whole components."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(pairs) == 0:
+        return []
+    involved = np.unique(pairs)
+    local = np.searchsorted(involved, pairs)
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (local[:, 0], local[:, 1])), shape=(len(involved),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    # Components in order of their first document; documents sorted within a batch.
+    order = np.lexsort((involved, labels))
+    labels_sorted = labels[order]
+    starts = np.flatnonzero(np.r_[True, labels_sorted[1:] != labels_sorted[:-1]])
+    first_doc = involved[order][starts]
+    component_order = np.argsort(first_doc, kind="stable")
+    bounds = np.r_[starts, len(order)]
+    batches, current, size = [], [], 0
+    for component in component_order.tolist():
+        members = involved[order[bounds[component] : bounds[component + 1]]]
+        current.append(members)
+        size += len(members)
+        if size >= batch_docs:
+            batches.append(np.sort(np.concatenate(current)))
+            current, size = [], 0
+    if current:
+        batches.append(np.sort(np.concatenate(current)))
+    return batches
+
+
+def _scan_stream(
+    stream: Iterator[Document],
+    known_total: int,
+    spool: TextSpool | None,
+    config: ScanConfig,
+    progress: Progress | None,
+    pool: WorkerPool,
+    all_pairs: bool,
+) -> ScanResult:
+    """The scan engine over a stream of documents; ``spool`` None keeps texts in memory.
+
+    ``known_total`` is the number of documents when known (0 otherwise), for progress.
+    """
+    notify = progress or (lambda stage, done, total: None)
+    timings: dict[str, float] = {"read": 0.0, "normalise": 0.0, "signatures": 0.0}
+    metadata: list[Document] = []
+    kept: list[Document] = []
+
+    def batches() -> Iterator[_FingerprintTask]:
+        while True:
+            started = time.perf_counter()
+            texts: list[str] = []
+            for doc in stream:
+                texts.append(doc.text)
+                if spool is not None:
+                    spool.add(doc.text)
+                    metadata.append(replace(doc, text=""))
+                else:
+                    kept.append(doc)
+                if len(texts) >= FINGERPRINT_BATCH:
+                    break
+            timings["read"] += time.perf_counter() - started
+            if not texts:
+                return
+            yield _FingerprintTask(texts, config)
+
+    pass_started = time.perf_counter()
+    blocks: list[np.ndarray] = []
+    size_blocks: list[np.ndarray] = []
+    worker_seconds = [0.0, 0.0]
+    for done in pool.map(_fingerprint_batch, batches()):
+        blocks.append(done.signatures)
+        size_blocks.append(done.sizes)
+        worker_seconds[0] += done.seconds[0]
+        worker_seconds[1] += done.seconds[1]
+        notify("fingerprint", sum(len(b) for b in size_blocks), known_total)
+    # Wall time of pass 1 beyond reading, split by where the workers spent it.
+    fingerprint_wall = time.perf_counter() - pass_started - timings["read"]
+    share = worker_seconds[0] / max(sum(worker_seconds), 1e-12)
+    timings["normalise"] = fingerprint_wall * share
+    timings["signatures"] = fingerprint_wall * (1 - share)
+    stages = _Stages()
+
+    read_docs = metadata if spool is not None else kept
+    num_perm = config.fingerprint.minhash.num_perm
+    order = sorted(range(len(read_docs)), key=lambda i: read_docs[i].doc_id)
+    order_array = np.asarray(order, dtype=np.int64)
+    documents = [read_docs[i] for i in order]
+    del read_docs, metadata
+    signatures = np.concatenate(blocks)[order_array] if blocks else np.zeros((0, num_perm), dtype=np.uint32)
+    sizes = np.concatenate(size_blocks)[order_array] if size_blocks else np.zeros(0, dtype=np.int64)
+    del blocks, size_blocks
+    active = sizes > 0
+    if all_pairs:
+        candidates = every_pair(active)
+        pairs = candidates.pairs
+    else:
+        candidates = candidate_pairs(signatures, active, config.lsh)
+        pairs = _prefilter(candidates.pairs, signatures, sizes, config.match.min_containment * PREFILTER_SHARE)
+    stages.done("lsh")
+
+    def tasks() -> Iterator[_ComponentTask]:
+        for indices in _component_batches(pairs, len(documents), VERIFY_BATCH):
+            inside = pairs[np.isin(pairs[:, 0], indices)]
+            local = np.searchsorted(indices, inside)
+            if spool is not None:
+                texts: list[str] | SpooledTexts = spool.select(order_array[indices])
+            else:
+                texts = [documents[i].text for i in indices.tolist()]
+            yield _ComponentTask(indices, texts, local, signatures[indices], config)
+
+    scores: list[PairScore] = []
+    member_groups: list[tuple[Member, ...]] = []
+    refused = 0
+    stage_seconds = [0.0, 0.0, 0.0]
+    involved = len(np.unique(pairs)) if len(pairs) else 0
+    finished = 0
+    for result in pool.map(_process_components, tasks()):
+        scores.extend(result.scores)
+        member_groups.extend(result.clusters)
+        refused += result.refused_merges
+        for index, text in result.texts.items():
+            documents[index] = replace(documents[index], text=text)
+        stage_seconds = [a + b for a, b in zip(stage_seconds, result.seconds)]
+        finished += len({s.first for s in result.scores} | {s.second for s in result.scores})
+        notify("verify", finished, involved)
+    # Wall time of pass 2, split by where the workers spent it.
+    pass_two = time.perf_counter() - stages._last
+    total_seconds = max(sum(stage_seconds), 1e-12)
+    for stage, seconds in zip(("verify", "cluster", "diff"), stage_seconds):
+        timings[stage] = pass_two * seconds / total_seconds
+    scores.sort(key=lambda s: (s.first, s.second))
+    member_groups.sort(key=lambda members: (-len(members), [m.index for m in members]))
 
     clusters = []
     story_pairs = [s for s in scores if s.same_story]
-    for group in clustering.groups:
-        if len(group) < 2:
-            break
-        texts = [documents[i].text for i in group]
-        diffs = diff_cluster(texts, [segmentation_of(i).passages for i in group], config.diff)
-        members = tuple(
-            Member(index, segmentation_of(index), tuple(member_diff)) for index, member_diff in zip(group, diffs)
-        )
-        in_group = set(group)
-        cluster_pairs_ = tuple(s for s in story_pairs if s.first in in_group and s.second in in_group)
-        clusters.append(Cluster(cluster_id_of(documents[i].doc_id for i in group), members, cluster_pairs_))
-    stages.done("diff")
+    cluster_of = {m.index: k for k, members in enumerate(member_groups) for m in members}
+    pairs_of: list[list[PairScore]] = [[] for _ in member_groups]
+    for score in story_pairs:
+        k = cluster_of.get(score.first)
+        if k is not None and cluster_of.get(score.second) == k:
+            pairs_of[k].append(score)
+    for members, group_pairs in zip(member_groups, pairs_of):
+        clusters.append(Cluster(cluster_id_of(documents[m.index].doc_id for m in members), members, tuple(group_pairs)))
+    timings["lsh"] = stages.timings["lsh"]
 
     stats = {
         "documents": len(documents),
@@ -222,21 +459,63 @@ def scan_documents(
         "clustered_documents": sum(len(c.members) for c in clusters),
         "singletons": len(documents) - sum(len(c.members) for c in clusters),
         "oversized_buckets": candidates.oversized_buckets,
-        "refused_hub_merges": len(clustering.refused_merges),
+        "refused_hub_merges": refused,
     }
+    if candidates.oversized_buckets:
+        logger.warning(
+            "%d LSH buckets held more than %d documents (%d documents in all) and were not expanded into pairs",
+            candidates.oversized_buckets, config.lsh.max_bucket, candidates.oversized_documents,
+        )
     problems = [
         Problem(documents[i].location, "empty", f"document {documents[i].doc_id!r} has no content besides boilerplate")
         for i in np.flatnonzero(~active)
     ]
-    return ScanResult(list(documents), config, clusters, scores, problems, stats, stages.timings)
+    ordered = {stage: timings[stage] for stage in ("read", "normalise", "signatures", "lsh", "verify", "cluster", "diff")}
+    return ScanResult(documents, config, clusters, scores, problems, stats, ordered)
+
+
+def score_document_pairs(
+    documents: Sequence[Document], pairs: Sequence[tuple[int, int]], config: ScanConfig = ScanConfig()
+) -> list[PairScore]:
+    """Exact scores of chosen ``pairs`` of ``documents`` (indices), as a scan verifies them.
+
+    Provenance needs both containments of every pair inside a cluster, also of pairs that
+    LSH never proposed because each was linked through a third document.
+    """
+    involved = sorted({i for pair in pairs for i in pair})
+    if not involved:
+        return []
+    position = {index: k for k, index in enumerate(involved)}
+    subset = [documents[i] for i in involved]
+    contents = [content_text(d.text, config.boilerplate, config.fingerprint.ignore_quotes) for d in subset]
+    prints = fingerprint(contents, config.fingerprint)
+
+    def units_of(k: int) -> Units:
+        text = subset[k].text
+        return build_units([text], [segment(text, config.boilerplate)], config.fingerprint)[0]
+
+    local = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
+    scores = score_pairs(local, prints, units_of, config.match)
+    return [replace(s, first=involved[s.first], second=involved[s.second]) for s in scores]
+
+
+def every_pair(active: np.ndarray) -> Candidates:
+    """All pairs of documents that have content, in the form LSH candidates take."""
+    indices = np.flatnonzero(active)
+    first, second = np.triu_indices(len(indices), k=1)
+    pairs = np.stack([indices[first], indices[second]], axis=1).astype(np.int64).reshape(-1, 2)
+    return Candidates(pairs, np.zeros(len(pairs), dtype=np.int32), 0, 0)
 
 
 def prefilter(pairs: np.ndarray, prints: Fingerprints, min_containment: float) -> np.ndarray:
     """Candidates whose containment, estimated from signatures and set sizes, may pass."""
+    return _prefilter(pairs, prints.signatures, prints.sizes, min_containment)
+
+
+def _prefilter(pairs: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, min_containment: float) -> np.ndarray:
     if len(pairs) == 0:
         return pairs
-    sizes = prints.sizes
-    jaccard = (prints.signatures[pairs[:, 0]] == prints.signatures[pairs[:, 1]]).mean(axis=1)
+    jaccard = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
     size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     shared = jaccard * (size_a + size_b) / (1.0 + jaccard)
     containment = shared / np.maximum(1, np.minimum(size_a, size_b))

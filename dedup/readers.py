@@ -147,6 +147,10 @@ class InputReader:
     def _read_file(self, path: Path, doc_id: str, force_text: bool = False) -> Iterator[Document]:
         kind = "txt" if force_text else self._format_of(path)
         location = str(path)
+        if kind == "jsonl":
+            # JSONL is streamed line by line, so a feed larger than memory can be scanned.
+            yield from self._stream_jsonl(path, location)
+            return
         try:
             raw = path.read_bytes()
             if path.name.lower().endswith(".gz"):
@@ -162,6 +166,18 @@ class InputReader:
             text = self._decode(raw, location)
             if text is not None:
                 yield from self._checked([Document(doc_id.removesuffix(".gz"), text, location=location)])
+
+    def _stream_jsonl(self, path: Path, location: str) -> Iterator[Document]:
+        try:
+            stream = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+        except OSError as exc:
+            self._problem(location, "unreadable", f"cannot read file: {exc.strerror or exc}")
+            return
+        with stream:
+            try:
+                yield from self._checked(self._read_jsonl(stream, location))
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                self._problem(location, "unreadable", f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
 
     def _decode(self, raw: bytes, location: str) -> str | None:
         encoding = "utf-8-sig" if self.options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else self.options.encoding

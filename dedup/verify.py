@@ -164,3 +164,194 @@ def score_pairs(
             )
         )
     return scores
+
+
+# -- batched verification -------------------------------------------------------------
+# The functions below score many pairs at once with numpy: no Python loop over pairs,
+# shingles or sentences. They give exactly the decisions and values of score_pairs.
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for every ``(s, n)``, without a Python loop."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    shift = np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths)
+    return np.arange(total, dtype=np.int64) + shift
+
+
+class SetIndex:
+    """Sorted unique uint64 sets (CSR form) that answer "is value v in set s?" in batch.
+
+    Each set's values are keyed as ``set << 40 | value >> 24``; since every set is sorted,
+    the keys of all sets form one sorted array, so a whole batch of membership questions is
+    one ``searchsorted``. The key keeps only 40 bits of the value, so a hit is confirmed on
+    the full 64 bits, and the rare sets holding two values with equal top 40 bits are
+    searched on past the first (the loop below almost never runs twice): answers are exact.
+    """
+
+    SET_BITS = 24
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        if len(offsets) - 1 >= 1 << self.SET_BITS:
+            raise ParameterError(f"a SetIndex holds at most {1 << self.SET_BITS} sets")
+        self.values = values
+        owner = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
+        self.keys = self._key(owner, values)
+
+    @staticmethod
+    def _key(owner: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return (owner.astype(np.uint64) << np.uint64(40)) | (values >> np.uint64(24))
+
+    def contains(self, owner: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``values[i] in set owner[i]`` for every ``i``."""
+        found = np.zeros(len(values), dtype=bool)
+        if len(values) == 0 or len(self.keys) == 0:
+            return found
+        keys = self._key(owner, values)
+        position = np.searchsorted(self.keys, keys)
+        pending = np.arange(len(values))
+        while len(pending):
+            pos = position[pending]
+            inside = pos < len(self.keys)
+            pending, pos = pending[inside], pos[inside]
+            same_key = self.keys[pos] == keys[pending]
+            pending, pos = pending[same_key], pos[same_key]
+            hit = self.values[pos] == values[pending]
+            found[pending[hit]] = True
+            # a key collision with a different value: look at the next entry
+            pending = pending[~hit]
+            position[pending] += 1
+        return found
+
+
+@dataclass(frozen=True)
+class UnitSets:
+    """Sentence units of a batch of documents: unit shingle sets (CSR) and units per document."""
+
+    hashes: np.ndarray  # uint64, each unit's slice sorted and unique
+    offsets: np.ndarray  # int64, len = units + 1
+    doc_offsets: np.ndarray  # int64, len = documents + 1: units of document d are doc_offsets[d]:doc_offsets[d+1]
+    spans: tuple[tuple[tuple[int, int], ...], ...]  # per document, the character span of each unit
+
+
+def build_unit_sets(
+    texts: Sequence[str], segmentations: Sequence[Segmentation], config: FingerprintConfig
+) -> UnitSets:
+    """The sentence units of every document, as :func:`build_units` makes them, in one CSR batch."""
+    spans_per_doc: list[tuple[tuple[int, int], ...]] = []
+    unit_texts: list[str] = []
+    for text, segmentation in zip(texts, segmentations):
+        spans = tuple(
+            span
+            for passage in segmentation.passages
+            if passage.kind == "text"
+            for span in split_sentences(text, passage.start, passage.end)
+        )
+        spans_per_doc.append(spans)
+        for start, end in spans:
+            normalized = normalize_text(text[start:end])
+            unit_texts.append(strip_quoted(normalized) if config.ignore_quotes else normalized)
+    hashes, offsets = shingle_hashes(unit_texts, config.shingle, seed=config.minhash.seed)
+    hashes, offsets = unique_per_text(hashes, offsets)
+    doc_offsets = np.zeros(len(spans_per_doc) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in spans_per_doc], out=doc_offsets[1:])
+    return UnitSets(hashes, offsets, doc_offsets, tuple(spans_per_doc))
+
+
+def shared_shingle_counts(pairs: np.ndarray, sets: SetIndex, offsets: np.ndarray) -> np.ndarray:
+    """``|A ∩ B|`` for every pair of set indices (exact), querying the smaller set into the larger."""
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sizes = np.diff(offsets)
+    first, second = pairs[:, 0], pairs[:, 1]
+    swap = sizes[first] > sizes[second]
+    query, target = np.where(swap, second, first), np.where(swap, first, second)
+    lengths = sizes[query]
+    elements = _ranges(offsets[query], lengths)
+    owner = np.repeat(target, lengths)
+    found = sets.contains(owner, sets.values[elements])
+    pair_of = np.repeat(np.arange(len(pairs)), lengths)
+    return np.bincount(pair_of[found], minlength=len(pairs)).astype(np.int64)
+
+
+def shared_unit_counts(
+    docs: np.ndarray, others: np.ndarray, units: UnitSets, unit_docs: np.ndarray, sets: SetIndex, overlap: float
+) -> np.ndarray:
+    """For each ``i``: how many units of ``docs[i]`` have ``overlap`` of their shingles in set ``others[i]``.
+
+    ``unit_docs`` maps a set index to its row in ``units``. Units with fewer than
+    :data:`MIN_UNIT_SHINGLES` shingles never count (as in :func:`shared_unit_mask`).
+    """
+    if len(docs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = unit_docs[docs]
+    unit_first = units.doc_offsets[rows]
+    unit_count = units.doc_offsets[rows + 1] - unit_first
+    unit_ids = _ranges(unit_first, unit_count)  # one slot per (pair, unit)
+    slot_pair = np.repeat(np.arange(len(docs)), unit_count)
+    unit_sizes = np.diff(units.offsets)[unit_ids]
+    elements = _ranges(units.offsets[unit_ids], unit_sizes)
+    slot_of_element = np.repeat(np.arange(len(unit_ids)), unit_sizes)
+    found = sets.contains(others[slot_pair][slot_of_element], units.hashes[elements])
+    hits = np.bincount(slot_of_element[found], minlength=len(unit_ids))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = hits / unit_sizes
+    shared = (unit_sizes >= MIN_UNIT_SHINGLES) & (share >= overlap)
+    return np.bincount(slot_pair[shared], minlength=len(docs)).astype(np.int64)
+
+
+def score_pair_batch(
+    pairs: np.ndarray,
+    shingles: np.ndarray,
+    offsets: np.ndarray,
+    signatures: np.ndarray,
+    units_for: Callable[[np.ndarray], tuple[UnitSets, np.ndarray]],
+    config: MatchConfig,
+) -> list[PairScore]:
+    """:func:`score_pairs` for a batch, vectorised; indices are rows of ``offsets``/``signatures``.
+
+    ``units_for(rows)`` returns the unit sets of those rows and a map from row to unit row;
+    it is called once, for the rows of plausible pairs only.
+    """
+    if len(pairs) == 0:
+        return []
+    sets = SetIndex(shingles, offsets)
+    sizes = np.diff(offsets)
+    first, second = pairs[:, 0], pairs[:, 1]
+    estimates = jaccard_estimate(signatures[first], signatures[second])
+    shared = shared_shingle_counts(pairs, sets, offsets)
+    size_first, size_second = sizes[first], sizes[second]
+    union = size_first + size_second - shared
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_first = np.where(size_first > 0, shared / np.maximum(size_first, 1), 0.0)
+        c_second = np.where(size_second > 0, shared / np.maximum(size_second, 1), 0.0)
+        jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
+    plausible = (np.maximum(c_first, c_second) >= config.min_containment) & (shared >= config.min_shared_shingles)
+    passages_first = np.zeros(len(pairs), dtype=np.int64)
+    passages_second = np.zeros(len(pairs), dtype=np.int64)
+    chosen = np.flatnonzero(plausible)
+    if len(chosen):
+        rows = np.unique(pairs[chosen])
+        units, unit_row = units_for(rows)
+        a, b = first[chosen], second[chosen]
+        passages_first[chosen] = shared_unit_counts(a, b, units, unit_row, sets, config.passage_overlap)
+        passages_second[chosen] = shared_unit_counts(b, a, units, unit_row, sets, config.passage_overlap)
+    same = plausible & (np.maximum(passages_first, passages_second) >= config.min_shared_passages)
+    return [
+        PairScore(*values)
+        for values in zip(
+            first.tolist(),
+            second.tolist(),
+            np.asarray(estimates, dtype=np.float64).tolist(),
+            jaccard.tolist(),
+            c_first.tolist(),
+            c_second.tolist(),
+            shared.tolist(),
+            passages_first.tolist(),
+            passages_second.tolist(),
+            same.tolist(),
+        )
+    ]

@@ -1,0 +1,706 @@
+"""The incremental story index: add, query, prune and export, over any :mod:`store`.
+
+Each article goes through the stages of :func:`dedup.pipeline.scan_documents`, against
+the index instead of a batch:
+
+    content text -> shingles + signature -> band keys -> stored buckets (>= min_hits)
+        -> signature prefilter -> exact verification -> re-cluster the touched components
+
+A *component* is a set of articles connected by verified same-story pairs. When a new
+article links into components, their union is re-clustered with
+:func:`dedup.cluster.cluster_pairs` (hub guard included), exactly as ``scan`` clusters
+that component, so adding a corpus one article at a time gives the groups ``scan``
+gives. Groups are then matched to the story ids they held before: a story keeps its id,
+and when groups join, the story holding the earliest-added article survives and the
+others are recorded as merged into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+import numpy as np
+
+from dedup.boilerplate import BoilerplateRules
+from dedup.cluster import ClusterConfig, cluster_pairs
+from dedup.diff import diff_cluster
+from dedup.document import Document, Problem
+from dedup.errors import DedupError, IncompatibleDataError, ParameterError
+from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint
+from dedup.lsh import LSHConfig, band_keys
+from dedup.minhash import MinHashConfig
+from dedup.pipeline import PREFILTER_SHARE, Cluster, Member, ScanConfig, ScanResult, _topic_similarity, prefilter
+from dedup.segment import Segmentation, segment
+from dedup.shingle import ShingleConfig
+from dedup.verify import MatchConfig, Units, build_units, score_pairs
+
+from dedup.index.store import (
+    FORMAT_VERSION,
+    ComponentState,
+    Conflict,
+    EdgeRecord,
+    MergeRecord,
+    NewArticle,
+    PruneBy,
+    Store,
+    Transaction,
+    WritePlan,
+    shingles_bytes,
+    shingles_from,
+    signature_bytes,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["new_story", "joined", "merged", "exists"]
+# Optimistic stores (Redis) redo an article when a concurrent writer touched its data.
+MAX_ATTEMPTS = 100
+# A query never writes; its article gets a position after everything indexed.
+QUERY_SEQ = 2**62
+# Sentence units of recently matched indexed articles, kept in memory (least recently used go).
+UNITS_CACHE = 4096
+
+
+def index_params(config: ScanConfig) -> dict[str, object]:
+    """The parameters an index is made with; every later use must match them."""
+    bands, rows = config.lsh.resolve(config.fingerprint.minhash.num_perm)
+    fp = config.fingerprint
+    return {
+        "fingerprint": {
+            "shingle_kind": fp.shingle.kind, "shingle_size": fp.shingle.size, "num_perm": fp.minhash.num_perm,
+            "seed": fp.minhash.seed, "ignore_quotes": fp.ignore_quotes,
+        },
+        "lsh": {"bands": bands, "rows": rows, "min_hits": config.lsh.min_hits, "max_bucket": config.lsh.max_bucket,
+                "threshold": config.lsh.threshold},
+        "match": config.match.describe(),
+        "cluster": config.cluster.describe(),
+        "boilerplate_extra": list(config.boilerplate.extra),
+    }
+
+
+def config_from_params(params: dict, base: ScanConfig | None = None) -> ScanConfig:
+    """The :class:`ScanConfig` an index was made with (reading options come from ``base``)."""
+    base = base or ScanConfig()
+    fp, lsh = params["fingerprint"], params["lsh"]
+    return ScanConfig(
+        fingerprint=FingerprintConfig(
+            shingle=ShingleConfig(fp["shingle_kind"], fp["shingle_size"]),
+            minhash=MinHashConfig(fp["num_perm"], fp["seed"]),
+            ignore_quotes=fp["ignore_quotes"],
+        ),
+        lsh=LSHConfig(threshold=lsh["threshold"], bands=lsh["bands"], rows=lsh["rows"], min_hits=lsh["min_hits"],
+                      max_bucket=lsh["max_bucket"]),
+        match=MatchConfig(**params["match"]),
+        cluster=ClusterConfig(**params["cluster"]),
+        diff=base.diff,
+        boilerplate=BoilerplateRules(tuple(params["boilerplate_extra"])),
+        read=base.read,
+    )
+
+
+def differences(stored: dict, wanted: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the parameters that differ, with both values."""
+    out = []
+    for key in sorted(set(stored) | set(wanted)):
+        a, b = stored.get(key), wanted.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key} is {a!r} in the index, {b!r} here")
+    return out
+
+
+def story_id_for(doc_id: str, salt: str = "") -> str:
+    """A story id derived from the article that founded it, so every store and run agrees."""
+    return "s-" + hashlib.blake2b(f"{salt}{doc_id}".encode("utf-8"), digest_size=6).hexdigest()
+
+
+def parse_time(value: str | None) -> float | None:
+    """Epoch seconds of an ISO 8601 date or date-time (UTC when no zone is given), or None."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+@dataclass(frozen=True)
+class Match:
+    """A verified pair between the article and an indexed one."""
+
+    doc_id: str
+    story: str
+    score: EdgeRecord
+
+    def to_dict(self, article: str) -> dict[str, object]:
+        s = self.score
+        forward = s.first == article
+        return {
+            "id": self.doc_id,
+            "story": self.story,
+            "same_story": s.same_story,
+            "minhash_jaccard": round(s.minhash_jaccard, 4),
+            "jaccard": round(s.jaccard, 4),
+            # containment of the article in the match, and of the match in the article
+            "containment_in_match": round(s.containment_first_in_second if forward else s.containment_second_in_first, 4),
+            "containment_of_match": round(s.containment_second_in_first if forward else s.containment_first_in_second, 4),
+            "shared_shingles": s.shared_shingles,
+            "shared_passages": max(s.shared_passages_first, s.shared_passages_second),
+        }
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where an article went: its story, why, and the merges it caused."""
+
+    doc_id: str
+    story: str
+    status: Status
+    matches: tuple[Match, ...]
+    merges: tuple[MergeRecord, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.doc_id,
+            "story": self.story,
+            "status": self.status,
+            "matches": [m.to_dict(self.doc_id) for m in self.matches],
+            "merged": [{"from": m.old, "into": m.into, "kind": m.kind} for m in self.merges],
+        }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article fingerprinted and ready to be matched."""
+
+    doc: Document
+    signature: np.ndarray
+    shingles: np.ndarray
+    keys: np.ndarray  # uint64 band keys; empty when the article has no content
+    published_ts: float | None
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    removed: int
+    kept_without_time: int
+    merges: tuple[MergeRecord, ...]
+
+
+@dataclass
+class _Settlement:
+    membership: dict[str, tuple[str, str]]
+    story_of: dict[str, str]
+    comps: dict[str, tuple[list[str], int]]
+    dropped_comps: list[str]
+    story_sizes: dict[str, int]
+    merges: list[MergeRecord] = field(default_factory=list)
+
+
+def _sort_matches(matches: Iterable[Match]) -> tuple[Match, ...]:
+    def key(m: Match) -> tuple:
+        s = m.score
+        return (not s.same_story, -max(s.containment_first_in_second, s.containment_second_in_first), -s.jaccard, m.doc_id)
+
+    return tuple(sorted(matches, key=key))
+
+
+class StoryIndex:
+    """A persistent index of stories. Open it with :func:`dedup.index.open_index`.
+
+    ``config`` is checked against the parameters the index was made with; the first
+    :meth:`add` to an empty store records them.
+    """
+
+    def __init__(self, store: Store, config: ScanConfig | None = None) -> None:
+        self.store = store
+        meta = store.read_meta()
+        if meta:
+            self._check_meta(meta, config)
+            self.config = config_from_params(_loads(meta["params"]), config)
+        else:
+            self.config = config or ScanConfig()
+        self.params = index_params(self.config)
+        self.bands, self.rows = self.config.lsh.resolve(self.config.fingerprint.minhash.num_perm)
+        self._initialised = bool(meta)
+        self._units: OrderedDict[tuple[str, int], Units] = OrderedDict()
+
+    # -- parameters ----------------------------------------------------------------
+    def _check_meta(self, meta: dict[str, str], config: ScanConfig | None) -> None:
+        version = meta.get("format_version")
+        if version != str(FORMAT_VERSION):
+            raise IncompatibleDataError(
+                f"the index has format version {version}, this dedup reads version {FORMAT_VERSION}: "
+                "rebuild it with `dedup index add` into a new index"
+            )
+        if config is not None:
+            diff = differences(_loads(meta["params"]), index_params(config))
+            if diff:
+                raise IncompatibleDataError(
+                    "the index was made with other parameters: " + "; ".join(diff)
+                    + " (leave those options out to use the index's own)"
+                )
+
+    def _ensure_meta(self) -> None:
+        if self._initialised:
+            return
+        held = self.store.init_meta({"format_version": str(FORMAT_VERSION), "params": _dumps(self.params)})
+        # Another process may have created the index first, with its own parameters.
+        self._check_meta(held, self.config)
+        self._initialised = True
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._initialised
+
+    # -- fingerprints ----------------------------------------------------------------
+    def prepare(self, documents: Sequence[Document]) -> list[Prepared]:
+        """Fingerprint a batch of documents in one go."""
+        cfg = self.config
+        contents = [content_text(d.text, cfg.boilerplate, cfg.fingerprint.ignore_quotes) for d in documents]
+        prints = fingerprint(contents, cfg.fingerprint)
+        keys = band_keys(prints.signatures, self.bands, self.rows) if len(documents) else np.zeros((0, self.bands), np.uint64)
+        prepared = []
+        for k, doc in enumerate(documents):
+            active = prints.sizes[k] > 0
+            prepared.append(
+                Prepared(doc, prints.signatures[k], prints.shingle_set(k),
+                         keys[k] if active else np.zeros(0, dtype=np.uint64), parse_time(doc.published))
+            )
+        return prepared
+
+    # -- add and query ---------------------------------------------------------------
+    def add(self, documents: Iterable[Document], batch_size: int = 256) -> Iterator[Assignment]:
+        """Add ``documents``; each batch is one transaction, and is yielded once committed.
+
+        Re-adding an id already in the index changes nothing and reports ``exists``.
+        """
+        if batch_size < 1:
+            raise ParameterError(f"batch size must be positive, not {batch_size}")
+        self._ensure_meta()
+        for batch in _chunks(documents, batch_size):
+            prepared = self.prepare(batch)
+            with self.store.writing() as transactions:
+                done = [self._settle_article(transactions.begin, item) for item in prepared]
+            yield from done
+
+    def query(self, documents: Iterable[Document], batch_size: int = 256) -> Iterator[Assignment]:
+        """Where each document would go, without adding anything."""
+        for batch in _chunks(documents, batch_size):
+            prepared = self.prepare(batch)
+            with self.store.reading() as transactions:
+                for item in prepared:
+                    assignment, _ = self._decide(transactions.begin(), item, write=False)
+                    yield assignment
+
+    def _settle_article(self, begin: Callable[[], Transaction], item: Prepared) -> Assignment:
+        for _ in range(MAX_ATTEMPTS):
+            txn = begin()
+            try:
+                assignment, plan = self._decide(txn, item, write=True)
+                if plan is not None:
+                    txn.apply(plan)
+                return assignment
+            except Conflict:
+                logger.debug("write conflict on %s, retrying", item.doc.doc_id)
+        raise DedupError(f"gave up adding {item.doc.doc_id!r}: other writers kept changing its stories")
+
+    def _decide(self, txn: Transaction, item: Prepared, write: bool) -> tuple[Assignment, WritePlan | None]:
+        doc = item.doc
+        existing = txn.existing(doc.doc_id)
+        if existing is not None:
+            edges = txn.edges_of(doc.doc_id)
+            others = txn.articles([e.other(doc.doc_id) for e in edges])
+            matches = _sort_matches(
+                Match(e.other(doc.doc_id), others[e.other(doc.doc_id)].story, e)
+                for e in edges if e.other(doc.doc_id) in others
+            )
+            return Assignment(doc.doc_id, existing, "exists", matches), None
+
+        # LSH: count, per indexed article, the bands it shares with this one.
+        max_bucket = self.config.lsh.max_bucket
+        key_list = [int(k) for k in item.keys]
+        hits: Counter[str] = Counter()
+        bucket_adds, newly_oversized = [], 0
+        for key, members in zip(key_list, txn.buckets(key_list) if key_list else []):
+            if len(members) > max_bucket:
+                continue  # oversized: scan would not expand it, and it no longer grows
+            bucket_adds.append(key)
+            if len(members) + 1 > max_bucket:
+                newly_oversized += 1
+                continue
+            hits.update(members)
+        candidates = sorted(i for i, n in hits.items() if n >= self.config.lsh.min_hits)
+        stored = txn.articles(candidates)
+        edges = self._verify(txn, item, [stored[c] for c in candidates if c in stored])
+
+        same = [e for e in edges if e.same_story]
+        comps = sorted({stored[e.other(doc.doc_id)].comp for e in same})
+        state = txn.components(comps) if comps else ComponentState({}, [], {})
+        seq = txn.next_seq() if write else QUERY_SEQ
+        members = {**state.members, doc.doc_id: (seq, "")}
+        settlement = self._settle(members, state.edges + same, state.comp_of, txn, doc, article=doc.doc_id)
+
+        story = settlement.story_of[doc.doc_id]
+        # the story of each match after this article is placed
+        match_story = {i: settlement.story_of.get(i, stored[i].story) for i in stored}
+        matches = _sort_matches(Match(e.other(doc.doc_id), match_story[e.other(doc.doc_id)], e) for e in edges)
+        merged = tuple(m for m in settlement.merges if m.kind == "merge")
+        joined = any(m.story == story for m in matches if m.score.same_story)
+        status: Status = "merged" if merged else "joined" if joined else "new_story"
+        assignment = Assignment(doc.doc_id, story, status, matches, tuple(settlement.merges))
+        if not write:
+            return assignment, None
+        plan = WritePlan(
+            article=NewArticle(
+                doc.doc_id, seq, doc.text, doc.title, doc.source, doc.url, doc.published, item.published_ts,
+                time.time(), doc.location, signature_bytes(item.signature), shingles_bytes(item.shingles),
+                len(candidates), bool(len(item.keys)),
+            ),
+            bucket_adds=bucket_adds,
+            newly_oversized=newly_oversized,
+            edges=edges,
+            comps=settlement.comps,
+            dropped_comps=settlement.dropped_comps,
+            membership=settlement.membership,
+            story_sizes=settlement.story_sizes,
+            merges=settlement.merges,
+        )
+        return assignment, plan
+
+    def _verify(self, txn: Transaction, item: Prepared, candidates: list) -> list[EdgeRecord]:
+        """Exact scores of the article against its candidates, as in ``scan``."""
+        if not candidates:
+            return []
+        doc_id = item.doc.doc_id
+        rows = sorted([(doc_id, item.signature, item.shingles)] + [(c.doc_id, c.signature, c.shingles) for c in candidates])
+        ids = [r[0] for r in rows]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r[2]) for r in rows], out=offsets[1:])
+        prints = Fingerprints(np.concatenate([r[2] for r in rows]), offsets, np.stack([r[1] for r in rows]))
+        me = ids.index(doc_id)
+        # Pairs ordered by id, as scan orders them, so scores and tie-breaks agree.
+        pairs = np.array(sorted((min(me, k), max(me, k)) for k in range(len(ids)) if k != me), dtype=np.int64)
+        pairs = prefilter(pairs, prints, self.config.match.min_containment * PREFILTER_SHARE)
+        texts: dict[str, str] = {doc_id: item.doc.text}
+        local: dict[str, Units] = {}
+        seq_of = {c.doc_id: c.seq for c in candidates}
+
+        def units_of(position: int) -> Units:
+            name = ids[position]
+            if name in local:
+                return local[name]
+            # An indexed article's text never changes under its (id, seq), so its units are
+            # kept across articles; a pruned and re-added id gets a new seq.
+            key = (name, seq_of.get(name, -1))
+            cached = self._units.get(key) if name != doc_id else None
+            if cached is None:
+                if name not in texts:
+                    texts.update(txn.texts([name]))
+                cached = build_units([texts[name]], [segment(texts[name], self.config.boilerplate)],
+                                     self.config.fingerprint)[0]
+                if name != doc_id:
+                    self._units[key] = cached
+                    if len(self._units) > UNITS_CACHE:
+                        self._units.popitem(last=False)
+            else:
+                self._units.move_to_end(key)
+            local[name] = cached
+            return cached
+
+        scores = score_pairs(pairs, prints, units_of, self.config.match)
+        return [EdgeRecord.from_score(s, ids[s.first], ids[s.second]) for s in scores]
+
+    # -- clustering and story ids -----------------------------------------------------
+    def _settle(
+        self,
+        members: dict[str, tuple[int, str]],
+        edges: list[EdgeRecord],
+        old_comp: dict[str, str],
+        txn: Transaction,
+        doc: Document | None,
+        article: str | None,
+    ) -> _Settlement:
+        """Re-cluster ``members`` (whole components) and give every group a story id.
+
+        ``members`` maps id -> (seq, old story; "" for the new article).
+        """
+        ids = sorted(members)
+        position = {doc_id: k for k, doc_id in enumerate(ids)}
+        scores = [
+            e.to_score(position[e.first], position[e.second])
+            for e in edges if e.same_story and e.first in position and e.second in position
+        ]
+        contents: dict[int, str] = {}
+
+        def content_of(indices: Sequence[int]) -> list[str]:
+            missing = [ids[i] for i in indices if i not in contents and not (doc and ids[i] == doc.doc_id)]
+            fetched = txn.texts(missing) if missing else {}
+            if doc is not None:
+                fetched[doc.doc_id] = doc.text
+            for i in indices:
+                if i not in contents:
+                    contents[i] = content_text(fetched[ids[i]], self.config.boilerplate, self.config.fingerprint.ignore_quotes)
+            return [contents[i] for i in indices]
+
+        def topic_similarity(first: Sequence[int], second: Sequence[int]) -> float:
+            return _topic_similarity(content_of(first), content_of(second))
+
+        clustering = cluster_pairs(len(ids), scores, self.config.cluster, topic_similarity)
+
+        # Components: connected by same-story pairs, refused merges included.
+        parent = list(range(len(ids)))
+
+        def find(k: int) -> int:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        for s in scores:
+            parent[find(s.first)] = find(s.second)
+        by_root: dict[int, list[int]] = {}
+        for k in range(len(ids)):
+            by_root.setdefault(find(k), []).append(k)
+        seq_of = {doc_id: members[doc_id][0] for doc_id in ids}
+        comp_name: dict[int, str] = {}
+        comps: dict[str, tuple[list[str], int]] = {}
+        for root, group in by_root.items():
+            name = min((ids[k] for k in group), key=lambda d: (seq_of[d], d))
+            comp_name[root] = name
+            comps[name] = ([ids[k] for k in group], 0)
+        for first, _ in clustering.refused_merges:
+            name = comp_name[find(first)]
+            comps[name] = (comps[name][0], comps[name][1] + 1)
+        dropped = sorted(set(old_comp.values()) - set(comps))
+
+        # Story ids: each old story follows most of its members; a group held by several
+        # old stories keeps the one with the earliest article, and the others merge into it.
+        groups = list(clustering.groups)
+        old_members: dict[str, list[int]] = {}
+        for k, doc_id in enumerate(ids):
+            if members[doc_id][1]:
+                old_members.setdefault(members[doc_id][1], []).append(k)
+        group_of = {k: g for g, group in enumerate(groups) for k in group}
+        claims: dict[int, list[str]] = {}
+        for story, held in sorted(old_members.items()):
+            counts = Counter(group_of[k] for k in held)
+            best = min(counts, key=lambda g: (-counts[g], g))
+            claims.setdefault(best, []).append(story)
+        earliest = {story: min((seq_of[ids[k]], ids[k]) for k in held) for story, held in old_members.items()}
+        story_of: dict[str, str] = {}
+        merges: list[MergeRecord] = []
+        for g, group in enumerate(groups):
+            names = [ids[k] for k in group]
+            if g in claims:
+                survivor = min(claims[g], key=lambda s: (earliest[s], s))
+                merges += [MergeRecord(s, survivor, "merge", article) for s in sorted(claims[g]) if s != survivor]
+            else:
+                founder = min(names, key=lambda d: (seq_of[d], d))
+                if not members[founder][1]:
+                    survivor = story_id_for(founder)
+                else:
+                    # A fragment split off its old story (after a prune, or a re-clustering
+                    # that now refuses a merge): a new id, recorded.
+                    survivor = story_id_for("\n".join(sorted(names)), "split:")
+                    merges.append(MergeRecord(members[founder][1], survivor, "split", article))
+            for name in names:
+                story_of[name] = survivor
+        membership = {}
+        root_of = {ids[k]: comp_name[find(k)] for k in range(len(ids))}
+        for doc_id in ids:
+            new = (root_of[doc_id], story_of[doc_id])
+            if doc_id not in old_comp or (old_comp[doc_id], members[doc_id][1]) != new:
+                membership[doc_id] = new
+        sizes = Counter(story_of.values())
+        story_sizes = {story: 0 for story in old_members}
+        story_sizes.update(sizes)
+        return _Settlement(membership, story_of, comps, dropped, story_sizes, merges)
+
+    # -- prune ----------------------------------------------------------------------------
+    def prune(self, older_than: float, by: PruneBy = "published", now: float | None = None) -> PruneReport:
+        """Remove articles older than ``older_than`` seconds before ``now`` by ``by`` time.
+
+        Articles without a readable ``published`` time are kept when pruning by it.
+        """
+        if older_than < 0:
+            raise ParameterError(f"the age must not be negative, not {older_than}")
+        if by not in ("published", "ingested"):
+            raise ParameterError(f"prune by 'published' or 'ingested', not {by!r}")
+        cutoff = (time.time() if now is None else now) - older_than
+        victims = self.store.articles_before(by, cutoff)
+        by_comp: dict[str, list[str]] = {}
+        for doc_id, comp in victims:
+            by_comp.setdefault(comp, []).append(doc_id)
+        merges: list[MergeRecord] = []
+        with self.store.writing() as transactions:
+            for comp in sorted(by_comp):
+                merges += self._prune_group(transactions.begin, sorted(by_comp[comp]))
+        kept = self.store.counts().get("without_published", 0) if by == "published" else 0
+        return PruneReport(len(victims), kept, tuple(merges))
+
+    def _prune_group(self, begin: Callable[[], Transaction], doc_ids: list[str]) -> list[MergeRecord]:
+        for _ in range(MAX_ATTEMPTS):
+            txn = begin()
+            try:
+                stored = txn.articles(doc_ids)
+                if not stored:
+                    return []
+                state = txn.components(sorted({a.comp for a in stored.values()}))
+                keys = band_keys(np.stack([a.signature for a in stored.values()]), self.bands, self.rows)
+                plan = WritePlan()
+                for k, (doc_id, article) in enumerate(stored.items()):
+                    # An article without content was never filed in any bucket.
+                    plan.removed[doc_id] = [int(x) for x in keys[k]] if len(article.shingles) else []
+                    plan.removed_neighbours[doc_id] = sorted({e.other(doc_id) for e in txn.edges_of(doc_id)})
+                members = {d: v for d, v in state.members.items() if d not in stored}
+                comp_of = {d: c for d, c in state.comp_of.items() if d not in stored}
+                settlement = self._settle(members, state.edges, comp_of, txn, None, None)
+                plan.comps = settlement.comps
+                plan.dropped_comps = sorted(set(state.comp_of.values()) - set(settlement.comps))
+                plan.membership = settlement.membership
+                plan.story_sizes = {**{state.members[d][1]: 0 for d in stored}, **settlement.story_sizes}
+                plan.merges = settlement.merges
+                txn.apply(plan)
+                return settlement.merges
+            except Conflict:
+                continue
+        raise DedupError("gave up pruning: other writers kept changing the same stories")
+
+    # -- export and stats --------------------------------------------------------------------
+    def export(self) -> ScanResult:
+        """The indexed stories as a :class:`ScanResult`, for the ``scan`` report formats.
+
+        Clusters are the stories of two or more articles; their ``cluster_id`` is the story id.
+        """
+        rows = sorted(self.store.all_articles(), key=lambda r: r.doc_id)
+        documents = [Document(r.doc_id, r.text, r.title, r.source, r.url, r.published, r.location) for r in rows]
+        position = {r.doc_id: k for k, r in enumerate(rows)}
+        scores = sorted(
+            (e.to_score(position[e.first], position[e.second]) for e in self.store.all_edges()
+             if e.first in position and e.second in position),
+            key=lambda s: (s.first, s.second),
+        )
+        story_members: dict[str, list[int]] = {}
+        for k, r in enumerate(rows):
+            story_members.setdefault(r.story, []).append(k)
+        groups = sorted(((tuple(m), s) for s, m in story_members.items() if len(m) >= 2), key=lambda g: (-len(g[0]), g[0]))
+        story_pairs = [s for s in scores if s.same_story]
+        segmentations: dict[int, Segmentation] = {}
+
+        def segmentation_of(k: int) -> Segmentation:
+            if k not in segmentations:
+                segmentations[k] = segment(documents[k].text, self.config.boilerplate)
+            return segmentations[k]
+
+        clusters = []
+        for group, story in groups:
+            diffs = diff_cluster([documents[k].text for k in group], [segmentation_of(k).passages for k in group],
+                                 self.config.diff)
+            members = tuple(Member(k, segmentation_of(k), tuple(d)) for k, d in zip(group, diffs))
+            inside = set(group)
+            pairs = tuple(s for s in story_pairs if s.first in inside and s.second in inside)
+            clusters.append(Cluster(story, members, pairs))
+        clustered = sum(len(c.members) for c in clusters)
+        without_content = [k for k, r in enumerate(rows) if not r.has_content]
+        stats = {
+            "documents": len(rows),
+            "documents_without_content": len(without_content),
+            "candidate_pairs": sum(r.candidates for r in rows),
+            "verified_pairs": len(scores),
+            "same_story_pairs": len(story_pairs),
+            "clusters": len(clusters),
+            "clustered_documents": clustered,
+            "singletons": len(rows) - clustered,
+            "oversized_buckets": self.store.counts().get("oversized_buckets", 0),
+            "refused_hub_merges": self.store.refused_merges(),
+        }
+        problems = [
+            Problem(documents[k].location, "empty", f"document {documents[k].doc_id!r} has no content besides boilerplate")
+            for k in without_content
+        ]
+        return ScanResult(documents, self.config, clusters, scores, problems, stats)
+
+    def stats(self) -> dict[str, object]:
+        counts = self.store.counts()
+        merges = self.store.merges()
+        return {
+            "store": self.store.kind,
+            "format_version": FORMAT_VERSION,
+            "articles": counts.get("articles", 0),
+            "stories": counts.get("stories", 0),
+            "multi_article_stories": counts.get("multi_article_stories", 0),
+            "verified_pairs": counts.get("edges", 0),
+            "same_story_pairs": counts.get("same_story_edges", 0),
+            "story_merges": sum(1 for m in merges if m.kind == "merge"),
+            "story_splits": sum(1 for m in merges if m.kind == "split"),
+            "refused_hub_merges": self.store.refused_merges(),
+            "oversized_buckets": counts.get("oversized_buckets", 0),
+            "articles_without_published": counts.get("without_published", 0),
+            "parameters": self.params,
+        }
+
+    def check(self) -> list[str]:
+        """Consistency problems of the stored index (none for a healthy one)."""
+        problems = []
+        rows = list(self.store.all_articles())
+        story_of = {r.doc_id: r.story for r in rows}
+        comp_of = {r.doc_id: r.comp for r in rows}
+        for r in rows:
+            if not r.story or not r.comp:
+                problems.append(f"{r.doc_id}: no story or component")
+        for e in self.store.all_edges():
+            if e.first not in story_of or e.second not in story_of:
+                problems.append(f"pair {e.first} ~ {e.second} names an article that is not indexed")
+            elif e.same_story and comp_of[e.first] != comp_of[e.second]:
+                problems.append(f"pair {e.first} ~ {e.second} spans two components")
+        counts = self.store.counts()
+        if counts.get("stories") != len(set(story_of.values())):
+            problems.append(f"story count {counts.get('stories')} != {len(set(story_of.values()))} stories held")
+        return problems + self.store.check()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> StoryIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _loads(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise IncompatibleDataError(f"the index parameters are not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise IncompatibleDataError("the index parameters are not a JSON object")
+    return value

@@ -1,0 +1,287 @@
+"""The embedded store: one SQLite file in WAL mode, no server.
+
+A batch of adds is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock up front,
+so two processes adding to one file take turns batch by batch (the other waits up to
+``busy_timeout``) and never interleave inside a story. WAL keeps readers (query, stats,
+export) running while a writer works. A process killed mid-batch leaves the file as of
+its last commit: SQLite rolls the open transaction back on the next open.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from dedup.errors import DedupError
+from dedup.index.store import (
+    ArticleRow,
+    ComponentState,
+    EdgeRecord,
+    MergeRecord,
+    PruneBy,
+    StoredArticle,
+    WritePlan,
+    shingles_from,
+    signature_from,
+)
+
+BUSY_TIMEOUT_MS = 120_000
+# SQLite caps the parameters of one statement; IN lists are sent in chunks of this size.
+CHUNK = 900
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL UNIQUE, text TEXT NOT NULL, title TEXT, source TEXT,
+    url TEXT, published TEXT, published_ts REAL, ingested REAL NOT NULL, location TEXT NOT NULL,
+    signature BLOB NOT NULL, shingles BLOB NOT NULL, candidates INTEGER NOT NULL, has_content INTEGER NOT NULL,
+    comp TEXT NOT NULL, story TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_comp ON articles (comp);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published_ts);
+CREATE INDEX IF NOT EXISTS articles_ingested ON articles (ingested);
+CREATE TABLE IF NOT EXISTS buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edges (
+    first TEXT NOT NULL, second TEXT NOT NULL, same INTEGER NOT NULL, score TEXT NOT NULL,
+    PRIMARY KEY (first, second)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_second ON edges (second);
+CREATE TABLE IF NOT EXISTS comps (comp TEXT PRIMARY KEY, refused INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS merges (
+    id INTEGER PRIMARY KEY, old TEXT NOT NULL, new TEXT NOT NULL, kind TEXT NOT NULL, article TEXT
+);
+"""
+
+
+def _signed(key: int) -> int:
+    """A uint64 band key as the signed 64-bit integer SQLite stores."""
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class SQLiteTransaction:
+    """Reads and writes inside the store's open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def existing(self, doc_id: str) -> str | None:
+        row = self.conn.execute("SELECT story FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def buckets(self, keys: Sequence[int]) -> list[list[str]]:
+        signed = [_signed(k) for k in keys]
+        found: dict[int, list[str]] = {}
+        for part in _chunks(sorted(set(signed))):
+            for key, doc_id in self.conn.execute(
+                f"SELECT b.key, a.doc_id FROM buckets b JOIN articles a ON a.seq = b.seq WHERE b.key IN ({_marks(len(part))})",
+                part,
+            ):
+                found.setdefault(key, []).append(doc_id)
+        return [sorted(found.get(k, [])) for k in signed]
+
+    def articles(self, doc_ids: Sequence[str]) -> dict[str, StoredArticle]:
+        out = {}
+        for part in _chunks(list(doc_ids)):
+            for doc_id, seq, signature, shingles, comp, story in self.conn.execute(
+                "SELECT doc_id, seq, signature, shingles, comp, story FROM articles "
+                f"WHERE doc_id IN ({_marks(len(part))})",
+                part,
+            ):
+                out[doc_id] = StoredArticle(doc_id, seq, signature_from(signature), shingles_from(shingles), comp, story)
+        return out
+
+    def components(self, comps: Iterable[str]) -> ComponentState:
+        members: dict[str, tuple[int, str]] = {}
+        comp_of: dict[str, str] = {}
+        for part in _chunks(sorted(set(comps))):
+            for doc_id, seq, story, comp in self.conn.execute(
+                f"SELECT doc_id, seq, story, comp FROM articles WHERE comp IN ({_marks(len(part))})", part
+            ):
+                members[doc_id] = (seq, story)
+                comp_of[doc_id] = comp
+        edges = []
+        for part in _chunks(sorted(members)):
+            edges += [
+                EdgeRecord.from_json(score)
+                for (score,) in self.conn.execute(
+                    f"SELECT score FROM edges WHERE same = 1 AND first IN ({_marks(len(part))})", part
+                )
+            ]
+        return ComponentState(members, edges, comp_of)
+
+    def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for part in _chunks(list(doc_ids)):
+            out.update(self.conn.execute(f"SELECT doc_id, text FROM articles WHERE doc_id IN ({_marks(len(part))})", part))
+        return out
+
+    def edges_of(self, doc_id: str) -> list[EdgeRecord]:
+        rows = self.conn.execute("SELECT score FROM edges WHERE first = ? OR second = ?", (doc_id, doc_id))
+        return sorted((EdgeRecord.from_json(r[0]) for r in rows), key=lambda e: (e.first, e.second))
+
+    def next_seq(self) -> int:
+        # A counter, not MAX(seq): a pruned article's number is never handed out again.
+        self.conn.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
+        return self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+
+    def apply(self, plan: WritePlan) -> None:
+        db = self.conn
+        a = plan.article
+        if a is not None:
+            comp, story = plan.membership[a.doc_id]
+            db.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (a.seq, a.doc_id, a.text, a.title, a.source, a.url, a.published, a.published_ts, a.ingested,
+                 a.location, a.signature, a.shingles, a.candidates, int(a.has_content), comp, story),
+            )
+            db.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)", [(_signed(k), a.seq) for k in plan.bucket_adds])
+        if plan.newly_oversized:
+            db.execute(
+                "INSERT INTO counters VALUES ('oversized_buckets', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
+                (plan.newly_oversized, plan.newly_oversized),
+            )
+        for doc_id, keys in plan.removed.items():
+            seq = db.execute("SELECT seq FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+            db.executemany("DELETE FROM buckets WHERE key = ? AND seq = ?", [(_signed(k), seq) for k in keys])
+            db.execute("DELETE FROM edges WHERE first = ? OR second = ?", (doc_id, doc_id))
+            db.execute("DELETE FROM articles WHERE doc_id = ?", (doc_id,))
+        db.executemany(
+            "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?)",
+            [(e.first, e.second, int(e.same_story), e.to_json()) for e in plan.edges],
+        )
+        db.executemany(
+            "UPDATE articles SET comp = ?, story = ? WHERE doc_id = ?",
+            [(comp, story, doc_id) for doc_id, (comp, story) in plan.membership.items()
+             if a is None or doc_id != a.doc_id],
+        )
+        db.executemany("DELETE FROM comps WHERE comp = ?", [(c,) for c in plan.dropped_comps])
+        db.executemany("INSERT OR REPLACE INTO comps VALUES (?, ?)", [(c, r) for c, (_, r) in plan.comps.items()])
+        db.executemany(
+            "INSERT INTO merges (old, new, kind, article) VALUES (?, ?, ?, ?)",
+            [(m.old, m.into, m.kind, m.article) for m in plan.merges],
+        )
+
+
+class _Transactions:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def begin(self) -> SQLiteTransaction:
+        # The whole batch shares the one transaction the store opened.
+        return SQLiteTransaction(self.conn)
+
+
+class SQLiteStore:
+    """An index in one SQLite file."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise DedupError(f"{self.path} is a folder; give the index file's path")
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit survives the process dying (not a power cut).
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            # Under the write lock, so that processes opening a new file at once agree.
+            with self.writing():
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+        except sqlite3.DatabaseError as exc:
+            raise DedupError(f"{self.path}: not a dedup index, or a damaged one ({exc})") from exc
+
+    @contextmanager
+    def _transaction(self, mode: str) -> Iterator[_Transactions]:
+        try:
+            self.conn.execute(mode)
+        except sqlite3.OperationalError as exc:
+            raise DedupError(f"{self.path}: cannot lock the index ({exc})") from exc
+        try:
+            yield _Transactions(self.conn)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT" if mode != "BEGIN DEFERRED" else "ROLLBACK")
+
+    def writing(self):
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def reading(self):
+        return self._transaction("BEGIN DEFERRED")
+
+    def read_meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta"))
+
+    def init_meta(self, meta: dict[str, str]) -> dict[str, str]:
+        with self.writing():
+            self.conn.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)", sorted(meta.items()))
+        return self.read_meta()
+
+    def articles_before(self, by: PruneBy, cutoff: float) -> list[tuple[str, str]]:
+        column = "published_ts" if by == "published" else "ingested"
+        return list(self.conn.execute(f"SELECT doc_id, comp FROM articles WHERE {column} < ? ORDER BY doc_id", (cutoff,)))
+
+    def all_articles(self) -> Iterator[ArticleRow]:
+        rows = self.conn.execute(
+            "SELECT doc_id, seq, text, title, source, url, published, location, comp, story, candidates, has_content "
+            "FROM articles ORDER BY doc_id"
+        )
+        for r in rows:
+            yield ArticleRow(*r[:10], r[10], bool(r[11]))
+
+    def all_edges(self) -> Iterator[EdgeRecord]:
+        for (score,) in self.conn.execute("SELECT score FROM edges ORDER BY first, second"):
+            yield EdgeRecord.from_json(score)
+
+    def merges(self) -> list[MergeRecord]:
+        return [MergeRecord(*r) for r in self.conn.execute("SELECT old, new, kind, article FROM merges ORDER BY id")]
+
+    def counts(self) -> dict[str, int]:
+        def q(sql: str) -> int:
+            row = self.conn.execute(sql).fetchone()
+            return int(row[0] or 0) if row else 0
+
+        return {
+            "articles": q("SELECT COUNT(*) FROM articles"),
+            "stories": q("SELECT COUNT(DISTINCT story) FROM articles"),
+            "multi_article_stories": q("SELECT COUNT(*) FROM (SELECT story FROM articles GROUP BY story HAVING COUNT(*) > 1)"),
+            "edges": q("SELECT COUNT(*) FROM edges"),
+            "same_story_edges": q("SELECT COUNT(*) FROM edges WHERE same = 1"),
+            "oversized_buckets": q("SELECT value FROM counters WHERE name = 'oversized_buckets'"),
+            "without_published": q("SELECT COUNT(*) FROM articles WHERE published_ts IS NULL"),
+        }
+
+    def refused_merges(self) -> int:
+        return self.conn.execute("SELECT COALESCE(SUM(refused), 0) FROM comps").fetchone()[0]
+
+    def check(self) -> list[str]:
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        orphans = self.conn.execute(
+            "SELECT COUNT(*) FROM articles WHERE comp NOT IN (SELECT comp FROM comps)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} articles belong to no recorded component")
+        stray = self.conn.execute("SELECT COUNT(*) FROM buckets WHERE seq NOT IN (SELECT seq FROM articles)").fetchone()[0]
+        if stray:
+            problems.append(f"{stray} bucket entries name no article")
+        return problems
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,133 @@
+"""Running batches in worker processes, and keeping texts on disk while a scan runs.
+
+Nothing here knows the pipeline's stages: :class:`WorkerPool` maps a top-level function
+over tasks, in order, in this process (``jobs=1``) or in ``jobs`` spawned processes, with
+a bounded number of tasks in flight so that memory stays flat however long the input is.
+Spawned (not forked) workers inherit no locks or thread pools from the parent, so the
+design is safe on every platform; tasks and results travel by multiprocessing's own IPC.
+
+:class:`TextSpool` is an append-only temporary file of UTF-8 texts. The scan writes each
+article there as it is read and keeps only its offset; later stages, in any process,
+read back the few texts they need.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+from dedup.errors import ParameterError
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+# Texts may hold lone surrogates (JSON allows "\ud800"); they must survive the round trip.
+_ERRORS = "surrogatepass"
+
+
+class WorkerPool:
+    """Ordered, bounded ``map`` over ``jobs`` processes (``jobs=1``: in this process)."""
+
+    def __init__(self, jobs: int = 1) -> None:
+        if jobs < 1:
+            raise ParameterError(f"jobs must be at least 1, not {jobs}")
+        self.jobs = jobs
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        if self.jobs > 1:
+            self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def map(self, func: Callable[[Task], Result], tasks: Iterable[Task]) -> Iterator[Result]:
+        """``func(task)`` for every task, yielded in task order.
+
+        At most ``2 * jobs`` tasks are submitted ahead of the one being yielded, so a lazy
+        ``tasks`` iterable is consumed only as fast as the workers keep up.
+        """
+        if self._executor is None:
+            for task in tasks:
+                yield func(task)
+            return
+        pending: deque[Future[Result]] = deque()
+        for task in tasks:
+            pending.append(self._executor.submit(func, task))
+            if len(pending) >= 2 * self.jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+@dataclass(frozen=True)
+class SpooledTexts:
+    """Where some texts lie in a spool file: enough for any process to read them back."""
+
+    path: str
+    starts: np.ndarray  # int64 byte offsets
+    lengths: np.ndarray  # int64 byte lengths
+
+    def load(self) -> list[str]:
+        texts = []
+        with open(self.path, "rb") as spool:
+            for start, length in zip(self.starts.tolist(), self.lengths.tolist()):
+                spool.seek(start)
+                texts.append(spool.read(length).decode("utf-8", _ERRORS))
+        return texts
+
+
+class TextSpool:
+    """Append-only temporary file of texts, removed when the spool is closed."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._folder = tempfile.mkdtemp(prefix="dedup-spool-", dir=directory)
+        self.path = os.path.join(self._folder, "texts.utf8")
+        self._file = open(self.path, "wb")
+        self._position = 0
+        self._starts: list[int] = []
+        self._lengths: list[int] = []
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __enter__(self) -> TextSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def add(self, text: str) -> None:
+        data = text.encode("utf-8", _ERRORS)
+        self._file.write(data)
+        self._starts.append(self._position)
+        self._lengths.append(len(data))
+        self._position += len(data)
+        self._arrays = None
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def select(self, indices: np.ndarray) -> SpooledTexts:
+        """The texts added as numbers ``indices`` (flushes what was written so far)."""
+        self._file.flush()
+        if self._arrays is None:
+            self._arrays = (np.asarray(self._starts, dtype=np.int64), np.asarray(self._lengths, dtype=np.int64))
+        starts, lengths = self._arrays
+        return SpooledTexts(self.path, starts[indices], lengths[indices])
+
