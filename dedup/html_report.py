@@ -390,7 +390,8 @@ def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
         else:
             sections.append(f'<details class="cluster" id="{anchor}" data-lazy="t-{anchor}">{summary}</details>')
             templates.append(f'<template id="t-{anchor}">{body}</template>')
-    title = f"dedup report: {stats['clusters']} clusters in {stats['documents']} documents"
+    clusters = f"{stats['clusters']} cluster{'' if stats['clusters'] == 1 else 's'}"
+    title = f"dedup report: {clusters} in {stats['documents']} documents"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dedup.index.core import Assignment, Match, PruneReport, StoryIndex, parse_time
-from dedup.index.store import FORMAT_VERSION, EdgeRecord, MergeRecord
+from dedup.index.store import FORMAT_VERSION, EdgeRecord, MergeRecord, Store
 from dedup.pipeline import ScanConfig
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def open_store(name: str, store: str | None = None):
+def open_store(name: str, store: str | None = None) -> Store:
     """The store behind an index: a SQLite file at ``name``, or ``name`` inside Redis ``store``."""
     if store is None or store in ("", "sqlite"):
         from dedup.index.sqlite_store import SQLiteStore
