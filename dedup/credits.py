@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from dedup.normalize import normalize_text, words
@@ -112,8 +113,9 @@ class Quote:
     end: int
     text: str
 
-    @property
+    @cached_property
     def words(self) -> tuple[str, ...]:
+        # cached: every quote is compared with every quote of each other member
         return tuple(words(normalize_text(self.text)))
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dedup.errors import ParameterError
 from dedup.normalize import normalize_text
@@ -80,54 +79,8 @@ def _windows(count: int) -> list[tuple[int, ...]]:
 def diff_cluster(
     texts: Sequence[str], passages: Sequence[Sequence[Passage]], config: DiffConfig = DiffConfig()
 ) -> list[list[PassageDiff]]:
-    """Classify every passage of every member as shared, unique or boilerplate."""
-    content = [[p for p in member if p.kind != "boilerplate"] for member in passages]
-    corpus = [texts[m][p.start : p.end] for m, member in enumerate(content) for p in member]
-    result: list[list[PassageDiff]] = []
-    if not corpus:
-        return [[PassageDiff(p, "boilerplate", ()) for p in member] for member in passages]
-    vectorizer = TfidfVectorizer(
-        preprocessor=normalize_text, token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2), sublinear_tf=True
-    )
-    matrix = vectorizer.fit_transform(corpus)
-    # Row blocks per member, plus window rows (adjacent pairs) for matching against.
-    starts = np.cumsum([0] + [len(member) for member in content])
-    window_vectors, window_spans = [], []
-    for m in range(len(content)):
-        block = matrix[starts[m] : starts[m + 1]]
-        spans = _windows(len(content[m]))
-        rows = [block[list(span)].sum(axis=0) for span in spans]
-        vectors = np.asarray(np.vstack(rows)) if rows else np.zeros((0, matrix.shape[1]))
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        window_vectors.append(vectors / np.where(norms == 0, 1, norms))
-        window_spans.append(spans)
-    dense = matrix.toarray()
-    for m, member in enumerate(passages):
-        content_index = {id(p): k for k, p in enumerate(content[m])}
-        diffs = []
-        for passage in member:
-            if passage.kind == "boilerplate":
-                diffs.append(PassageDiff(passage, "boilerplate", ()))
-                continue
-            vector = dense[starts[m] + content_index[id(passage)]]
-            short = len(texts[m][passage.start : passage.end].split()) <= SHORT_PASSAGE_WORDS
-            counterparts = []
-            for other in range(len(content)):
-                if other == m or not len(window_vectors[other]):
-                    continue
-                cosines = window_vectors[other] @ vector
-                if short:
-                    # coverage: the passage's squared weights on terms the window also has
-                    coverage = (window_vectors[other] > 0) @ (vector**2)
-                    cosines = np.maximum(cosines, coverage)
-                best = int(np.argmax(cosines))
-                score = float(cosines[best])
-                if score >= config.min_cosine:
-                    relation: Relation = "verbatim" if score >= config.verbatim_cosine else "reworded"
-                    counterparts.append(Counterpart(other, window_spans[other][best], round(score, 4), relation))
-            diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", tuple(counterparts)))
-        result.append(diffs)
-    return result
+    """Classify every passage of every member of one cluster as shared, unique or boilerplate."""
+    return diff_clusters([(texts, passages)], config)[0]
 
 
 ClusterInput = tuple[Sequence[str], Sequence[Sequence[Passage]]]
@@ -241,6 +194,8 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
     for c, (texts, passages) in enumerate(clusters):
         members = member_of_cluster[c]
         cluster_diffs = []
+        # window spans count content passages; counterparts use the member's full numbering
+        full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
         for m, member in enumerate(passages):
             global_member = members[m]
             row = member_rows[global_member]
@@ -256,7 +211,8 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
                         continue
                     window, score = found
                     relation: Relation = "verbatim" if score >= config.verbatim_cosine else "reworded"
-                    counterparts.append(Counterpart(other_local, window_spans[window], round(score, 4), relation))
+                    span = tuple(full_index[other_local][k] for k in window_spans[window])
+                    counterparts.append(Counterpart(other_local, span, round(score, 4), relation))
                 diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", tuple(counterparts)))
                 row += 1
             cluster_diffs.append(diffs)

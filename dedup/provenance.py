@@ -260,11 +260,6 @@ class _Pairs:
         return self.scores[(min(a, b), max(a, b))].same_story
 
 
-def _content_positions(cluster: Cluster) -> list[list[int]]:
-    """For each member, the passage indices of its content passages (what diff counterparts index)."""
-    return [[k for k, d in enumerate(m.passages) if d.passage.kind != "boilerplate"] for m in cluster.members]
-
-
 def _coverage(cluster: Cluster, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
     """Characters of member ``inner``'s content passages with a counterpart in member ``outer``, and the total."""
     covered = total = 0
@@ -418,12 +413,11 @@ def analyse_cluster(result: ScanResult, cluster: Cluster, known: dict[tuple[int,
     origin = Origin(origin_doc, members[best].index, confidence, basis, agency, tuple(reasons), summary)
 
     # -- edges and siblings ----------------------------------------------------------
-    positions = _content_positions(cluster)
     edges = []
     for k in order:
         a = parent[k]
         if a is not None:
-            edges.append(_edge(result, cluster, positions, a, k, credits, pairs))
+            edges.append(_edge(result, cluster, a, k, credits, pairs))
     edges.sort(key=lambda e: (docs[e.source].doc_id, docs[e.target].doc_id))
     tree = {(e.source, e.target) for e in edges} | {(e.target, e.source) for e in edges}
     siblings = []
@@ -460,7 +454,6 @@ def analyse_cluster(result: ScanResult, cluster: Cluster, known: dict[tuple[int,
 def _edge(
     result: ScanResult,
     cluster: Cluster,
-    positions: list[list[int]],
     source: int,
     target: int,
     credits: list[tuple[Credit, ...]],
@@ -485,7 +478,7 @@ def _edge(
         if match is None:
             added.append(ref(target, k))
         else:
-            refs = tuple(ref(source, positions[source][p]) for p in match.passages)
+            refs = tuple(ref(source, p) for p in match.passages)
             shared.append(SharedPassage(refs, ref(target, k), match.relation, match.cosine))
     dropped = [
         ref(source, k)
@@ -498,7 +491,7 @@ def _edge(
     for k, diff in enumerate(src.passages):
         match = next((c for c in diff.counterparts if c.member == target), None)
         if match is not None:
-            spans = [dst.passages[positions[target][p]].passage for p in match.passages]
+            spans = [dst.passages[p].passage for p in match.passages]
             went[k] = (spans[0].start, spans[-1].end)
     changes: list[CreditChange] = []
     target_credits = list(credits[target])
@@ -546,7 +539,11 @@ def changed_quotes(source_text: str, target_text: str) -> list[QuoteChange]:
     candidates = []
     for t, quote in enumerate(target_quotes):
         for s, original in enumerate(source_quotes):
-            ratio = difflib.SequenceMatcher(None, original.words, quote.words, autojunk=False).ratio()
+            matcher = difflib.SequenceMatcher(None, original.words, quote.words, autojunk=False)
+            # the quick ratios are upper bounds of ratio(): most pairs of quotes stop here
+            if matcher.real_quick_ratio() < QUOTE_MIN_SIMILARITY or matcher.quick_ratio() < QUOTE_MIN_SIMILARITY:
+                continue
+            ratio = matcher.ratio()
             if ratio >= QUOTE_MIN_SIMILARITY:
                 candidates.append((-ratio, t, s))
     changes, used_s, used_t = [], set(), set()

@@ -486,11 +486,12 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
 
 def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> str:
     """The report of ``result`` in one format; ``table`` picks the CSV table."""
+    if report_format == "csv":
+        # the pairs table needs no provenance; render_csv analyses only for the other tables
+        return render_csv(result, table)
     provenances = analyse(result)
     if report_format == "json":
         return render_json(result, provenances)
-    if report_format == "csv":
-        return render_csv(result, table, provenances)
     if report_format == "html":
         from dedup.html_report import render_html  # the HTML module is large; load it only when asked
 

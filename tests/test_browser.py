@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from dedup.document import Document
 from dedup.html_report import render_html
 from dedup.pipeline import scan, scan_documents
 from dedup.provenance import analyse
 from tests.cdp import Browser, find_chromium
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM
-from tests.test_html import HOSTILE, hostile_documents
+from tests.test_html import hostile_documents
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dedup.cli import main
-from tests.conftest import SEED_ORIGINAL, write_jsonl
+from tests.conftest import write_jsonl
 
 
 def test_scan_text_report(runner, seeds_dir):

@@ -9,7 +9,7 @@ from datasketch import MinHash
 
 from dedup.errors import IncompatibleDataError, ParameterError
 from dedup.fingerprint import FingerprintConfig, content_text, fingerprint
-from dedup.minhash import EMPTY, MinHashConfig, jaccard_estimate, signatures, to_lean_minhash
+from dedup.minhash import EMPTY, MinHashConfig, jaccard_estimate, to_lean_minhash
 from dedup.normalize import normalize_text
 from dedup.shingle import ShingleConfig, shingle_hashes
 from tests.conftest import ROOT, SEEDS

@@ -97,3 +97,19 @@ def test_generated_corpus_recovers_planted_families():
     assert hits / len(truth) >= 0.95
     kinds = {a.kind for a in articles}
     assert {"trim", "reorder", "requote", "background", "paraphrase", "independent"} <= kinds
+
+
+def test_counterparts_use_the_members_own_passage_numbering(seeds_dir):
+    original = (seeds_dir / SEED_ORIGINAL).read_text(encoding="utf-8")
+    repost = "Partager sur Facebook\nAbonnez-vous à notre newsletter\n" + original
+    result = scan_documents([Document("orig", original), Document("repost", repost)])
+    members = {result.documents[m.index].doc_id: m for m in result.clusters[0].members}
+    texts = {d.doc_id: d.text for d in result.documents}
+    assert [d.status for d in members["repost"].passages[:2]] == ["boilerplate", "boilerplate"]
+    for diff in members["orig"].passages:
+        if diff.status != "shared":
+            continue
+        (counterpart,) = diff.counterparts
+        target = [members["repost"].passages[k].passage for k in counterpart.passages]
+        matched = " ".join(texts["repost"][p.start : p.end] for p in target)
+        assert texts["orig"][diff.passage.start : diff.passage.end] in matched
