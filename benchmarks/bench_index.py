@@ -158,7 +158,8 @@ def main() -> None:
             fill, extra, queries = docs[:size], docs[size : size + args.measure], docs[size + args.measure :]
             print(f"generated {len(docs)} articles in {time.perf_counter() - started:.0f}s", flush=True)
             for store in args.stores:
-                redis.Redis.from_url(url).flushdb()
+                # Asynchronous: a synchronous FLUSHDB of millions of keys outlasts client timeouts.
+                redis.Redis.from_url(url).flushdb(asynchronous=True)
                 if store == "sqlite":
                     figures = bench_store(str(work / f"index-{size}.db"), None, fill, extra, queries, args.bulk_batch)
                 elif store == "redis":

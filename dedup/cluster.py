@@ -5,7 +5,7 @@ result never depends on input order ties). A roundup that quotes two unrelated s
 would otherwise link both into one cluster. The guard: when two clusters of two or more
 documents would be joined only through edges that all touch one document on one side,
 the merge must also pass a topic check (``topic_similarity`` of the two sides without
-that document, see :func:`dedup.pipeline`); otherwise it is refused and counted.
+that document, :func:`tfidf_topic_similarity` in a scan); otherwise it is refused and counted.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from dedup.normalize import normalize_text
 from dedup.verify import PairScore
 
 TopicSimilarity = Callable[[Sequence[int], Sequence[int]], float]
@@ -86,3 +90,18 @@ def cluster_pairs(
         members[keep] = sorted(members[keep] + members.pop(drop))
     groups = sorted((tuple(m) for m in members.values()), key=lambda g: (-len(g), g))
     return Clustering(tuple(groups), tuple(refused))
+
+
+def tfidf_topic_similarity(first: Sequence[str], second: Sequence[str]) -> float:
+    """Cosine of the TF-IDF centroids of two groups of texts (IDF fitted on both)."""
+    if not first or not second:
+        return 0.0
+    vectorizer = TfidfVectorizer(preprocessor=normalize_text, sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform(list(first) + list(second))
+    except ValueError:  # no words at all
+        return 0.0
+    centroid_a = np.asarray(matrix[: len(first)].mean(axis=0)).ravel()
+    centroid_b = np.asarray(matrix[len(first) :].mean(axis=0)).ravel()
+    norm = np.linalg.norm(centroid_a) * np.linalg.norm(centroid_b)
+    return float(centroid_a @ centroid_b / norm) if norm else 0.0

@@ -16,17 +16,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dedup import __version__
 from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules
-from dedup.cluster import ClusterConfig, cluster_pairs
+from dedup.cluster import ClusterConfig, cluster_pairs, tfidf_topic_similarity
 from dedup.diff import DiffConfig, PassageDiff, diff_clusters
 from dedup.document import Document, Problem
 from dedup.errors import DedupError
 from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint, unique_per_text
 from dedup.lsh import Candidates, LSHConfig, candidate_pairs
-from dedup.normalize import normalize_text
 from dedup.readers import InputReader, ReadOptions
 from dedup.segment import Segmentation, segment
 from dedup.shingle import shingle_hashes
@@ -270,7 +268,7 @@ def _process_components(task: _ComponentTask) -> _ComponentResult:
     verified = time.perf_counter()
 
     def topic_similarity(first: Sequence[int], second: Sequence[int]) -> float:
-        return _topic_similarity([contents[i] for i in first], [contents[i] for i in second])
+        return tfidf_topic_similarity([contents[i] for i in first], [contents[i] for i in second])
 
     clustering = cluster_pairs(len(texts), local_scores, config.cluster, topic_similarity)
     groups = [group for group in clustering.groups if len(group) >= 2]
@@ -391,7 +389,8 @@ def _scan_stream(
     order = sorted(range(len(read_docs)), key=lambda i: read_docs[i].doc_id)
     order_array = np.asarray(order, dtype=np.int64)
     documents = [read_docs[i] for i in order]
-    del read_docs, metadata
+    metadata.clear()  # the sorted list holds the records now
+    kept.clear()
     signatures = np.concatenate(blocks)[order_array] if blocks else np.zeros((0, num_perm), dtype=np.uint32)
     sizes = np.concatenate(size_blocks)[order_array] if size_blocks else np.zeros(0, dtype=np.int64)
     del blocks, size_blocks
@@ -520,21 +519,6 @@ def _prefilter(pairs: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, min
     shared = jaccard * (size_a + size_b) / (1.0 + jaccard)
     containment = shared / np.maximum(1, np.minimum(size_a, size_b))
     return pairs[containment >= min_containment]
-
-
-def _topic_similarity(first: Sequence[str], second: Sequence[str]) -> float:
-    """Cosine of the TF-IDF centroids of two groups of texts (IDF fitted on both)."""
-    if not first or not second:
-        return 0.0
-    vectorizer = TfidfVectorizer(preprocessor=normalize_text, sublinear_tf=True)
-    try:
-        matrix = vectorizer.fit_transform(list(first) + list(second))
-    except ValueError:  # no words at all
-        return 0.0
-    centroid_a = np.asarray(matrix[: len(first)].mean(axis=0)).ravel()
-    centroid_b = np.asarray(matrix[len(first) :].mean(axis=0)).ravel()
-    norm = np.linalg.norm(centroid_a) * np.linalg.norm(centroid_b)
-    return float(centroid_a @ centroid_b / norm) if norm else 0.0
 
 
 def tool_info() -> dict[str, str]:

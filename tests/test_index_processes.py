@@ -63,7 +63,8 @@ def test_two_processes_adding_at_once_lose_nothing(target, tmp_path):
 
 def test_sigkill_mid_batch_loses_only_the_open_batch(target, tmp_path):
     index_name, store = target
-    articles = list(generate(500, seed=41))
+    # large enough that the worker is still busy when it is killed, even on a fast machine
+    articles = list(generate(1200, seed=41))
     corpus = write_corpus(tmp_path / "corpus.jsonl", articles)
     batch = 10
     worker = add_process(index_name, store, corpus, batch_size=batch)

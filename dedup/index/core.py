@@ -30,14 +30,14 @@ from typing import Literal
 import numpy as np
 
 from dedup.boilerplate import BoilerplateRules
-from dedup.cluster import ClusterConfig, cluster_pairs
+from dedup.cluster import ClusterConfig, cluster_pairs, tfidf_topic_similarity
 from dedup.diff import diff_cluster
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
 from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint
 from dedup.lsh import LSHConfig, band_keys
 from dedup.minhash import MinHashConfig
-from dedup.pipeline import PREFILTER_SHARE, Cluster, Member, ScanConfig, ScanResult, _topic_similarity, prefilter
+from dedup.pipeline import PREFILTER_SHARE, Cluster, Member, ScanConfig, ScanResult, prefilter
 from dedup.segment import Segmentation, segment
 from dedup.shingle import ShingleConfig
 from dedup.verify import MatchConfig, Units, build_units, score_pairs
@@ -54,7 +54,6 @@ from dedup.index.store import (
     Transaction,
     WritePlan,
     shingles_bytes,
-    shingles_from,
     signature_bytes,
 )
 
@@ -456,7 +455,7 @@ class StoryIndex:
             return [contents[i] for i in indices]
 
         def topic_similarity(first: Sequence[int], second: Sequence[int]) -> float:
-            return _topic_similarity(content_of(first), content_of(second))
+            return tfidf_topic_similarity(content_of(first), content_of(second))
 
         clustering = cluster_pairs(len(ids), scores, self.config.cluster, topic_similarity)
 

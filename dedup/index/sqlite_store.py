@@ -10,7 +10,8 @@ its last commit: SQLite rolls the open transaction back on the next open.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -183,6 +184,22 @@ class _Transactions:
         return SQLiteTransaction(self.conn)
 
 
+def _retry_locked(statement: Callable[[], object], attempts: int = 50) -> None:
+    """Run ``statement``, retrying while another process holds the file.
+
+    Switching a new file to WAL does not wait on ``busy_timeout``: when two processes
+    open the same new index at once, one of them sees "database is locked" at once.
+    """
+    for attempt in range(attempts):
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 class SQLiteStore:
     """An index in one SQLite file."""
 
@@ -195,7 +212,7 @@ class SQLiteStore:
         try:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _retry_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # NORMAL in WAL mode: a commit survives the process dying (not a power cut).
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # Under the write lock, so that processes opening a new file at once agree.
