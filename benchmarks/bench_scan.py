@@ -353,20 +353,21 @@ def write_markdown() -> None:
             f"{d['peak_rss_mb']:,.0f} | {d['precision']:.4f} | {d['recall']:.4f} |"
         )
     lines += ["", "## Against the baselines, at equal corpus size", "",
-              "| articles | system | docs/s | dedup ÷ system (docs/s) | precision | recall |", "|---:|---|---:|---:|---:|---:|"]
+              "| run | articles | system | docs/s | dedup ÷ system (docs/s) | precision | recall |", "|---|---:|---|---:|---:|---:|---:|"]
     for run in runs:
         if "baselines" not in run:
             continue
         own = run.get("dedup_at_baseline_size", run["dedup"])
         size = run["baseline_articles"]
-        lines.append(f"| {size:,} | dedup scan (jobs {run['jobs']}) | {own['docs_per_s']:,.0f} | 1.0 | {own['precision']:.4f} | {own['recall']:.4f} |")
+        label = f"{run['articles']:,}-article run"
+        lines.append(f"| {label} | {size:,} | dedup scan (jobs {run['jobs']}) | {own['docs_per_s']:,.0f} | 1.0 | {own['precision']:.4f} | {own['recall']:.4f} |")
         for b in run["baselines"]:
             lines.append(
-                f"| {size:,} | {b['system']} (LSH {b['lsh']['bands']}x{b['lsh']['rows']}) | {b['docs_per_s']:,.0f} | "
+                f"| {label} | {size:,} | {b['system']} (LSH {b['lsh']['bands']}x{b['lsh']['rows']}) | {b['docs_per_s']:,.0f} | "
                 f"{run['ratios'][b['system']]:.2f} | {b['precision']:.4f} | {b['recall']:.4f} |"
             )
         for system, ratio in run.get("candidate_stage_ratios", {}).items():
-            lines.append(f"| {size:,} | dedup read→LSH only ÷ {system} | | {ratio:.2f} | | |")
+            lines.append(f"| {label} | {size:,} | dedup read→LSH only ÷ {system} | | {ratio:.2f} | | |")
     lines += ["", "## Commands", ""]
     for run in runs:
         lines.append(f"- `{run['command']}`")
