@@ -101,6 +101,21 @@ def fingerprint_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def match_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The pair decision and diff thresholds, shared by scan and compare."""
+    options = [
+        click.option("--min-containment", type=click.FloatRange(0, 1), default=MatchConfig.min_containment,
+                     show_default=True, help="Containment of the smaller article in the larger that makes a copy."),
+        click.option("--min-shared-passages", type=click.IntRange(min=0), default=MatchConfig.min_shared_passages,
+                     show_default=True, help="Near-verbatim shared sentences a copy needs."),
+        click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
+                     help="TF-IDF cosine at which a passage counts as shared in the diff."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def build_config(opts: dict[str, Any]) -> ScanConfig:
     extra = load_patterns(opts["boilerplate_file"]) if opts.get("boilerplate_file") else ()
     fields = FieldMap(
@@ -207,12 +222,7 @@ def main(verbose: int) -> None:
               help="Bands two documents must share to be a candidate.")
 @click.option("--max-bucket", type=click.IntRange(min=2), default=LSHConfig.max_bucket, show_default=True,
               help="LSH buckets larger than this are reported, not expanded.")
-@click.option("--min-containment", type=click.FloatRange(0, 1), default=MatchConfig.min_containment,
-              show_default=True, help="Containment of the smaller article in the larger that makes a copy.")
-@click.option("--min-shared-passages", type=click.IntRange(min=0), default=MatchConfig.min_shared_passages,
-              show_default=True, help="Near-verbatim shared sentences a copy needs.")
-@click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
-              help="TF-IDF cosine at which a passage counts as shared in the diff.")
+@match_options
 @click.option("--no-hub-guard", is_flag=True, help="Let one document chain unrelated clusters together.")
 @click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv", "html"]), default="text",
               show_default=True, help="Report format.")
@@ -278,12 +288,7 @@ def _check_table(report_format: str, table: str) -> None:
 @click.argument("files", nargs=-1, required=True)
 @input_options
 @fingerprint_options
-@click.option("--min-containment", type=click.FloatRange(0, 1), default=MatchConfig.min_containment,
-              show_default=True, help="Containment of the smaller article in the larger that makes a copy.")
-@click.option("--min-shared-passages", type=click.IntRange(min=0), default=MatchConfig.min_shared_passages,
-              show_default=True, help="Near-verbatim shared sentences a copy needs.")
-@click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
-              help="TF-IDF cosine at which a passage counts as shared in the diff.")
+@match_options
 @click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv", "html"]), default="text",
               show_default=True, help="Report format.")
 @click.option("--table", type=click.Choice(["pairs", "edges", "outlets"]), default="pairs", show_default=True,

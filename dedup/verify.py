@@ -94,27 +94,13 @@ class Units:
 def build_units(
     texts: Sequence[str], segmentations: Sequence[Segmentation], config: FingerprintConfig
 ) -> list[Units]:
-    """Sentence units of several documents, shingled in one batch."""
-    spans_per_doc: list[list[tuple[int, int]]] = []
-    unit_texts: list[str] = []
-    for text, segmentation in zip(texts, segmentations):
-        spans = [
-            span
-            for passage in segmentation.passages
-            if passage.kind == "text"
-            for span in split_sentences(text, passage.start, passage.end)
-        ]
-        spans_per_doc.append(spans)
-        for start, end in spans:
-            normalized = normalize_text(text[start:end])
-            unit_texts.append(strip_quoted(normalized) if config.ignore_quotes else normalized)
-    hashes, offsets = shingle_hashes(unit_texts, config.shingle, seed=config.minhash.seed)
-    hashes, offsets = unique_per_text(hashes, offsets)
-    units, position = [], 0
-    for spans in spans_per_doc:
-        sets = tuple(hashes[offsets[position + k] : offsets[position + k + 1]] for k in range(len(spans)))
+    """Sentence units of several documents, shingled in one batch (see :func:`build_unit_sets`)."""
+    batch = build_unit_sets(texts, segmentations, config)
+    units = []
+    for doc, spans in enumerate(batch.spans):
+        first = batch.doc_offsets[doc]
+        sets = tuple(batch.hashes[batch.offsets[u] : batch.offsets[u + 1]] for u in range(first, first + len(spans)))
         units.append(Units(tuple(spans), sets))
-        position += len(spans)
     return units
 
 
@@ -240,7 +226,7 @@ class UnitSets:
 def build_unit_sets(
     texts: Sequence[str], segmentations: Sequence[Segmentation], config: FingerprintConfig
 ) -> UnitSets:
-    """The sentence units of every document, as :func:`build_units` makes them, in one CSR batch."""
+    """The sentence units of every document and their narrative shingle sets, in one CSR batch."""
     spans_per_doc: list[tuple[tuple[int, int], ...]] = []
     unit_texts: list[str] = []
     for text, segmentation in zip(texts, segmentations):
