@@ -32,6 +32,7 @@ import resource
 import sys
 import tempfile
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,16 @@ def run_datasketch(ids: list[str], shingles: list[list[bytes]], threshold: float
         sketch.update_batch(grams)
         sketches.append(sketch)
     signed = time.perf_counter()
+    edges = _lsh_edges(lsh, sketches, accept)
+    done = time.perf_counter()
+    return _baseline_summary("datasketch", ids, edges, started, signed, done, {"bands": lsh.b, "rows": lsh.r})
+
+
+def _lsh_edges(lsh: Any, sketches: list[Any], accept: float) -> list[tuple[int, int]]:
+    """Index every sketch, query each, and keep pairs whose estimated Jaccard reaches ``accept``.
+
+    datasketch's and rensa's LSH classes share this insert/query interface.
+    """
     for k, sketch in enumerate(sketches):
         lsh.insert(k, sketch)
     edges = []
@@ -166,8 +177,7 @@ def run_datasketch(ids: list[str], shingles: list[list[bytes]], threshold: float
         for other in lsh.query(sketch):
             if other > k and sketch.jaccard(sketches[other]) >= accept:
                 edges.append((k, other))
-    done = time.perf_counter()
-    return _baseline_summary("datasketch", ids, edges, started, signed, done, {"bands": lsh.b, "rows": lsh.r})
+    return edges
 
 
 def run_rensa(ids: list[str], shingles: list[list[bytes]], threshold: float, accept: float, num_perm: int, bands: int) -> dict[str, object]:
@@ -182,13 +192,7 @@ def run_rensa(ids: list[str], shingles: list[list[bytes]], threshold: float, acc
         sketches.append(sketch)
     signed = time.perf_counter()
     lsh = RMinHashLSH(threshold=threshold, num_perm=num_perm, num_bands=bands)
-    for k, sketch in enumerate(sketches):
-        lsh.insert(k, sketch)
-    edges = []
-    for k, sketch in enumerate(sketches):
-        for other in lsh.query(sketch):
-            if other > k and sketch.jaccard(sketches[other]) >= accept:
-                edges.append((k, other))
+    edges = _lsh_edges(lsh, sketches, accept)
     done = time.perf_counter()
     return _baseline_summary("rensa", ids, edges, started, signed, done, {"bands": bands, "rows": num_perm // bands})
 
