@@ -71,9 +71,10 @@ class BoilerplateRules:
 
     def is_boilerplate(self, line: str) -> bool:
         """Whether a raw line (any case or typography) is boilerplate."""
-        if len(line) > MAX_BOILERPLATE_CHARS:
-            return False
-        norm = normalize_text(line)
+        return len(line) <= MAX_BOILERPLATE_CHARS and self.matches_normalized(normalize_text(line))
+
+    def matches_normalized(self, norm: str) -> bool:
+        """Whether an already normalised line matches a pattern (its length is not checked)."""
         return bool(norm) and any(p.fullmatch(norm) for p in self._compiled)
 
 

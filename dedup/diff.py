@@ -1,11 +1,12 @@
 """TF-IDF passage diff within one cluster.
 
-How the vectoriser is fitted: one scikit-learn ``TfidfVectorizer`` per cluster, fitted on
-every content passage of every member (boilerplate excluded), with
-:func:`dedup.normalize.normalize_text` as preprocessor, word unigrams and bigrams,
-sublinear term frequency and L2 norm. Fitting per cluster makes the words the whole
-story repeats (its names, its place) weigh little, and the words that set one passage
-apart weigh most. Each passage is compared by cosine with every passage of every other
+How the weights are fitted: per cluster, on every content passage of every member
+(boilerplate excluded), normalised by :func:`dedup.normalize.normalize_text`. Terms are
+word unigrams and bigrams, counted by the vectorised shingler for a whole batch of
+clusters at once; weights follow scikit-learn's ``TfidfVectorizer`` (smooth idf,
+sublinear term frequency) and rows get its L2 norm. Fitting per cluster makes the words
+the whole story repeats (its names, its place) weigh little, and the words that set one
+passage apart weigh most. Each passage is compared by cosine with every passage of every other
 member, and also with each pair of adjacent passages there, so that a paragraph one site
 split in two (or two it merged) still finds its counterpart.
 
@@ -27,8 +28,9 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.normalize import normalize_text
+from dedup.normalize import normalize_many
 from dedup.segment import Passage
+from dedup.shingle import ShingleConfig, mix64, shingle_hashes
 
 Relation = Literal["verbatim", "reworded"]
 PassageStatus = Literal["shared", "unique", "boilerplate"]
@@ -51,7 +53,7 @@ class DiffConfig:
         return {
             "min_cosine": self.min_cosine,
             "verbatim_cosine": self.verbatim_cosine,
-            "vectorizer": "tfidf per cluster, word 1-2 grams, sublinear tf, l2",
+            "vectorizer": "tfidf per cluster, word 1-2 grams, smooth idf, sublinear tf, l2",
         }
 
 
@@ -87,109 +89,92 @@ ClusterInput = tuple[Sequence[str], Sequence[Sequence[Passage]]]
 
 
 def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffConfig()) -> list[list[list[PassageDiff]]]:
-    """:func:`diff_cluster` for many clusters at once: one vectoriser pass and sparse products.
+    """:func:`diff_cluster` for many clusters at once: one tokenizer pass and sparse products.
 
     The TF-IDF of each cluster is still its own (document frequencies and passage counts
     are taken per cluster), but the counting, weighting and every cosine of the whole
-    batch are a handful of sparse-matrix operations instead of a Python loop per passage.
-    Each cluster gets its own columns (one per term it uses), so a product of the batch's
-    matrices never mixes two clusters.
+    batch are a handful of array and sparse-matrix operations instead of a Python loop per
+    passage. Each cluster gets its own columns (one per term it uses), so a product of the
+    batch's matrices never mixes two clusters.
     """
     from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.preprocessing import normalize
 
-    corpus: list[str] = []
+    pieces: list[str] = []
     row_cluster: list[int] = []
     row_member: list[int] = []
-    short_rows: list[bool] = []
     # member ids are global to the batch; content rows of member g are member_rows[g]:member_rows[g+1]
     member_rows = [0]
     member_of_cluster: list[range] = []
     for c, (texts, passages) in enumerate(clusters):
         first_member = len(member_rows) - 1
         for m, member in enumerate(passages):
-            for p in member:
-                if p.kind == "boilerplate":
-                    continue
-                piece = texts[m][p.start : p.end]
-                corpus.append(piece)
-                row_cluster.append(c)
-                row_member.append(len(member_rows) - 1)
-                short_rows.append(len(piece.split()) <= SHORT_PASSAGE_WORDS)
-            member_rows.append(len(corpus))
+            text = texts[m]
+            content = [text[p.start : p.end] for p in member if p.kind != "boilerplate"]
+            pieces.extend(content)
+            row_cluster.extend([c] * len(content))
+            row_member.extend([len(member_rows) - 1] * len(content))
+            member_rows.append(len(pieces))
         member_of_cluster.append(range(first_member, len(member_rows) - 1))
 
     best: dict[tuple[int, int], tuple[int, float]] = {}
-    window_spans: list[tuple[int, ...]] = []
-    if corpus:
-        vectorizer = CountVectorizer(preprocessor=normalize_text, token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2))
-        try:
-            counts = vectorizer.fit_transform(corpus).tocsr()
-        except ValueError:  # no words in the whole batch
-            counts = sparse.csr_matrix((len(corpus), 1), dtype=np.int64)
-        counts.sum_duplicates()
+    window_first = window_length = np.zeros(0, dtype=np.int64)
+    if pieces:
         clusters_of_rows = np.asarray(row_cluster, dtype=np.int64)
-        entry_cluster = np.repeat(clusters_of_rows, np.diff(counts.indptr))
-        # One column per (cluster, term): the key order keeps each cluster's terms sorted.
-        keys = entry_cluster * np.int64(counts.shape[1]) + counts.indices.astype(np.int64)
-        unique_keys, column = np.unique(keys, return_inverse=True)
-        document_frequency = np.bincount(column)
+        members_of_rows = np.asarray(row_member, dtype=np.int64)
+        counts, words = _term_counts(normalize_many(pieces), clusters_of_rows)
+        entry_row = np.repeat(np.arange(len(pieces)), np.diff(counts.indptr))
+        entry_cluster = clusters_of_rows[entry_row]
+        document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
         passages_in_cluster = np.bincount(clusters_of_rows, minlength=len(clusters))
         # TfidfVectorizer's smooth idf and sublinear tf, per cluster
-        idf = np.log((passages_in_cluster[entry_cluster] + 1) / (document_frequency[column] + 1)) + 1
+        idf = np.log((passages_in_cluster[entry_cluster] + 1) / (document_frequency[counts.indices] + 1)) + 1
         weights = (np.log(counts.data.astype(np.float64)) + 1) * idf
-        matrix = sparse.csr_matrix((weights, column, counts.indptr), shape=(len(corpus), len(unique_keys)))
-        matrix.sort_indices()
+        matrix = sparse.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape)
         matrix = normalize(matrix, norm="l2", copy=False)
 
-        # Windows: each content passage of a member, and each pair of adjacent ones.
-        window_rows: list[int] = []
-        window_cols: list[int] = []
-        window_member: list[int] = []
-        for member in range(len(member_rows) - 1):
-            start, count = member_rows[member], member_rows[member + 1] - member_rows[member]
-            for k in range(count):
-                window_rows.append(len(window_spans))
-                window_cols.append(start + k)
-                window_spans.append((k,))
-                window_member.append(member)
-            for k in range(count - 1):
-                window_rows += [len(window_spans)] * 2
-                window_cols += [start + k, start + k + 1]
-                window_spans.append((k, k + 1))
-                window_member.append(member)
-        if window_spans:
-            select = sparse.csr_matrix(
-                (np.ones(len(window_rows)), (window_rows, window_cols)), shape=(len(window_spans), len(corpus))
-            )
-            windows = normalize(select @ matrix, norm="l2", copy=False)
-            windows.eliminate_zeros()
-            cosines = (windows @ matrix.T).tocsr()
-            short = np.asarray(short_rows, dtype=np.float64)
-            if short.any():
-                # coverage: a short passage's squared weights on terms the window also has
-                present = windows.copy()
-                present.data[:] = 1.0
-                squared = sparse.diags(short) @ matrix.multiply(matrix)
-                cosines = cosines.maximum(present @ sparse.csr_matrix(squared).T)
-            entries = cosines.tocoo()
-            rows, cols, values = entries.row.astype(np.int64), entries.col.astype(np.int64), entries.data
-            members_of_windows = np.asarray(window_member, dtype=np.int64)
-            members_of_rows = np.asarray(row_member, dtype=np.int64)
-            keep = (values >= config.min_cosine) & (members_of_windows[rows] != members_of_rows[cols])
-            rows, cols, values = rows[keep], cols[keep], values[keep]
-            other = members_of_windows[rows]
-            # Best window of each other member for each passage; ties go to the first window.
-            order = np.lexsort((rows, -values, other, cols))
-            rows, cols, values, other = rows[order], cols[order], values[order], other[order]
-            first = np.ones(len(rows), dtype=bool)
-            first[1:] = (cols[1:] != cols[:-1]) | (other[1:] != other[:-1])
-            for col, member, window, value in zip(
-                cols[first].tolist(), other[first].tolist(), rows[first].tolist(), values[first].tolist()
-            ):
-                best[(col, member)] = (window, value)
+        # Windows: each content passage of a member, then each pair of adjacent ones, member by member.
+        rows = np.arange(len(pieces), dtype=np.int64)
+        starts = np.asarray(member_rows, dtype=np.int64)
+        paired = rows[:-1][members_of_rows[:-1] == members_of_rows[1:]]
+        window_member = np.concatenate((members_of_rows, members_of_rows[paired]))
+        window_row = np.concatenate((rows, paired))  # the window's first passage
+        window_kind = np.repeat([0, 1], [len(rows), len(paired)])
+        order = np.lexsort((window_row, window_kind, window_member))
+        window_member, window_row, window_kind = window_member[order], window_row[order], window_kind[order]
+        window_first = window_row - starts[window_member]
+        window_length = window_kind + 1
+        entries = np.concatenate((np.arange(len(order)), np.flatnonzero(window_kind)))
+        select = sparse.csr_matrix(
+            (np.ones(len(entries)), (entries, np.concatenate((window_row, window_row[window_kind == 1] + 1)))),
+            shape=(len(order), len(pieces)),
+        )
+        windows = normalize(select @ matrix, norm="l2", copy=False)
+        windows.eliminate_zeros()
+        cosines = (windows @ matrix.T).tocsr()
+        short = (words <= SHORT_PASSAGE_WORDS).astype(np.float64)
+        if short.any():
+            # coverage: a short passage's squared weights on terms the window also has
+            present = windows.copy()
+            present.data[:] = 1.0
+            squared = sparse.diags(short) @ matrix.multiply(matrix)
+            cosines = cosines.maximum(present @ sparse.csr_matrix(squared).T)
+        found = cosines.tocoo()
+        wins, cols, values = found.row.astype(np.int64), found.col.astype(np.int64), found.data
+        keep = (values >= config.min_cosine) & (window_member[wins] != members_of_rows[cols])
+        wins, cols, values = wins[keep], cols[keep], values[keep]
+        other = window_member[wins]
+        # Best window of each other member for each passage; ties go to the first window.
+        order = np.lexsort((wins, -values, other, cols))
+        wins, cols, values, other = wins[order], cols[order], values[order], other[order]
+        first = np.ones(len(wins), dtype=bool)
+        first[1:] = (cols[1:] != cols[:-1]) | (other[1:] != other[:-1])
+        for col, member, window, value in zip(
+            cols[first].tolist(), other[first].tolist(), wins[first].tolist(), values[first].tolist()
+        ):
+            best[(col, member)] = (window, value)
 
+    firsts, lengths = window_first.tolist(), window_length.tolist()
     result: list[list[list[PassageDiff]]] = []
     for c, (texts, passages) in enumerate(clusters):
         members = member_of_cluster[c]
@@ -197,8 +182,7 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
         # window spans count content passages; counterparts use the member's full numbering
         full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
         for m, member in enumerate(passages):
-            global_member = members[m]
-            row = member_rows[global_member]
+            row = member_rows[members[m]]
             diffs = []
             for passage in member:
                 if passage.kind == "boilerplate":
@@ -206,15 +190,51 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
                     continue
                 counterparts = []
                 for other_local, other_global in enumerate(members):
-                    found = best.get((row, other_global))
-                    if found is None:
+                    found_best = best.get((row, other_global))
+                    if found_best is None:
                         continue
-                    window, score = found
+                    window, score = found_best
                     relation: Relation = "verbatim" if score >= config.verbatim_cosine else "reworded"
-                    span = tuple(full_index[other_local][k] for k in window_spans[window])
+                    numbering = full_index[other_local]
+                    span = tuple(numbering[k] for k in range(firsts[window], firsts[window] + lengths[window]))
                     counterparts.append(Counterpart(other_local, span, round(score, 4), relation))
                 diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", tuple(counterparts)))
                 row += 1
             cluster_diffs.append(diffs)
         result.append(cluster_diffs)
     return result
+
+
+# Terms are hashed with this seed; it is internal to the diff and never stored.
+_TERM_SEED = 0x7F4A7C159E3779B9
+
+
+def _term_counts(normalized: Sequence[str], row_cluster: np.ndarray):
+    """Word unigram and bigram counts of each passage, one column per (cluster, term).
+
+    Words are those of the shingler (runs of letters and digits; apostrophes and hyphens
+    separate them) and terms are their seeded 64-bit hashes, so counting is a few array
+    operations on the whole batch. Returns the CSR count matrix and each passage's word count.
+    """
+    from scipy import sparse
+
+    unigrams, unigram_offsets = shingle_hashes(normalized, ShingleConfig("word", 1), seed=_TERM_SEED)
+    bigrams, bigram_offsets = shingle_hashes(normalized, ShingleConfig("word", 2), seed=_TERM_SEED)
+    num_rows = len(normalized)
+    words = np.diff(unigram_offsets)
+    unigram_row = np.repeat(np.arange(num_rows, dtype=np.int64), words)
+    bigram_row = np.repeat(np.arange(num_rows, dtype=np.int64), np.diff(bigram_offsets))
+    # the shingler gives a one-word passage one "shingle" of that word: not a bigram
+    real = words[bigram_row] >= 2
+    terms = np.concatenate((unigrams, bigrams[real]))
+    term_row = np.concatenate((unigram_row, bigram_row[real]))
+    if len(terms) == 0:
+        return sparse.csr_matrix((num_rows, 1), dtype=np.int64), words
+    # the same term in two clusters gets two columns
+    keyed = mix64(terms ^ (row_cluster[term_row].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+    _, column = np.unique(keyed, return_inverse=True)
+    num_columns = int(column.max()) + 1
+    entries, counts = np.unique(term_row * num_columns + column, return_counts=True)
+    indptr = np.zeros(num_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(entries // num_columns, minlength=num_rows), out=indptr[1:])
+    return sparse.csr_matrix((counts, entries % num_columns, indptr), shape=(num_rows, num_columns)), words

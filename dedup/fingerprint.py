@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules, split_leading_metadata
+from dedup.boilerplate import DEFAULT_RULES, MAX_BOILERPLATE_CHARS, BoilerplateRules, split_leading_metadata
 from dedup.minhash import MinHashConfig, signatures
-from dedup.normalize import normalize_text, strip_quoted
+from dedup.normalize import normalize_many, strip_quoted
 from dedup.shingle import ShingleConfig, shingle_hashes
 
 
@@ -41,13 +41,14 @@ class FingerprintConfig:
 def content_text(text: str, rules: BoilerplateRules = DEFAULT_RULES, ignore_quotes: bool = True) -> str:
     """The normalised text that is fingerprinted: one line per content line of ``text``."""
     _, body_start = split_leading_metadata(text)
-    lines = []
-    for line in text[body_start:].split("\n"):
-        if not line.strip() or rules.is_boilerplate(line):
-            continue
-        normalized = normalize_text(line)
-        lines.append(strip_quoted(normalized) if ignore_quotes else normalized)
-    return "\n".join(lines)
+    raw = [line for line in text[body_start:].split("\n") if line.strip()]
+    content = "\n".join(
+        normalized
+        for line, normalized in zip(raw, normalize_many(raw))
+        if len(line) > MAX_BOILERPLATE_CHARS or not rules.matches_normalized(normalized)
+    )
+    # quoted spans never cross a line, so the lines can be stripped at once
+    return strip_quoted(content) if ignore_quotes else content
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,26 @@ class Fingerprints:
 
 
 def unique_per_text(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort and deduplicate each text's slice of ``hashes``."""
+    """Sort and deduplicate each text's slice of ``hashes``.
+
+    One sort of a single key (text number in the high bits, the hash's top bits below)
+    orders the batch by text and hash; texts with two hashes that agree on those top bits
+    but differ below them (rare) are put in exact order by a second, two-key sort.
+    """
     num_texts = len(offsets) - 1
-    owner = np.repeat(np.arange(num_texts, dtype=np.int64), np.diff(offsets))
-    order = np.lexsort((hashes, owner))
+    owner = np.repeat(np.arange(num_texts, dtype=np.uint64), np.diff(offsets))
+    text_bits = max(1, int(num_texts).bit_length())
+    key = (owner << np.uint64(64 - text_bits)) | (hashes >> np.uint64(text_bits))
+    order = np.argsort(key)
+    key, ordered = key[order], hashes[order]
+    if np.any((key[1:] == key[:-1]) & (ordered[1:] != ordered[:-1])):
+        order = np.lexsort((hashes, owner))
     hashes, owner = hashes[order], owner[order]
     keep = np.ones(len(hashes), dtype=bool)
     keep[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
     hashes, owner = hashes[keep], owner[keep]
     new_offsets = np.zeros(num_texts + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=num_texts), out=new_offsets[1:])
+    np.cumsum(np.bincount(owner.astype(np.int64), minlength=num_texts), out=new_offsets[1:])
     return hashes, new_offsets
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from dedup.errors import ParameterError
 from dedup.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
 from dedup.minhash import jaccard_estimate
-from dedup.normalize import normalize_text, strip_quoted
+from dedup.normalize import normalize_many, strip_quoted_many
 from dedup.segment import Segmentation, split_sentences
 from dedup.shingle import shingle_hashes
 
@@ -237,9 +237,10 @@ def build_unit_sets(
             for span in split_sentences(text, passage.start, passage.end)
         )
         spans_per_doc.append(spans)
-        for start, end in spans:
-            normalized = normalize_text(text[start:end])
-            unit_texts.append(strip_quoted(normalized) if config.ignore_quotes else normalized)
+        unit_texts.extend(text[start:end] for start, end in spans)
+    unit_texts = normalize_many(unit_texts)
+    if config.ignore_quotes:
+        unit_texts = strip_quoted_many(unit_texts)
     hashes, offsets = shingle_hashes(unit_texts, config.shingle, seed=config.minhash.seed)
     hashes, offsets = unique_per_text(hashes, offsets)
     doc_offsets = np.zeros(len(spans_per_doc) + 1, dtype=np.int64)

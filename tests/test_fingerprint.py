@@ -8,7 +8,7 @@ import pytest
 from datasketch import MinHash
 
 from dedup.errors import IncompatibleDataError, ParameterError
-from dedup.fingerprint import FingerprintConfig, content_text, fingerprint
+from dedup.fingerprint import FingerprintConfig, content_text, fingerprint, unique_per_text
 from dedup.minhash import EMPTY, MinHashConfig, jaccard_estimate, to_lean_minhash
 from dedup.normalize import normalize_text
 from dedup.shingle import ShingleConfig, shingle_hashes
@@ -124,3 +124,18 @@ def test_lean_minhash_export_cannot_be_mixed_with_datasketch_sketches():
     theirs = MinHash(num_perm=128, seed=1)
     with pytest.raises(ValueError):
         ours.jaccard(theirs)
+
+
+@pytest.mark.parametrize("top_bits_collide", [False, True])
+def test_unique_per_text_sorts_and_deduplicates_each_text(top_bits_collide):
+    rng = np.random.default_rng(7)
+    sizes = [0, 5, 300, 1, 40]
+    texts = [rng.integers(0, 2**64 - 1, size, dtype=np.uint64, endpoint=True) for size in sizes]
+    texts[2][100:110] = texts[2][:10]  # repeated shingles inside a text
+    texts[4][:20] = texts[2][:20]  # the same shingles in another text
+    if top_bits_collide:  # two different hashes that agree on every bit but the last
+        texts[2][200] = texts[2][201] ^ np.uint64(1)
+    offsets = np.cumsum([0] + sizes)
+    hashes, new_offsets = unique_per_text(np.concatenate(texts), offsets)
+    for k, values in enumerate(texts):
+        assert np.array_equal(hashes[new_offsets[k] : new_offsets[k + 1]], np.unique(values))

@@ -1,6 +1,6 @@
 from hypothesis import given, strategies as st
 
-from dedup.normalize import normalize_text, quoted_share, strip_quoted
+from dedup.normalize import normalize_many, normalize_text, quoted_share, strip_quoted, strip_quoted_many
 
 
 def test_typography_is_folded():
@@ -28,3 +28,17 @@ def test_quotes_are_measured_and_stripped():
 def test_normalisation_is_idempotent(text):
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+_PIECE = st.text(alphabet=st.sampled_from(list("ab é\u0301\u00a0«»’—\n\tßİ\u2009\"") + ["\0", "ﬁ"]), max_size=12)
+
+
+@given(st.lists(_PIECE, max_size=6))
+def test_normalize_many_equals_one_call_per_text(texts):
+    assert normalize_many(texts) == [normalize_text(t) for t in texts]
+
+
+@given(st.lists(_PIECE, max_size=6))
+def test_strip_quoted_many_equals_one_call_per_text(texts):
+    normalized = normalize_many(texts)
+    assert strip_quoted_many(normalized) == [strip_quoted(t) for t in normalized]
