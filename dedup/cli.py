@@ -259,7 +259,9 @@ def scan_command(
     config = build_config(opts)
     _check_table(report_format, table)
     progress = StderrProgress(not quiet)
-    result = scan(inputs, config, progress=progress, jobs=jobs)
+    # the CSV pairs table shows no passage: the scan can skip the diff and keep no texts
+    detail = not (report_format == "csv" and table == "pairs")
+    result = scan(inputs, config, progress=progress, jobs=jobs, detail=detail)
     progress.close()
     started = time.perf_counter()
     write_output(render(result, report_format, table), output)

@@ -81,10 +81,13 @@ class ScanConfig:
 
 @dataclass(frozen=True)
 class Member:
-    """A clustered document, its segmentation and the diff of its passages."""
+    """A clustered document, its segmentation and the diff of its passages.
+
+    A scan run without ``detail`` leaves ``segmentation`` None and ``passages`` empty.
+    """
 
     index: int
-    segmentation: Segmentation
+    segmentation: Segmentation | None
     passages: tuple[PassageDiff, ...]
 
 
@@ -144,6 +147,8 @@ def scan(
     config: ScanConfig = ScanConfig(),
     progress: Progress | None = None,
     jobs: int = 1,
+    *,
+    detail: bool = True,
 ) -> ScanResult:
     """Read ``inputs`` and group the documents that are copies of one story.
 
@@ -152,10 +157,14 @@ def scan(
     the texts of candidate documents. In the result, documents in no cluster keep their
     metadata but their ``text`` is ``""``; clustered documents keep their full text.
     ``jobs`` worker processes share the work; the result does not depend on it.
+
+    ``detail=False`` is for outputs that show pairs and clusters but no passages: the
+    passage diff is not run, and every document keeps only its metadata (clusters,
+    pairs and their scores are the same as with detail).
     """
     reader = InputReader(config.read)
     with TextSpool() as spool, WorkerPool(jobs) as pool:
-        result = _scan_stream(reader.read(inputs), 0, spool, config, progress, pool, all_pairs=False)
+        result = _scan_stream(reader.read(inputs), 0, spool, config, progress, pool, all_pairs=False, detail=detail)
     result.problems = reader.problems + result.problems
     return result
 
@@ -232,6 +241,7 @@ class _ComponentTask:
     pairs: np.ndarray  # (n, 2) local indices, sorted
     signatures: np.ndarray
     config: ScanConfig
+    detail: bool
 
 
 @dataclass(frozen=True)
@@ -273,18 +283,22 @@ def _process_components(task: _ComponentTask) -> _ComponentResult:
     clustering = cluster_pairs(len(texts), local_scores, config.cluster, topic_similarity)
     groups = [group for group in clustering.groups if len(group) >= 2]
     clustered = time.perf_counter()
-    diffs = diff_clusters(
-        [([texts[i] for i in group], [segmentation_of(i).passages for i in group]) for group in groups], config.diff
-    )
     to_global = task.indices.tolist()
-    clusters = [
-        tuple(Member(to_global[i], segmentation_of(i), tuple(d)) for i, d in zip(group, group_diffs))
-        for group, group_diffs in zip(groups, diffs)
-    ]
+    if task.detail:
+        diffs = diff_clusters(
+            [([texts[i] for i in group], [segmentation_of(i).passages for i in group]) for group in groups], config.diff
+        )
+        clusters = [
+            tuple(Member(to_global[i], segmentation_of(i), tuple(d)) for i, d in zip(group, group_diffs))
+            for group, group_diffs in zip(groups, diffs)
+        ]
+        clustered_texts = {to_global[i]: texts[i] for group in groups for i in group}
+    else:
+        clusters = [tuple(Member(to_global[i], None, ()) for i in group) for group in groups]
+        clustered_texts = {}
     scores = [
         PairScore(to_global[s.first], to_global[s.second], *astuple_tail(s)) for s in local_scores
     ]
-    clustered_texts = {to_global[i]: texts[i] for group in groups for i in group}
     done = time.perf_counter()
     return _ComponentResult(
         scores, clusters, clustered_texts, len(clustering.refused_merges),
@@ -339,6 +353,7 @@ def _scan_stream(
     progress: Progress | None,
     pool: WorkerPool,
     all_pairs: bool,
+    detail: bool = True,
 ) -> ScanResult:
     """The scan engine over a stream of documents; ``spool`` None keeps texts in memory.
 
@@ -411,7 +426,7 @@ def _scan_stream(
                 texts: list[str] | SpooledTexts = spool.select(order_array[indices])
             else:
                 texts = [documents[i].text for i in indices.tolist()]
-            yield _ComponentTask(indices, texts, local, signatures[indices], config)
+            yield _ComponentTask(indices, texts, local, signatures[indices], config, detail)
 
     scores: list[PairScore] = []
     member_groups: list[tuple[Member, ...]] = []

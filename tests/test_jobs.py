@@ -69,3 +69,14 @@ def test_unclustered_documents_drop_their_text_and_clustered_keep_it(corpus: Pat
         for member in cluster.members:
             text = result.documents[member.index].text
             assert all(text[p.passage.start : p.passage.end].strip() for p in member.passages)
+
+
+def test_scan_without_detail_finds_the_same_clusters_and_pairs(corpus: Path) -> None:
+    full = pipeline.scan([corpus])
+    lean = pipeline.scan([corpus], jobs=2, detail=False)
+    assert lean.pairs == full.pairs and lean.stats == full.stats
+    assert [c.cluster_id for c in lean.clusters] == [c.cluster_id for c in full.clusters]
+    assert [[m.index for m in c.members] for c in lean.clusters] == [[m.index for m in c.members] for c in full.clusters]
+    assert all(m.segmentation is None and m.passages == () for c in lean.clusters for m in c.members)
+    assert all(d.text == "" for d in lean.documents)
+    assert any(m.passages for c in full.clusters for m in c.members)
