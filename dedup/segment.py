@@ -10,7 +10,10 @@ acronyms (``U.S.``), initials (``J.K.``) and URLs are never split.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,16 +32,23 @@ MAX_PARAGRAPH_WORDS = 120
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁΑ-Ω"
 _OPEN_QUOTE = "\"«“„'‘"
 _CLOSE = "\"»”’')\\]"
+_CLOSING_CHARS = "\"»”’')]"  # _CLOSE as plain characters
+_STOPS = ".!?…"
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|\S+@\S+\.\w+", re.IGNORECASE)
 # A stop glued to the next capitalised word: "(EI).Des", "ajouté.Des", "cela\".Le".
 # A straight quote right after the stop opens the next sentence ('Macron."Nous'), so only
-# typographic closing quotes may follow the stop here.
-_GLUED = re.compile(rf"(?<=[\w{_CLOSE}])[.!?…]+[»”’)\]]?(?=[{_OPEN_QUOTE}]?[{_UPPER}])")
+# typographic closing quotes may follow the stop here. The stop must also follow a word
+# character or a closing quote (see _glued_stops); checking that after the match, rather
+# than with a look-behind, lets the regex engine skip quickly to the next stop.
+_GLUED = re.compile(rf"[.!?…]+[»”’)\]]?(?=[{_OPEN_QUOTE}]?[{_UPPER}])")
 # An intertitle glued between two paragraphs: 'cela".- Entretien rare -Le 22 mars'.
-_INTERTITLE = re.compile(rf"(?<=[.!?…{_CLOSE}])\s*-\s*(?P<title>[^\-.!?\n]{{2,60}}?)\s*-\s*(?=[{_OPEN_QUOTE}]?[{_UPPER}])")
+# The intertitle is the "body" group; the stop before it is matched rather than looked
+# behind for, which lets the regex engine skip quickly to the next stop.
+_INTERTITLE = re.compile(
+    rf"[.!?…{_CLOSE}](?P<body>\s*-\s*(?P<title>[^\-.!?\n]{{2,60}}?)\s*-\s*)(?=[{_OPEN_QUOTE}]?[{_UPPER}])"
+)
 # An ordinary sentence end: punctuation, optional closing quote, space, capital.
 _SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSE}]*\s+(?=[{_OPEN_QUOTE}(]?[{_UPPER}])")
-_LAST_TOKEN = re.compile(r"(\S+?)[.!?…]*[\"»”’')\]]*$")
 _ABBREVIATIONS = frozenset(
     """m mm mme mmes mlle mlles me mgr dr drs pr prof st ste mr mrs ms messrs jr sr gen gén col lt
     sgt capt cpt gov sen rep rev hon inc ltd co corp cie vs no nr nos art av ave bd blvd cf ex fig
@@ -66,9 +76,14 @@ class Segmentation:
 
 
 def _is_abbreviation(text: str, stop: int) -> bool:
-    """Whether the token ending right before ``stop`` is an abbreviation or an initial."""
-    match = _LAST_TOKEN.search(text, max(0, stop - 40), stop + 1)
-    token = match.group(1) if match else ""
+    """Whether the token ending right before ``stop`` is an abbreviation or an initial.
+
+    The token is the last run of non-space characters up to and including ``stop`` (at
+    most 40 characters back), less its final stops and closing quotes (but never empty),
+    less its opening quotes and brackets.
+    """
+    piece = text[max(0, stop - 40) : stop + 1].rsplit(None, 1)[-1]
+    token = piece.rstrip(_CLOSING_CHARS).rstrip(_STOPS) or piece[0]
     token = token.lstrip(_OPEN_QUOTE + "(")
     if not token:
         return False
@@ -102,6 +117,16 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _glued_stops(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """Matches of :data:`_GLUED` in ``text[start:end]`` whose stop follows a word or a closing quote."""
+    for match in _GLUED.finditer(text, start, end):
+        stop = match.start()
+        if stop > 0:
+            before = text[stop - 1]
+            if before.isalnum() or before == "_" or before in _CLOSING_CHARS:
+                yield match
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence spans of ``text[start:end]``, glued stops included.
 
@@ -112,13 +137,36 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     end = len(text) if end is None else end
     urls = _url_spans(text, start, end)
     cuts = []
-    for pattern in (_SENTENCE_END, _GLUED):
-        for match in pattern.finditer(text, start, end):
-            stop = match.start()
-            if _in_url(stop, urls) or _is_abbreviation(text, stop):
-                continue
-            cuts.append(match.end())
+    for match in itertools.chain(_SENTENCE_END.finditer(text, start, end), _glued_stops(text, start, end)):
+        stop = match.start()
+        if _in_url(stop, urls) or _is_abbreviation(text, stop):
+            continue
+        cuts.append(match.end())
     return _cut(text, start, end, cuts)
+
+
+def split_sentences_within(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentence spans of every span in ``spans`` (sorted, not overlapping), in order.
+
+    Like :func:`split_sentences` on each span, but the text is scanned once for all of
+    them: a stop whose match runs past the end of its span only ever cuts at or beyond
+    that end, where it changes nothing.
+    """
+    if not spans:
+        return []
+    first, last = spans[0][0], spans[-1][1]
+    urls = _url_spans(text, first, last)
+    cuts = sorted(
+        {
+            match.end()
+            for match in itertools.chain(_SENTENCE_END.finditer(text, first, last), _glued_stops(text, first, last))
+            if not _in_url(match.start(), urls) and not _is_abbreviation(text, match.start())
+        }
+    )
+    sentences = []
+    for start, end in spans:
+        sentences += _cut(text, start, end, cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)])
+    return sentences
 
 
 def _cut(text: str, start: int, end: int, cuts: list[int]) -> list[tuple[int, int]]:
@@ -135,10 +183,10 @@ def _cut(text: str, start: int, end: int, cuts: list[int]) -> list[tuple[int, in
 def _split_glued(text: str, start: int, end: int) -> list[tuple[int, int, PassageKind]]:
     """Recover lost paragraph breaks inside ``text[start:end]``."""
     urls = _url_spans(text, start, end)
-    headings = [m for m in _INTERTITLE.finditer(text, start, end) if not _in_url(m.start(), urls)]
-    blocked = [(m.start(), m.end()) for m in headings]
-    cuts = [m.start() for m in headings] + [m.end() for m in headings]
-    for match in _GLUED.finditer(text, start, end):
+    headings = [m for m in _INTERTITLE.finditer(text, start, end) if not _in_url(m.start("body"), urls)]
+    blocked = [m.span("body") for m in headings]
+    cuts = [m.start("body") for m in headings] + [m.end("body") for m in headings]
+    for match in _glued_stops(text, start, end):
         stop = match.start()
         if _in_url(stop, urls) or _in_url(stop, blocked) or _is_abbreviation(text, stop):
             continue

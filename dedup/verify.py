@@ -25,7 +25,7 @@ from dedup.errors import ParameterError
 from dedup.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
 from dedup.minhash import jaccard_estimate
 from dedup.normalize import normalize_many, strip_quoted_many
-from dedup.segment import Segmentation, split_sentences
+from dedup.segment import Segmentation, split_sentences_within
 from dedup.shingle import shingle_hashes
 
 # Sentences with fewer narrative shingles than this are too short to count as evidence.
@@ -231,10 +231,7 @@ def build_unit_sets(
     unit_texts: list[str] = []
     for text, segmentation in zip(texts, segmentations):
         spans = tuple(
-            span
-            for passage in segmentation.passages
-            if passage.kind == "text"
-            for span in split_sentences(text, passage.start, passage.end)
+            split_sentences_within(text, [(p.start, p.end) for p in segmentation.passages if p.kind == "text"])
         )
         spans_per_doc.append(spans)
         unit_texts.extend(text[start:end] for start, end in spans)
