@@ -14,6 +14,9 @@ every article carries) are not expanded into pairs; they are counted and reporte
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -101,16 +104,24 @@ class Candidates:
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One 64-bit key per (document, band): a hash of the band's values."""
-    num_docs = signatures.shape[0]
-    keys = np.empty((num_docs, bands), dtype=np.uint64)
-    values = signatures[:, : bands * rows].astype(np.uint64).reshape(num_docs, bands, rows)
-    acc = np.zeros((num_docs, bands), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for row in range(rows):
-            acc = mix64(acc ^ values[:, :, row])
-    # The band number is part of the key, so equal values in different bands never collide.
-    keys[:] = mix64(acc ^ np.arange(bands, dtype=np.uint64)[None, :], 0x5EED)
+    keys = np.empty((signatures.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        keys[:, band] = _band_key(signatures, band, rows)
     return keys
+
+
+def _band_key(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
+    acc = np.zeros(signatures.shape[0], dtype=np.uint64)
+    for row in range(band * rows, (band + 1) * rows):
+        acc = mix64(acc ^ signatures[:, row].astype(np.uint64))
+    # The band number is part of the key, so equal values in different bands never collide.
+    return mix64(acc ^ np.uint64(band), 0x5EED)
+
+
+# Pair codes are counted in partitions of the first document's number, each of about this
+# many documents; beyond one partition they wait in temporary files, so memory holds one
+# partition's codes at a time however many pairs the buckets give.
+PARTITION_DOCS = 50_000
 
 
 def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfig) -> Candidates:
@@ -120,33 +131,84 @@ def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfi
     empty = Candidates(np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), 0, 0)
     if len(doc_ids) < 2:
         return empty
-    keys = band_keys(signatures[doc_ids], bands, rows)
-    pair_codes: list[np.ndarray] = []
+    active_signatures = signatures[doc_ids]
     oversized_buckets = 0
     oversized_docs: set[int] = set()
     stride = np.int64(len(signatures))
-    for band in range(bands):
-        order = np.argsort(keys[:, band], kind="stable")
-        sorted_keys = keys[order, band]
-        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], boundaries))
-        sizes = np.diff(np.concatenate((starts, [len(sorted_keys)])))
-        for size in np.unique(sizes[sizes >= 2]):
-            group_starts = starts[sizes == size]
-            if size > config.max_bucket:
-                oversized_buckets += len(group_starts)
-                for start in group_starts:
-                    oversized_docs.update(doc_ids[order[start : start + size]].tolist())
-                continue
-            # All buckets of one size at once: a (buckets, size) matrix of members.
-            members = doc_ids[order[group_starts[:, None] + np.arange(size)[None, :]]]
-            members.sort(axis=1)
-            left, right = np.triu_indices(int(size), k=1)
-            pair_codes.append((members[:, left] * stride + members[:, right]).ravel())
-    if not pair_codes:
-        return Candidates(empty.pairs, empty.hits, oversized_buckets, len(oversized_docs))
-    codes, hits = np.unique(np.concatenate(pair_codes), return_counts=True)
-    keep = hits >= config.min_hits
-    codes, hits = codes[keep], hits[keep].astype(np.int32)
+    with _CodeSpool(len(signatures), -(-len(signatures) // PARTITION_DOCS)) as spool:
+        for band in range(bands):
+            keys = _band_key(active_signatures, band, rows)
+            order = np.argsort(keys, kind="stable")
+            sorted_keys = keys[order]
+            boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
+            starts = np.concatenate(([0], boundaries))
+            sizes = np.diff(np.concatenate((starts, [len(sorted_keys)])))
+            for size in np.unique(sizes[sizes >= 2]):
+                group_starts = starts[sizes == size]
+                if size > config.max_bucket:
+                    oversized_buckets += len(group_starts)
+                    for start in group_starts:
+                        oversized_docs.update(doc_ids[order[start : start + size]].tolist())
+                    continue
+                # All buckets of one size at once: a (buckets, size) matrix of members.
+                members = doc_ids[order[group_starts[:, None] + np.arange(size)[None, :]]]
+                members.sort(axis=1)
+                left, right = np.triu_indices(int(size), k=1)
+                spool.add(members[:, left].ravel(), (members[:, left] * stride + members[:, right]).ravel())
+        parts = []
+        for codes in spool.partitions():
+            codes, hits = np.unique(codes, return_counts=True)
+            keep = hits >= config.min_hits
+            parts.append((codes[keep], hits[keep].astype(np.int32)))
+    codes = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+    hits = np.concatenate([h for _, h in parts]) if parts else np.zeros(0, dtype=np.int32)
     pairs = np.stack((codes // stride, codes % stride), axis=1)
     return Candidates(pairs, hits, oversized_buckets, len(oversized_docs))
+
+
+class _CodeSpool:
+    """Pair codes split by their first document into ``count`` ranges of documents.
+
+    With one range the codes stay in memory; with more, each range has a temporary file.
+    """
+
+    def __init__(self, num_docs: int, count: int) -> None:
+        self.count = max(1, count)
+        self.width = -(-max(num_docs, 1) // self.count)
+        self._memory: list[np.ndarray] = []
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        if self.count > 1:
+            self._folder = tempfile.TemporaryDirectory(prefix="dedup-lsh-")
+            self._files = [open(os.path.join(self._folder.name, f"{k}.i64"), "wb") for k in range(self.count)]
+
+    def __enter__(self) -> _CodeSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folder is not None:
+            for handle in self._files:
+                handle.close()
+            self._folder.cleanup()
+
+    def add(self, first: np.ndarray, codes: np.ndarray) -> None:
+        if self.count == 1:
+            self._memory.append(codes)
+            return
+        part = first // self.width
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(self.count + 1))
+        codes = codes[order]
+        for k in range(self.count):
+            if bounds[k + 1] > bounds[k]:
+                codes[bounds[k] : bounds[k + 1]].astype("<i8").tofile(self._files[k])
+
+    def partitions(self) -> Iterator[np.ndarray]:
+        """Each range's codes, in range order."""
+        if self.count == 1:
+            yield np.concatenate(self._memory) if self._memory else np.zeros(0, dtype=np.int64)
+            self._memory.clear()
+            return
+        for k, handle in enumerate(self._files):
+            handle.close()
+            yield np.fromfile(handle.name, dtype="<i8").astype(np.int64)
+            os.remove(handle.name)

@@ -56,3 +56,17 @@ def test_band_params_agree_with_datasketch_for_classic_lsh(threshold):
     from datasketch.lsh import _optimal_param
 
     assert band_params(threshold, 128, 1, 0.5, 0.5) == _optimal_param(threshold, 128, 0.5, 0.5)
+
+
+def test_pair_codes_spilled_by_document_range_give_the_same_candidates(monkeypatch):
+    import dedup.lsh as lsh
+    from benchmarks.corpus import generate
+
+    texts = [article.text for article in generate(600, seed=5)]
+    prints = fingerprint([t.lower() for t in texts], FingerprintConfig())
+    in_memory = candidate_pairs(prints.signatures, prints.sizes > 0, LSHConfig())
+    monkeypatch.setattr(lsh, "PARTITION_DOCS", 70)  # nine ranges, each in its own file
+    spilled = candidate_pairs(prints.signatures, prints.sizes > 0, LSHConfig())
+    assert len(in_memory.pairs) > 100
+    assert np.array_equal(spilled.pairs, in_memory.pairs) and np.array_equal(spilled.hits, in_memory.hits)
+    assert (spilled.oversized_buckets, spilled.oversized_documents) == (in_memory.oversized_buckets, in_memory.oversized_documents)
