@@ -235,74 +235,112 @@ def _fingerprint_batch(task: _FingerprintTask) -> _FingerprintResult:
 
 
 @dataclass(frozen=True)
-class _ComponentTask:
+class _VerifyTask:
     indices: np.ndarray  # global document indices, sorted
     texts: list[str] | SpooledTexts
-    pairs: np.ndarray  # (n, 2) local indices, sorted
+    pairs: np.ndarray  # (n, 2) local indices
     signatures: np.ndarray
     config: ScanConfig
-    detail: bool
 
 
 @dataclass(frozen=True)
-class _ComponentResult:
-    scores: list[PairScore]  # global indices
-    clusters: list[tuple[Member, ...]]  # global indices
-    texts: dict[int, str]  # texts of clustered documents
-    refused_merges: int
-    seconds: tuple[float, float, float]  # verify, cluster, diff
+class _VerifyResult:
+    """Scores of a task's pairs as columns (pickled far faster than score objects)."""
+
+    pairs: np.ndarray  # (n, 2) global indices
+    values: np.ndarray  # (n, 4) minhash_jaccard, jaccard, containment first in second, second in first
+    counts: np.ndarray  # (n, 3) shared shingles, shared passages first, second
+    same_story: np.ndarray  # (n,) bool
+
+    def scores(self) -> list[PairScore]:
+        return [
+            PairScore(a, b, m, j, c1, c2, shared, p1, p2, same)
+            for (a, b), (m, j, c1, c2), (shared, p1, p2), same in zip(
+                self.pairs.tolist(), self.values.tolist(), self.counts.tolist(), self.same_story.tolist()
+            )
+        ]
 
 
-def _process_components(task: _ComponentTask) -> _ComponentResult:
-    """Verify, cluster and diff one batch of whole candidate components."""
-    started = time.perf_counter()
+def _verify_batch(task: _VerifyTask) -> _VerifyResult:
+    """Exact scores of one batch of candidate pairs."""
     config = task.config
     texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
     contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in texts]
     hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
     hashes, offsets = unique_per_text(hashes, offsets)
-    segmentations: dict[int, Segmentation] = {}
-
-    def segmentation_of(local: int) -> Segmentation:
-        if local not in segmentations:
-            segmentations[local] = segment(texts[local], config.boilerplate)
-        return segmentations[local]
 
     def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
         unit_row = np.full(len(texts), -1, dtype=np.int64)
         unit_row[rows] = np.arange(len(rows))
-        units = build_unit_sets([texts[r] for r in rows.tolist()], [segmentation_of(r) for r in rows.tolist()], config.fingerprint)
+        chosen = [texts[r] for r in rows.tolist()]
+        units = build_unit_sets(chosen, [segment(t, config.boilerplate) for t in chosen], config.fingerprint)
         return units, unit_row
 
-    local_scores = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
-    verified = time.perf_counter()
+    scores = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
+    count = len(scores)
+    return _VerifyResult(
+        task.indices[np.array([(s.first, s.second) for s in scores], dtype=np.int64).reshape(count, 2)],
+        np.array([astuple_tail(s)[:4] for s in scores], dtype=np.float64).reshape(count, 4),
+        np.array([astuple_tail(s)[4:7] for s in scores], dtype=np.int64).reshape(count, 3),
+        np.array([s.same_story for s in scores], dtype=bool),
+    )
+
+
+@dataclass(frozen=True)
+class _ClusterTask:
+    indices: np.ndarray  # global document indices, sorted
+    texts: list[str] | SpooledTexts
+    scores: list[PairScore]  # same-story pairs, local indices
+    config: ScanConfig
+    detail: bool
+
+
+@dataclass(frozen=True)
+class _ClusterResult:
+    clusters: list[tuple[Member, ...]]  # global indices
+    texts: dict[int, str]  # texts of clustered documents (with detail)
+    refused_merges: int
+    seconds: tuple[float, float]  # cluster, diff
+
+
+def _cluster_batch(task: _ClusterTask) -> _ClusterResult:
+    """Cluster one batch of whole same-story components and, with detail, diff the clusters."""
+    started = time.perf_counter()
+    config = task.config
+    loaded: list[list[str]] = []
+
+    def texts() -> list[str]:  # read only when the hub guard or the diff needs them
+        if not loaded:
+            loaded.append(task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts)
+        return loaded[0]
 
     def topic_similarity(first: Sequence[int], second: Sequence[int]) -> float:
-        return tfidf_topic_similarity([contents[i] for i in first], [contents[i] for i in second])
+        ignore = config.fingerprint.ignore_quotes
+        return tfidf_topic_similarity(
+            [content_text(texts()[i], config.boilerplate, ignore) for i in first],
+            [content_text(texts()[i], config.boilerplate, ignore) for i in second],
+        )
 
-    clustering = cluster_pairs(len(texts), local_scores, config.cluster, topic_similarity)
+    clustering = cluster_pairs(len(task.indices), task.scores, config.cluster, topic_similarity)
     groups = [group for group in clustering.groups if len(group) >= 2]
     clustered = time.perf_counter()
     to_global = task.indices.tolist()
     if task.detail:
+        segmentations = {i: segment(texts()[i], config.boilerplate) for group in groups for i in group}
         diffs = diff_clusters(
-            [([texts[i] for i in group], [segmentation_of(i).passages for i in group]) for group in groups], config.diff
+            [([texts()[i] for i in group], [segmentations[i].passages for i in group]) for group in groups], config.diff
         )
         clusters = [
-            tuple(Member(to_global[i], segmentation_of(i), tuple(d)) for i, d in zip(group, group_diffs))
+            tuple(Member(to_global[i], segmentations[i], tuple(d)) for i, d in zip(group, group_diffs))
             for group, group_diffs in zip(groups, diffs)
         ]
-        clustered_texts = {to_global[i]: texts[i] for group in groups for i in group}
+        clustered_texts = {to_global[i]: texts()[i] for group in groups for i in group}
     else:
         clusters = [tuple(Member(to_global[i], None, ()) for i in group) for group in groups]
         clustered_texts = {}
-    scores = [
-        PairScore(to_global[s.first], to_global[s.second], *astuple_tail(s)) for s in local_scores
-    ]
-    done = time.perf_counter()
-    return _ComponentResult(
-        scores, clusters, clustered_texts, len(clustering.refused_merges),
-        (verified - started, clustered - verified, done - clustered),
+    return _ClusterResult(
+        clusters, clustered_texts, len(clustering.refused_merges),
+        (clustered - started, time.perf_counter() - clustered),
     )
 
 
@@ -314,35 +352,67 @@ def astuple_tail(score: PairScore) -> tuple:
     )
 
 
-def _component_batches(pairs: np.ndarray, num_docs: int, batch_docs: int) -> list[np.ndarray]:
-    """Documents of the candidate graph's components, packed into batches of whole components."""
+def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The components of the graph of ``pairs``, in order of their first document.
+
+    Returns the pairs reordered so that each component's pairs are contiguous (sorted
+    within it), where each component's pairs end, and each component's sorted documents.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    if len(pairs) == 0:
-        return []
     involved = np.unique(pairs)
     local = np.searchsorted(involved, pairs)
     graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (local[:, 0], local[:, 1])), shape=(len(involved),) * 2)
     _, labels = connected_components(graph, directed=False)
-    # Components in order of their first document; documents sorted within a batch.
-    order = np.lexsort((involved, labels))
-    labels_sorted = labels[order]
-    starts = np.flatnonzero(np.r_[True, labels_sorted[1:] != labels_sorted[:-1]])
-    first_doc = involved[order][starts]
-    component_order = np.argsort(first_doc, kind="stable")
-    bounds = np.r_[starts, len(order)]
-    batches, current, size = [], [], 0
-    for component in component_order.tolist():
-        members = involved[order[bounds[component] : bounds[component + 1]]]
-        current.append(members)
+    # involved is sorted, so a component's first occurrence is its first document
+    _, first_position = np.unique(labels, return_index=True)
+    rank = np.empty(len(first_position), dtype=np.int64)
+    rank[np.argsort(first_position, kind="stable")] = np.arange(len(first_position))
+    doc_rank = rank[labels]
+    pair_rank = doc_rank[local[:, 0]]
+    pair_order = np.lexsort((pairs[:, 1], pairs[:, 0], pair_rank))
+    doc_order = np.lexsort((involved, doc_rank))
+    pair_ends = np.searchsorted(pair_rank[pair_order], np.arange(1, len(rank) + 1))
+    doc_ends = np.searchsorted(doc_rank[doc_order], np.arange(1, len(rank) + 1))
+    documents = np.split(involved[doc_order], doc_ends[:-1])
+    return pairs[pair_order], pair_ends, documents
+
+
+def _pair_batches(pairs: np.ndarray, batch_docs: int, split_large: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches of about ``batch_docs`` documents: ``(documents, pairs)``, global indices.
+
+    Whole components are packed together. A component larger than a batch is one batch,
+    unless ``split_large``: its pairs are then cut into chunks of ``batch_docs`` pairs
+    (verification scores each pair on its own; clustering needs whole components).
+    """
+    if len(pairs) == 0:
+        return
+    ordered, pair_ends, documents = _components(pairs)
+    pair_starts = np.r_[0, pair_ends[:-1]]
+    current_docs: list[np.ndarray] = []
+    first_pair = 0
+    size = 0
+    for component, members in enumerate(documents):
+        if split_large and len(members) > batch_docs:
+            if current_docs:
+                yield np.sort(np.concatenate(current_docs)), ordered[first_pair : pair_starts[component]]
+                current_docs, size = [], 0
+            for start in range(pair_starts[component], pair_ends[component], batch_docs):
+                chunk = ordered[start : min(start + batch_docs, pair_ends[component])]
+                yield np.unique(chunk), chunk
+            first_pair = pair_ends[component]
+            continue
+        if not current_docs:
+            first_pair = pair_starts[component]
+        current_docs.append(members)
         size += len(members)
         if size >= batch_docs:
-            batches.append(np.sort(np.concatenate(current)))
-            current, size = [], 0
-    if current:
-        batches.append(np.sort(np.concatenate(current)))
-    return batches
+            yield np.sort(np.concatenate(current_docs)), ordered[first_pair : pair_ends[component]]
+            current_docs, size = [], 0
+            first_pair = pair_ends[component]
+    if current_docs:
+        yield np.sort(np.concatenate(current_docs)), ordered[first_pair:]
 
 
 def _scan_stream(
@@ -418,41 +488,60 @@ def _scan_stream(
         pairs = _prefilter(candidates.pairs, signatures, sizes, config.match.min_containment * PREFILTER_SHARE)
     stages.done("lsh")
 
-    def tasks() -> Iterator[_ComponentTask]:
-        for indices in _component_batches(pairs, len(documents), VERIFY_BATCH):
-            inside = pairs[np.isin(pairs[:, 0], indices)]
-            local = np.searchsorted(indices, inside)
-            if spool is not None:
-                texts: list[str] | SpooledTexts = spool.select(order_array[indices])
-            else:
-                texts = [documents[i].text for i in indices.tolist()]
-            yield _ComponentTask(indices, texts, local, signatures[indices], config, detail)
+    def texts_of(indices: np.ndarray) -> list[str] | SpooledTexts:
+        if spool is not None:
+            return spool.select(order_array[indices])
+        return [documents[i].text for i in indices.tolist()]
+
+    def verify_tasks() -> Iterator[_VerifyTask]:
+        for indices, batch_pairs in _pair_batches(pairs, VERIFY_BATCH, split_large=True):
+            local = np.searchsorted(indices, batch_pairs)
+            yield _VerifyTask(indices, texts_of(indices), local, signatures[indices], config)
 
     scores: list[PairScore] = []
+    total_pairs, finished = len(pairs), 0
+    for verified in pool.map(_verify_batch, verify_tasks()):
+        scores.extend(verified.scores())
+        finished += len(verified.pairs)
+        notify("verify pairs", finished, total_pairs)
+    scores.sort(key=lambda s: (s.first, s.second))
+    stages.done("verify")
+
+    story_pairs = [s for s in scores if s.same_story]
+    story_array = np.array([(s.first, s.second) for s in story_pairs], dtype=np.int64).reshape(-1, 2)
+    position = {(s.first, s.second): k for k, s in enumerate(story_pairs)}
+
+    def cluster_tasks() -> Iterator[_ClusterTask]:
+        for indices, batch_pairs in _pair_batches(story_array, VERIFY_BATCH, split_large=False):
+            local = np.searchsorted(indices, batch_pairs).tolist()
+            local_scores = [
+                replace(story_pairs[position[(a, b)]], first=la, second=lb)
+                for (a, b), (la, lb) in zip(batch_pairs.tolist(), local)
+            ]
+            yield _ClusterTask(indices, texts_of(indices), local_scores, config, detail)
+
     member_groups: list[tuple[Member, ...]] = []
     refused = 0
-    stage_seconds = [0.0, 0.0, 0.0]
-    involved = len(np.unique(pairs)) if len(pairs) else 0
+    stage_seconds = [0.0, 0.0]
+    involved = len(np.unique(story_array))
     finished = 0
-    for result in pool.map(_process_components, tasks()):
-        scores.extend(result.scores)
+    for result in pool.map(_cluster_batch, cluster_tasks()):
         member_groups.extend(result.clusters)
         refused += result.refused_merges
         for index, text in result.texts.items():
             documents[index] = replace(documents[index], text=text)
         stage_seconds = [a + b for a, b in zip(stage_seconds, result.seconds)]
-        finished += len({s.first for s in result.scores} | {s.second for s in result.scores})
-        notify("verify", finished, involved)
-    # Wall time of pass 2, split by where the workers spent it.
-    pass_two = time.perf_counter() - stages._last
+        finished += sum(len(members) for members in result.clusters)
+        notify("cluster", finished, involved)
+    # Wall time of the cluster pass, split by where the workers spent it.
+    cluster_pass = time.perf_counter() - stages._last
     total_seconds = max(sum(stage_seconds), 1e-12)
-    for stage, seconds in zip(("verify", "cluster", "diff"), stage_seconds):
-        timings[stage] = pass_two * seconds / total_seconds
-    scores.sort(key=lambda s: (s.first, s.second))
+    for stage, seconds in zip(("cluster", "diff"), stage_seconds):
+        timings[stage] = cluster_pass * seconds / total_seconds
+    timings["verify"] = stages.timings["verify"]
     member_groups.sort(key=lambda members: (-len(members), [m.index for m in members]))
 
     clusters = []
-    story_pairs = [s for s in scores if s.same_story]
     cluster_of = {m.index: k for k, members in enumerate(member_groups) for m in members}
     pairs_of: list[list[PairScore]] = [[] for _ in member_groups]
     for score in story_pairs:
