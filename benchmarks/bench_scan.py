@@ -86,7 +86,8 @@ def score(predicted: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[
 def run_dedup(path: Path, jobs: int, report_format: str) -> tuple[ScanResult, dict[str, object]]:
     config = ScanConfig()
     started = time.perf_counter()
-    result = scan([path], config, jobs=jobs)
+    # as the CLI does: the CSV pairs table needs no passage diff
+    result = scan([path], config, jobs=jobs, detail=report_format != "csv")
     written = time.perf_counter()
     with open(os.devnull, "w", encoding="utf-8") as sink:
         sink.write(render(result, report_format))  # type: ignore[arg-type]

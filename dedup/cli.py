@@ -160,7 +160,7 @@ def write_output(text: str, output: str | None) -> None:
 
 
 class StderrProgress:
-    """A one-line progress display on stderr: stage, documents done, docs/s and ETA.
+    """A one-line progress display on stderr: stage, documents (or pairs) done, rate and ETA.
 
     Updates are throttled to a few per second, each stage starts its own line and rate,
     and runs under 10,000 documents show nothing.
@@ -184,7 +184,8 @@ class StderrProgress:
             return
         self.last_shown = now
         rate = done / max(now - self.stage_started, 1e-9)
-        line = f"\r{stage}: {done:,}" + (f"/{total:,}" if total else "") + f" docs, {rate:,.0f} docs/s"
+        unit = "pairs" if stage == "verify" else "docs"  # verification counts candidate pairs
+        line = f"\r{stage}: {done:,}" + (f"/{total:,}" if total else "") + f" {unit}, {rate:,.0f} {unit}/s"
         if total and rate:
             line += f", ETA {(total - done) / rate:,.0f}s"
         click.echo(line + "   ", err=True, nl=False)

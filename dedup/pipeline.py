@@ -38,6 +38,7 @@ SCHEMA_VERSION = 2
 # ``min_containment`` are dropped before exact verification.
 PREFILTER_SHARE = 0.5
 
+# progress(stage, done, total): documents done, or candidate pairs for the "verify" stage
 Progress = Callable[[str, int, int], None]
 
 
@@ -503,7 +504,7 @@ def _scan_stream(
     for verified in pool.map(_verify_batch, verify_tasks()):
         scores.extend(verified.scores())
         finished += len(verified.pairs)
-        notify("verify pairs", finished, total_pairs)
+        notify("verify", finished, total_pairs)
     scores.sort(key=lambda s: (s.first, s.second))
     stages.done("verify")
 
