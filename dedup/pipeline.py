@@ -203,10 +203,12 @@ def scan_documents(
 # -- the scan engine ---------------------------------------------------------------------
 # Pass 1 streams documents in batches of FINGERPRINT_BATCH through normalisation,
 # shingling and signatures (in workers). LSH and the prefilter run on the signature matrix.
-# Pass 2 cuts the candidate graph into connected components and packs them into batches of
-# about VERIFY_BATCH documents; a batch is verified, clustered and diffed as a whole (in
-# workers), since no cluster, pair or hub-guard decision ever crosses a component. Batch
-# contents never depend on ``jobs``, so neither does the output.
+# Pass 2 verifies the candidate pairs in batches of about VERIFY_BATCH documents: whole
+# components of the candidate graph packed together, and components larger than a batch
+# cut into chunks of pairs (each pair is scored on its own). Pass 3 clusters (and, with
+# detail, diffs) whole components of the same-story graph, packed the same way, since no
+# cluster or hub-guard decision ever crosses one. Both run in workers. Batch contents
+# never depend on ``jobs``, so neither does the output.
 FINGERPRINT_BATCH = 2_000
 VERIFY_BATCH = 2_000
 
