@@ -36,6 +36,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from dedup.credits import Credit, Dateline, Quote, find_credits, find_dateline, find_quotes
+from dedup.errors import DedupError
 from dedup.pipeline import Cluster, ScanResult, score_document_pairs
 from dedup.verify import PairScore
 
@@ -559,6 +560,8 @@ def changed_quotes(source_text: str, target_text: str) -> list[QuoteChange]:
 
 def analyse(result: ScanResult) -> list[Provenance]:
     """Provenance of every cluster of ``result``, in the order of ``result.clusters``."""
+    if any(m.segmentation is None for c in result.clusters for m in c.members):
+        raise DedupError("provenance needs the passages of a scan with detail (scan(..., detail=True))")
     known = {(s.first, s.second): s for s in result.pairs}
     return [analyse_cluster(result, cluster, known) for cluster in result.clusters]
 

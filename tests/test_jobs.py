@@ -13,6 +13,8 @@ from click.testing import CliRunner
 import dedup.pipeline as pipeline
 from benchmarks.corpus import write_corpus
 from dedup.cli import main
+from dedup.errors import DedupError
+from dedup.provenance import analyse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,3 +82,5 @@ def test_scan_without_detail_finds_the_same_clusters_and_pairs(corpus: Path) -> 
     assert all(m.segmentation is None and m.passages == () for c in lean.clusters for m in c.members)
     assert all(d.text == "" for d in lean.documents)
     assert any(m.passages for c in full.clusters for m in c.members)
+    with pytest.raises(DedupError, match="detail"):
+        analyse(lean)  # reports that quote passages refuse a scan without them
