@@ -28,7 +28,9 @@ from dedup.lsh import Candidates, LSHConfig, candidate_pairs
 from dedup.readers import InputReader, ReadOptions
 from dedup.segment import Segmentation, segment
 from dedup.shingle import shingle_hashes
-from dedup.verify import MatchConfig, PairScore, UnitSets, Units, build_unit_sets, build_units, score_pair_batch, score_pairs
+from dedup.verify import (
+    MatchConfig, PairScore, ScoreColumns, UnitSets, Units, build_unit_sets, build_units, score_pair_batch, score_pairs,
+)
 from dedup.workers import SpooledTexts, TextSpool, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -246,25 +248,7 @@ class _VerifyTask:
     config: ScanConfig
 
 
-@dataclass(frozen=True)
-class _VerifyResult:
-    """Scores of a task's pairs as columns (pickled far faster than score objects)."""
-
-    pairs: np.ndarray  # (n, 2) global indices
-    values: np.ndarray  # (n, 4) minhash_jaccard, jaccard, containment first in second, second in first
-    counts: np.ndarray  # (n, 3) shared shingles, shared passages first, second
-    same_story: np.ndarray  # (n,) bool
-
-    def scores(self) -> list[PairScore]:
-        return [
-            PairScore(a, b, m, j, c1, c2, shared, p1, p2, same)
-            for (a, b), (m, j, c1, c2), (shared, p1, p2), same in zip(
-                self.pairs.tolist(), self.values.tolist(), self.counts.tolist(), self.same_story.tolist()
-            )
-        ]
-
-
-def _verify_batch(task: _VerifyTask) -> _VerifyResult:
+def _verify_batch(task: _VerifyTask) -> ScoreColumns:
     """Exact scores of one batch of candidate pairs."""
     config = task.config
     texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
@@ -279,14 +263,8 @@ def _verify_batch(task: _VerifyTask) -> _VerifyResult:
         units = build_unit_sets(chosen, [segment(t, config.boilerplate) for t in chosen], config.fingerprint)
         return units, unit_row
 
-    scores = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
-    count = len(scores)
-    return _VerifyResult(
-        task.indices[np.array([(s.first, s.second) for s in scores], dtype=np.int64).reshape(count, 2)],
-        np.array([astuple_tail(s)[:4] for s in scores], dtype=np.float64).reshape(count, 4),
-        np.array([astuple_tail(s)[4:7] for s in scores], dtype=np.int64).reshape(count, 3),
-        np.array([s.same_story for s in scores], dtype=bool),
-    )
+    columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
+    return replace(columns, pairs=task.indices[columns.pairs])  # global indices
 
 
 @dataclass(frozen=True)
@@ -344,14 +322,6 @@ def _cluster_batch(task: _ClusterTask) -> _ClusterResult:
     return _ClusterResult(
         clusters, clustered_texts, len(clustering.refused_merges),
         (clustered - started, time.perf_counter() - clustered),
-    )
-
-
-def astuple_tail(score: PairScore) -> tuple:
-    """A score's fields after ``first`` and ``second``."""
-    return (
-        score.minhash_jaccard, score.jaccard, score.containment_first_in_second, score.containment_second_in_first,
-        score.shared_shingles, score.shared_passages_first, score.shared_passages_second, score.same_story,
     )
 
 

@@ -287,6 +287,24 @@ def shared_unit_counts(
     return np.bincount(slot_pair[shared], minlength=len(docs)).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class ScoreColumns:
+    """The scores of many pairs as columns: cheap to pickle, and to turn into :class:`PairScore`."""
+
+    pairs: np.ndarray  # (n, 2) int64
+    values: np.ndarray  # (n, 4) minhash_jaccard, jaccard, containment first in second, second in first
+    counts: np.ndarray  # (n, 3) shared shingles, shared passages first, shared passages second
+    same_story: np.ndarray  # (n,) bool
+
+    def scores(self) -> list[PairScore]:
+        return [
+            PairScore(a, b, m, j, c1, c2, shared, p1, p2, same)
+            for (a, b), (m, j, c1, c2), (shared, p1, p2), same in zip(
+                self.pairs.tolist(), self.values.tolist(), self.counts.tolist(), self.same_story.tolist()
+            )
+        ]
+
+
 def score_pair_batch(
     pairs: np.ndarray,
     shingles: np.ndarray,
@@ -294,14 +312,16 @@ def score_pair_batch(
     signatures: np.ndarray,
     units_for: Callable[[np.ndarray], tuple[UnitSets, np.ndarray]],
     config: MatchConfig,
-) -> list[PairScore]:
+) -> ScoreColumns:
     """:func:`score_pairs` for a batch, vectorised; indices are rows of ``offsets``/``signatures``.
 
     ``units_for(rows)`` returns the unit sets of those rows and a map from row to unit row;
     it is called once, for the rows of plausible pairs only.
     """
     if len(pairs) == 0:
-        return []
+        return ScoreColumns(
+            np.zeros((0, 2), dtype=np.int64), np.zeros((0, 4)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=bool)
+        )
     sets = SetIndex(shingles, offsets)
     sizes = np.diff(offsets)
     first, second = pairs[:, 0], pairs[:, 1]
@@ -324,18 +344,9 @@ def score_pair_batch(
         passages_first[chosen] = shared_unit_counts(a, b, units, unit_row, sets, config.passage_overlap)
         passages_second[chosen] = shared_unit_counts(b, a, units, unit_row, sets, config.passage_overlap)
     same = plausible & (np.maximum(passages_first, passages_second) >= config.min_shared_passages)
-    return [
-        PairScore(*values)
-        for values in zip(
-            first.tolist(),
-            second.tolist(),
-            np.asarray(estimates, dtype=np.float64).tolist(),
-            jaccard.tolist(),
-            c_first.tolist(),
-            c_second.tolist(),
-            shared.tolist(),
-            passages_first.tolist(),
-            passages_second.tolist(),
-            same.tolist(),
-        )
-    ]
+    return ScoreColumns(
+        np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
+        np.stack([np.asarray(estimates, dtype=np.float64), jaccard, c_first, c_second], axis=1),
+        np.stack([shared, passages_first, passages_second], axis=1).astype(np.int64),
+        np.asarray(same, dtype=bool),
+    )
