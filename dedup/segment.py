@@ -134,15 +134,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     >>> [t[s:e] for s, e in split_sentences(t)]
     ['M. Lecornu a parlé.', 'Il a dit oui.', 'Les U.S. aussi.']
     """
-    end = len(text) if end is None else end
-    urls = _url_spans(text, start, end)
-    cuts = []
-    for match in itertools.chain(_SENTENCE_END.finditer(text, start, end), _glued_stops(text, start, end)):
-        stop = match.start()
-        if _in_url(stop, urls) or _is_abbreviation(text, stop):
-            continue
-        cuts.append(match.end())
-    return _cut(text, start, end, cuts)
+    return split_sentences_within(text, [(start, len(text) if end is None else end)])
 
 
 def split_sentences_within(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
