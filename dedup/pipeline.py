@@ -31,7 +31,7 @@ from dedup.shingle import shingle_hashes
 from dedup.verify import (
     MatchConfig, PairScore, ScoreColumns, UnitSets, Units, build_unit_sets, build_units, score_pair_batch, score_pairs,
 )
-from dedup.workers import SpooledTexts, TextSpool, WorkerPool
+from dedup.workers import SetSpool, SpooledSets, SpooledTexts, TextSpool, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -166,8 +166,10 @@ def scan(
     pairs and their scores are the same as with detail).
     """
     reader = InputReader(config.read)
-    with TextSpool() as spool, WorkerPool(jobs) as pool:
-        result = _scan_stream(reader.read(inputs), 0, spool, config, progress, pool, all_pairs=False, detail=detail)
+    with TextSpool() as spool, SetSpool() as set_spool, WorkerPool(jobs) as pool:
+        result = _scan_stream(
+            reader.read(inputs), 0, (spool, set_spool), config, progress, pool, all_pairs=False, detail=detail
+        )
     result.problems = reader.problems + result.problems
     return result
 
@@ -224,7 +226,8 @@ class _FingerprintTask:
 @dataclass(frozen=True)
 class _FingerprintResult:
     signatures: np.ndarray
-    sizes: np.ndarray
+    shingles: np.ndarray  # the exact shingle sets, CSR with offsets
+    offsets: np.ndarray
     seconds: tuple[float, float]  # normalise, shingles + signatures
 
 
@@ -235,7 +238,7 @@ def _fingerprint_batch(task: _FingerprintTask) -> _FingerprintResult:
     normalised = time.perf_counter()
     prints = fingerprint(contents, config.fingerprint)
     return _FingerprintResult(
-        prints.signatures, prints.sizes, (normalised - started, time.perf_counter() - normalised)
+        prints.signatures, prints.shingles, prints.offsets, (normalised - started, time.perf_counter() - normalised)
     )
 
 
@@ -243,6 +246,7 @@ def _fingerprint_batch(task: _FingerprintTask) -> _FingerprintResult:
 class _VerifyTask:
     indices: np.ndarray  # global document indices, sorted
     texts: list[str] | SpooledTexts
+    shingles: SpooledSets | None  # the documents' shingle sets when spooled, else made from the texts
     pairs: np.ndarray  # (n, 2) local indices
     signatures: np.ndarray
     config: ScanConfig
@@ -252,9 +256,12 @@ def _verify_batch(task: _VerifyTask) -> ScoreColumns:
     """Exact scores of one batch of candidate pairs."""
     config = task.config
     texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
-    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in texts]
-    hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
-    hashes, offsets = unique_per_text(hashes, offsets)
+    if task.shingles is not None:
+        hashes, offsets = task.shingles.load()
+    else:
+        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in texts]
+        hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
+        hashes, offsets = unique_per_text(hashes, offsets)
 
     def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
         unit_row = np.full(len(texts), -1, dtype=np.int64)
@@ -391,18 +398,22 @@ def _pair_batches(pairs: np.ndarray, batch_docs: int, split_large: bool) -> Iter
 def _scan_stream(
     stream: Iterator[Document],
     known_total: int,
-    spool: TextSpool | None,
+    spools: tuple[TextSpool, SetSpool] | None,
     config: ScanConfig,
     progress: Progress | None,
     pool: WorkerPool,
     all_pairs: bool,
     detail: bool = True,
 ) -> ScanResult:
-    """The scan engine over a stream of documents; ``spool`` None keeps texts in memory.
+    """The scan engine over a stream of documents; ``spools`` None keeps texts in memory.
+
+    With ``spools``, texts go to the text spool as they are read, and the exact shingle
+    sets that fingerprinting computes go to the set spool, for verification to read back.
 
     ``known_total`` is the number of documents when known (0 otherwise), for progress.
     """
     notify = progress or (lambda stage, done, total: None)
+    spool, set_spool = spools if spools is not None else (None, None)
     timings: dict[str, float] = {"read": 0.0, "normalise": 0.0, "signatures": 0.0}
     metadata: list[Document] = []
     kept: list[Document] = []
@@ -431,7 +442,9 @@ def _scan_stream(
     worker_seconds = [0.0, 0.0]
     for done in pool.map(_fingerprint_batch, batches()):
         blocks.append(done.signatures)
-        size_blocks.append(done.sizes)
+        size_blocks.append(np.diff(done.offsets))
+        if set_spool is not None:
+            set_spool.add_many(done.shingles, done.offsets)
         worker_seconds[0] += done.seconds[0]
         worker_seconds[1] += done.seconds[1]
         notify("fingerprint", sum(len(b) for b in size_blocks), known_total)
@@ -469,7 +482,8 @@ def _scan_stream(
     def verify_tasks() -> Iterator[_VerifyTask]:
         for indices, batch_pairs in _pair_batches(pairs, VERIFY_BATCH, split_large=True):
             local = np.searchsorted(indices, batch_pairs)
-            yield _VerifyTask(indices, texts_of(indices), local, signatures[indices], config)
+            shingles = set_spool.select(order_array[indices]) if set_spool is not None else None
+            yield _VerifyTask(indices, texts_of(indices), shingles, local, signatures[indices], config)
 
     scores: list[PairScore] = []
     total_pairs, finished = len(pairs), 0

@@ -8,7 +8,9 @@ design is safe on every platform; tasks and results travel by multiprocessing's 
 
 :class:`TextSpool` is an append-only temporary file of UTF-8 texts. The scan writes each
 article there as it is read and keeps only its offset; later stages, in any process,
-read back the few texts they need.
+read back the few texts they need. :class:`SetSpool` does the same for the exact shingle
+sets that fingerprinting computes, so that verification reads them back instead of
+normalising and shingling each candidate again.
 """
 
 from __future__ import annotations
@@ -89,19 +91,20 @@ class SpooledTexts:
         return texts
 
 
-class TextSpool:
-    """Append-only temporary file of texts, removed when the spool is closed."""
+Spool = TypeVar("Spool", bound="_Spool")
+
+
+class _Spool:
+    """An append-only temporary file in a folder of its own, removed when the spool is closed."""
+
+    FILE_NAME = "spool"
 
     def __init__(self, directory: str | None = None) -> None:
         self._folder = tempfile.mkdtemp(prefix="dedup-spool-", dir=directory)
-        self.path = os.path.join(self._folder, "texts.utf8")
+        self.path = os.path.join(self._folder, self.FILE_NAME)
         self._file = open(self.path, "wb")
-        self._position = 0
-        self._starts: list[int] = []
-        self._lengths: list[int] = []
-        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
 
-    def __enter__(self) -> TextSpool:
+    def __enter__(self: Spool) -> Spool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -111,6 +114,19 @@ class TextSpool:
         if not self._file.closed:
             self._file.close()
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class TextSpool(_Spool):
+    """Append-only temporary file of texts, removed when the spool is closed."""
+
+    FILE_NAME = "texts.utf8"
+
+    def __init__(self, directory: str | None = None) -> None:
+        super().__init__(directory)
+        self._position = 0
+        self._starts: list[int] = []
+        self._lengths: list[int] = []
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
 
     def add(self, text: str) -> None:
         data = text.encode("utf-8", _ERRORS)
@@ -131,3 +147,58 @@ class TextSpool:
         starts, lengths = self._arrays
         return SpooledTexts(self.path, starts[indices], lengths[indices])
 
+
+@dataclass(frozen=True)
+class SpooledSets:
+    """Where some uint64 sets lie in a set spool: enough for any process to read them back."""
+
+    path: str
+    starts: np.ndarray  # int64 offsets, in values
+    lengths: np.ndarray  # int64 lengths, in values
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sets in CSR form: their concatenated values and ``len + 1`` offsets."""
+        offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
+        np.cumsum(self.lengths, out=offsets[1:])
+        if offsets[-1] == 0:
+            return np.zeros(0, dtype=np.uint64), offsets
+        stored = np.memmap(self.path, dtype=np.uint64, mode="r")
+        values = np.concatenate(
+            [stored[start : start + length] for start, length in zip(self.starts.tolist(), self.lengths.tolist())]
+        )
+        return values, offsets
+
+
+class SetSpool(_Spool):
+    """Append-only temporary file of uint64 sets (a scan's exact shingle sets), in native byte order.
+
+    The file lives only while one scan runs, on one machine, and holds raw numbers: nothing
+    in it is ever unpickled or kept.
+    """
+
+    FILE_NAME = "sets.u64"
+
+    def __init__(self, directory: str | None = None) -> None:
+        super().__init__(directory)
+        self._position = 0
+        self._starts: list[np.ndarray] = []
+        self._lengths: list[np.ndarray] = []
+
+    def add_many(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        """Append the sets ``values[offsets[k]:offsets[k + 1]]``, one per ``k``."""
+        self._file.write(np.ascontiguousarray(values, dtype=np.uint64).data)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        self._starts.append(self._position + offsets[:-1])
+        self._lengths.append(np.diff(offsets))
+        self._position += int(offsets[-1])
+
+    def __len__(self) -> int:
+        return sum(len(lengths) for lengths in self._lengths)
+
+    def select(self, indices: np.ndarray) -> SpooledSets:
+        """The sets added as numbers ``indices`` (flushes what was written so far)."""
+        self._file.flush()
+        if len(self._starts) != 1:
+            self._starts = [np.concatenate(self._starts) if self._starts else np.zeros(0, dtype=np.int64)]
+            self._lengths = [np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)]
+        return SpooledSets(self.path, self._starts[0][indices], self._lengths[0][indices])

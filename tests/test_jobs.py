@@ -84,3 +84,13 @@ def test_scan_without_detail_finds_the_same_clusters_and_pairs(corpus: Path) -> 
     assert any(m.passages for c in full.clusters for m in c.members)
     with pytest.raises(DedupError, match="detail"):
         analyse(lean)  # reports that quote passages refuse a scan without them
+
+
+def test_streamed_scan_reads_back_the_shingle_sets_an_in_memory_scan_recomputes(corpus: Path) -> None:
+    # A streamed scan verifies with the shingle sets fingerprinting spooled to disk; a scan
+    # of documents in memory shingles the candidates' texts again. Both must agree exactly.
+    streamed = pipeline.scan([corpus], jobs=2, detail=False)
+    documents, _ = pipeline.read_documents([corpus], pipeline.ScanConfig().read)
+    in_memory = pipeline.scan_documents(documents)
+    assert streamed.pairs == in_memory.pairs and streamed.stats == in_memory.stats
+    assert [c.cluster_id for c in streamed.clusters] == [c.cluster_id for c in in_memory.clusters]

@@ -1,0 +1,56 @@
+"""Spools and the worker pool: what goes in comes back, in order, in any process."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.workers import SetSpool, TextSpool, WorkerPool
+
+sets_strategy = st.lists(
+    st.lists(st.integers(min_value=0, max_value=2**64 - 1), unique=True, max_size=30).map(sorted), max_size=25
+)
+
+
+def _csr(sets: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=offsets[1:])
+    values = np.array([v for s in sets for v in s], dtype=np.uint64)
+    return values, offsets
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=st.lists(sets_strategy, min_size=1, max_size=4), data=st.data())
+def test_set_spool_gives_back_any_selection_of_the_sets_added(batches: list[list[list[int]]], data: st.DataObject) -> None:
+    added = [s for batch in batches for s in batch]
+    with SetSpool() as spool:
+        for batch in batches:
+            spool.add_many(*_csr(batch))
+        assert len(spool) == len(added)
+        chosen = data.draw(st.lists(st.integers(0, max(len(added) - 1, 0)), max_size=10)) if added else []
+        values, offsets = spool.select(np.array(chosen, dtype=np.int64)).load()
+    assert values.dtype == np.uint64 and len(offsets) == len(chosen) + 1
+    assert [values[offsets[k] : offsets[k + 1]].tolist() for k in range(len(chosen))] == [added[i] for i in chosen]
+
+
+def _load(selection: object) -> object:
+    return selection.load()  # type: ignore[attr-defined]
+
+
+def test_spooled_sets_and_texts_load_in_worker_processes() -> None:
+    sets = [[1, 5, 2**63 + 7], [], [42]]
+    texts = ["Le ministre a parlé.", "", "lone surrogate \ud800 kept"]
+    with SetSpool() as set_spool, TextSpool() as text_spool, WorkerPool(2) as pool:
+        set_spool.add_many(*_csr(sets))
+        for text in texts:
+            text_spool.add(text)
+        order = np.array([2, 0, 1], dtype=np.int64)
+        loaded_sets, loaded_texts = pool.map(_load, [set_spool.select(order), text_spool.select(order)])
+        folder = os.path.dirname(set_spool.path)
+    values, offsets = loaded_sets
+    assert [values[offsets[k] : offsets[k + 1]].tolist() for k in range(3)] == [sets[i] for i in order]
+    assert loaded_texts == [texts[i] for i in order]
+    assert not os.path.exists(folder)  # closing a spool removes its folder
