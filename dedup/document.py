@@ -18,6 +18,10 @@ class Document:
     published: str | None = None
     location: str = ""
 
+    def with_text(self, text: str) -> Document:
+        """The same record holding ``text`` (a cheaper ``dataclasses.replace``, which a scan calls per article)."""
+        return Document(self.doc_id, text, self.title, self.source, self.url, self.published, self.location)
+
 
 ProblemKind = Literal[
     "unreadable", "encoding", "malformed", "missing_field", "empty", "too_large", "duplicate_id"

@@ -138,7 +138,8 @@ def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfi
     with _CodeSpool(len(signatures), -(-len(signatures) // PARTITION_DOCS)) as spool:
         for band in range(bands):
             keys = _band_key(active_signatures, band, rows)
-            order = np.argsort(keys, kind="stable")
+            # Any order within a bucket will do: members are sorted below and codes made unique.
+            order = np.argsort(keys)
             sorted_keys = keys[order]
             boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
             starts = np.concatenate(([0], boundaries))
@@ -195,7 +196,7 @@ class _CodeSpool:
             self._memory.append(codes)
             return
         part = first // self.width
-        order = np.argsort(part, kind="stable")
+        order = np.argsort(part)  # codes are made unique (and sorted) per range later
         bounds = np.searchsorted(part[order], np.arange(self.count + 1))
         codes = codes[order]
         for k in range(self.count):

@@ -426,7 +426,7 @@ def _scan_stream(
                 texts.append(doc.text)
                 if spool is not None:
                     spool.add(doc.text)
-                    metadata.append(replace(doc, text=""))
+                    metadata.append(doc.with_text(""))
                 else:
                     kept.append(doc)
                 if len(texts) >= FINGERPRINT_BATCH:
@@ -502,7 +502,7 @@ def _scan_stream(
         for indices, batch_pairs in _pair_batches(story_array, VERIFY_BATCH, split_large=False):
             local = np.searchsorted(indices, batch_pairs).tolist()
             local_scores = [
-                replace(story_pairs[position[(a, b)]], first=la, second=lb)
+                story_pairs[position[(a, b)]].renumbered(la, lb)
                 for (a, b), (la, lb) in zip(batch_pairs.tolist(), local)
             ]
             yield _ClusterTask(indices, texts_of(indices), local_scores, config, detail)
@@ -516,7 +516,7 @@ def _scan_stream(
         member_groups.extend(result.clusters)
         refused += result.refused_merges
         for index, text in result.texts.items():
-            documents[index] = replace(documents[index], text=text)
+            documents[index] = documents[index].with_text(text)
         stage_seconds = [a + b for a, b in zip(stage_seconds, result.seconds)]
         finished += sum(len(members) for members in result.clusters)
         notify("cluster", finished, involved)
@@ -586,7 +586,7 @@ def score_document_pairs(
 
     local = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
     scores = score_pairs(local, prints, units_of, config.match)
-    return [replace(s, first=involved[s.first], second=involved[s.second]) for s in scores]
+    return [s.renumbered(involved[s.first], involved[s.second]) for s in scores]
 
 
 def every_pair(active: np.ndarray) -> Candidates:

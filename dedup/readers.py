@@ -8,6 +8,7 @@ one raises :class:`~dedup.errors.InputError`. A bad line never costs the lines a
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -73,6 +74,7 @@ class InputReader:
         self.options = options or ReadOptions()
         self.problems: list[Problem] = []
         self._seen: dict[str, str] = {}
+        self._utf8 = self.options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
     # -- public -----------------------------------------------------------------
     def read(self, inputs: Iterable[str | Path]) -> Iterator[Document]:
@@ -180,9 +182,12 @@ class InputReader:
                 self._problem(location, "unreadable", f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
 
     def _decode(self, raw: bytes, location: str) -> str | None:
-        encoding = "utf-8-sig" if self.options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else self.options.encoding
         try:
-            return raw.decode(encoding)
+            if self._utf8:
+                # What the utf-8-sig codec does (error offsets included), by the faster built-in
+                # utf-8 decoder: this runs once per JSONL line.
+                return (raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw).decode("utf-8")
+            return raw.decode(self.options.encoding)
         except UnicodeDecodeError as exc:
             self._problem(
                 location,

@@ -56,6 +56,7 @@ _ABBREVIATIONS = frozenset(
     janv févr avr juil déc sr sra srta dra ing dipl bzw usw z.b u.a""".split()
 )
 _DOTTED = re.compile(r"(?:\w\.)+\w?")
+_LONG_TOKEN = max(map(len, _ABBREVIATIONS)) + 1
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def _is_abbreviation(text: str, stop: int) -> bool:
     most 40 characters back), less its final stops and closing quotes (but never empty),
     less its opening quotes and brackets.
     """
+    if stop >= _LONG_TOKEN and text[stop - _LONG_TOKEN : stop].isalnum():
+        # Most stops end a long word: its last _LONG_TOKEN letters or digits make it too long
+        # for the list, more than one letter, and dotless, so no dotted acronym either.
+        return False
     piece = text[max(0, stop - 40) : stop + 1].rsplit(None, 1)[-1]
     token = piece.rstrip(_CLOSING_CHARS).rstrip(_STOPS) or piece[0]
     token = token.lstrip(_OPEN_QUOTE + "(")

@@ -34,6 +34,7 @@ Result = TypeVar("Result")
 
 # Texts may hold lone surrogates (JSON allows "\ud800"); they must survive the round trip.
 _ERRORS = "surrogatepass"
+WRITE_BUFFER = 1 << 20
 
 
 class WorkerPool:
@@ -102,7 +103,8 @@ class _Spool:
     def __init__(self, directory: str | None = None) -> None:
         self._folder = tempfile.mkdtemp(prefix="dedup-spool-", dir=directory)
         self.path = os.path.join(self._folder, self.FILE_NAME)
-        self._file = open(self.path, "wb")
+        # Articles are a few kB each: a large buffer makes one write call per many of them.
+        self._file = open(self.path, "wb", buffering=WRITE_BUFFER)
 
     def __enter__(self: Spool) -> Spool:
         return self
