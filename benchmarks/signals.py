@@ -30,7 +30,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from benchmarks.corpus import generate
 from dedup.fingerprint import FingerprintConfig, content_text, fingerprint
 from dedup.normalize import normalize_text
-from dedup.segment import segment
 from dedup.verify import MatchConfig, build_units, score_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +50,7 @@ def pair_signals(texts: Sequence[str], pairs: Sequence[tuple[int, int]]) -> list
     config = FingerprintConfig()
     narrative = fingerprint([content_text(t) for t in texts], config)
     full = fingerprint([content_text(t, ignore_quotes=False) for t in texts], config)
-    units = build_units(texts, [segment(t) for t in texts], config)
+    units = build_units(texts, config)
     decisions = score_pairs(np.array(pairs, dtype=np.int64).reshape(-1, 2), narrative, lambda i: units[i], MatchConfig())
     tfidf = TfidfVectorizer(preprocessor=normalize_text, sublinear_tf=True).fit_transform(texts)
     rows = []

@@ -267,7 +267,7 @@ def _verify_batch(task: _VerifyTask) -> ScoreColumns:
         unit_row = np.full(len(texts), -1, dtype=np.int64)
         unit_row[rows] = np.arange(len(rows))
         chosen = [texts[r] for r in rows.tolist()]
-        units = build_unit_sets(chosen, [segment(t, config.boilerplate) for t in chosen], config.fingerprint)
+        units = build_unit_sets(chosen, config.fingerprint, config.boilerplate)
         return units, unit_row
 
     columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
@@ -582,7 +582,7 @@ def score_document_pairs(
 
     def units_of(k: int) -> Units:
         text = subset[k].text
-        return build_units([text], [segment(text, config.boilerplate)], config.fingerprint)[0]
+        return build_units([text], config.fingerprint, config.boilerplate)[0]
 
     local = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
     scores = score_pairs(local, prints, units_of, config.match)

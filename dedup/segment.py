@@ -23,7 +23,7 @@ PassageKind = Literal["text", "heading", "boilerplate"]
 
 # A short line without a final stop, among several paragraphs, is an intertitle.
 MAX_HEADING_WORDS = 10
-_FINAL_STOP = re.compile(r"[.!?…:;,]\s*$")
+_FINAL_STOPS = tuple(".!?…:;,")
 
 # A paragraph with more words than this is split into sentences: it is usually several
 # paragraphs whose breaks were lost in a way that left no trace.
@@ -100,12 +100,16 @@ def _is_abbreviation(text: str, stop: int) -> bool:
     )
 
 
+def _url_markers(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds "/", "@" or "www.", one of which every form _URL matches holds."""
+    return text.find("/", start, end) >= 0 or text.find("@", start, end) >= 0 or "www." in text[start:end].lower()
+
+
 def _url_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Spans of URLs and e-mail addresses in ``text[start:end]``."""
-    piece = text[start:end]
-    # Every form _URL matches holds "/", "@" or "www."; most paragraphs hold none, and
-    # skipping the regex there saves most of the time segmentation takes.
-    if "/" not in piece and "@" not in piece and "www." not in piece.lower():
+    # Most paragraphs hold no marker, and skipping the regex there saves most of the time
+    # segmentation takes.
+    if not _url_markers(text, start, end):
         return []
     return [m.span() for m in _URL.finditer(text, start, end)]
 
@@ -201,7 +205,8 @@ def _split_glued(text: str, start: int, end: int) -> list[tuple[int, int, Passag
 
 
 def _looks_like_heading(line: str) -> bool:
-    return len(line.split()) <= MAX_HEADING_WORDS and not _FINAL_STOP.search(line.rstrip("»”\"' "))
+    # The stop test first: it is cheap, and fails on most paragraphs.
+    return not line.rstrip("»”\"' ").rstrip().endswith(_FINAL_STOPS) and len(line.split()) <= MAX_HEADING_WORDS
 
 
 def segment(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> Segmentation:
@@ -235,3 +240,58 @@ def segment(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> Segmentation:
         else:
             passages.append(Passage(s, e, kind))
     return Segmentation(tuple(passages), tuple(sorted(metadata.items())))
+
+
+_LINE = re.compile(r"[^\n]+")
+
+
+def sentence_units(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> list[tuple[int, int]]:
+    """The sentence spans of the text passages of :func:`segment`, in order.
+
+    Verification's units of evidence. Equal to ``split_sentences_within(text, spans)`` over
+    the spans of ``segment(text, rules)``'s text passages, at about half the cost: each
+    line is scanned once for its stops, which give both its recovered paragraph breaks
+    and its sentence ends, and no passage records are made. Text with URL or e-mail
+    markers, rare in articles, takes that general path.
+    """
+    if _url_markers(text, 0, len(text)):
+        passages = segment(text, rules).passages
+        return split_sentences_within(text, [(p.start, p.end) for p in passages if p.kind == "text"])
+    _, body_start = split_leading_metadata(text)
+    pieces: list[tuple[int, int, list[int]]] = []  # text pieces, with the sentence cuts of their line
+    for line in _LINE.finditer(text, body_start):
+        s, e = _trimmed(text, line.start(), line.end())
+        if s < e and not rules.is_boilerplate(text[s:e]):
+            pieces.extend(_line_pieces(text, s, e))
+    if len(pieces) >= 3:  # segment() turns heading-like text pieces into headings
+        pieces = [piece for piece in pieces if not _looks_like_heading(text[piece[0] : piece[1]])]
+    units: list[tuple[int, int]] = []
+    for start, end, cuts in pieces:
+        units += _cut(text, start, end, cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)])
+    return units
+
+
+def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int, list[int]]]:
+    """The text pieces of one line without URLs (as :func:`_split_glued`), with its sorted sentence cuts."""
+    headings = list(_INTERTITLE.finditer(text, start, end)) if text.find("-", start, end) >= 0 else []
+    blocked = [m.span("body") for m in headings]
+    breaks = [m.start("body") for m in headings] + [m.end("body") for m in headings]
+    cuts = []
+    for match in _glued_stops(text, start, end):
+        stop = match.start()
+        if not _is_abbreviation(text, stop):
+            # A sentence end either way; a paragraph break unless inside an intertitle.
+            cuts.append(match.end())
+            if not _in_url(stop, blocked):
+                breaks.append(match.end())
+    cuts += [m.end() for m in _SENTENCE_END.finditer(text, start, end) if not _is_abbreviation(text, m.start())]
+    cuts = sorted(set(cuts))
+    heading_spans = {_trimmed(text, m.start("title"), m.end("title")) for m in headings}
+    pieces = []
+    for s, e in _cut(text, start, end, breaks):
+        inner = text[s:e].strip("- ")
+        if inner:
+            s2 = s + text[s:e].index(inner)
+            if (s2, s2 + len(inner)) not in heading_spans:
+                pieces.append((s2, s2 + len(inner), cuts))
+    return pieces

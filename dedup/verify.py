@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules
 from dedup.errors import ParameterError
 from dedup.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
 from dedup.minhash import jaccard_estimate
 from dedup.normalize import normalize_many, strip_quoted_many
-from dedup.segment import Segmentation, split_sentences_within
+from dedup.segment import sentence_units
 from dedup.shingle import shingle_hashes
 
 # Sentences with fewer narrative shingles than this are too short to count as evidence.
@@ -104,10 +105,10 @@ class Units:
 
 
 def build_units(
-    texts: Sequence[str], segmentations: Sequence[Segmentation], config: FingerprintConfig
+    texts: Sequence[str], config: FingerprintConfig, rules: BoilerplateRules = DEFAULT_RULES
 ) -> list[Units]:
     """Sentence units of several documents, shingled in one batch (see :func:`build_unit_sets`)."""
-    batch = build_unit_sets(texts, segmentations, config)
+    batch = build_unit_sets(texts, config, rules)
     units = []
     for doc, spans in enumerate(batch.spans):
         first = batch.doc_offsets[doc]
@@ -236,15 +237,16 @@ class UnitSets:
 
 
 def build_unit_sets(
-    texts: Sequence[str], segmentations: Sequence[Segmentation], config: FingerprintConfig
+    texts: Sequence[str], config: FingerprintConfig, rules: BoilerplateRules = DEFAULT_RULES
 ) -> UnitSets:
-    """The sentence units of every document and their narrative shingle sets, in one CSR batch."""
+    """The sentence units of every document and their narrative shingle sets, in one CSR batch.
+
+    Units are the sentences of each document's text passages (:func:`dedup.segment.sentence_units`).
+    """
     spans_per_doc: list[tuple[tuple[int, int], ...]] = []
     unit_texts: list[str] = []
-    for text, segmentation in zip(texts, segmentations):
-        spans = tuple(
-            split_sentences_within(text, [(p.start, p.end) for p in segmentation.passages if p.kind == "text"])
-        )
+    for text in texts:
+        spans = tuple(sentence_units(text, rules))
         spans_per_doc.append(spans)
         unit_texts.extend(text[start:end] for start, end in spans)
     unit_texts = normalize_many(unit_texts)

@@ -1,7 +1,10 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from benchmarks.corpus import generate
 from dedup.boilerplate import BoilerplateRules, split_leading_metadata
-from dedup.segment import segment, split_sentences
+from dedup.segment import segment, sentence_units, split_sentences, split_sentences_within
 from tests.conftest import SEEDS, SEED_ORIGINAL, SEED_TRIM
 
 
@@ -92,3 +95,40 @@ def test_single_paragraph_is_split_into_sentences():
 def test_glued_stops_are_recovered_in_cyrillic_and_greek():
     text = "Шойгу заявил об этом.Министр добавил. Η συνάντηση έγινε.Ο υπουργός είπε."
     assert len(split_sentences(text)) == 4
+
+
+def units_by_segmentation(text, rules=BoilerplateRules()):
+    """What sentence_units promises: the sentences of segment()'s text passages."""
+    passages = segment(text, rules).passages
+    return split_sentences_within(text, [(p.start, p.end) for p in passages if p.kind == "text"])
+
+
+def test_sentence_units_are_the_sentences_of_the_text_passages_on_seeds_and_fixtures(independent_dir):
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(independent_dir.glob("*.txt"))]
+    texts += [article.text for article in generate(400, seed=11)]
+    assert all(units_by_segmentation(text) for text in texts)
+    for text in texts:
+        assert sentence_units(text) == units_by_segmentation(text)
+
+
+# Characters that drive segmentation: stops, quotes, dashes, capitals of three scripts,
+# abbreviations, URL and e-mail markers, metadata keys, boilerplate words and line breaks.
+_PIECES = [
+    ".", "!", "?", "…", "»", "«", "\"", "'", "”", "“", "’", ")", "(", "]", "-", " - ", " ", "  ", "\t", "\n", "\n\n",
+    "Le", "La", "Élysée", "Путин", "Αθήνα", "de", "a", "M.", "U.S.", "J.K.", "6.1", "a-t-il", "www.", "x.fr/a",
+    "@", "/", "date 2024-04 ", "Publié: 3 avril\n", "Partager", "Crédit: AFP", "Entretien rare", "mot", "AFP",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+def test_sentence_units_match_segmentation_on_any_text(text):
+    assert sentence_units(text) == units_by_segmentation(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_sentence_units_follow_user_boilerplate_rules(text):
+    rules = BoilerplateRules(extra=(r"mot.*", r"le .*"))
+    assert sentence_units(text, rules) == units_by_segmentation(text, rules)

@@ -408,8 +408,7 @@ class StoryIndex:
             if cached is None:
                 if name not in texts:
                     texts.update(txn.texts([name]))
-                cached = build_units([texts[name]], [segment(texts[name], self.config.boilerplate)],
-                                     self.config.fingerprint)[0]
+                cached = build_units([texts[name]], self.config.fingerprint, self.config.boilerplate)[0]
                 if name != doc_id:
                     self._units[key] = cached
                     if len(self._units) > UNITS_CACHE:
