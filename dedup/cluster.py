@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dedup.normalize import normalize_text
 from dedup.verify import PairScore
@@ -96,6 +95,10 @@ def tfidf_topic_similarity(first: Sequence[str], second: Sequence[str]) -> float
     """Cosine of the TF-IDF centroids of two groups of texts (IDF fitted on both)."""
     if not first or not second:
         return 0.0
+    # Imported here: scikit-learn takes most of a second to import, and scan workers that
+    # never meet a hub merge have no use for it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(preprocessor=normalize_text, sublinear_tf=True)
     try:
         matrix = vectorizer.fit_transform(list(first) + list(second))
