@@ -224,6 +224,9 @@ class InputReader:
             except json.JSONDecodeError as exc:
                 self._problem(location, "malformed", f"malformed JSON ({exc.msg} at column {exc.colno})")
                 continue
+            except RecursionError:
+                self._problem(location, "malformed", "malformed JSON (arrays or objects nested too deeply)")
+                continue
             if not isinstance(record, dict):
                 self._problem(location, "malformed", f"expected a JSON object, got {type(record).__name__}")
                 continue

@@ -88,6 +88,25 @@ def test_every_bad_record_is_reported_and_nothing_else_is_lost(tmp_path):
     assert "first seen at" in problems[4].message and "bad.jsonl:1" in problems[4].message
 
 
+def test_deeply_nested_json_line_is_malformed_not_a_crash(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "text": "Premier."}\n' + b"[" * 200_000 + b"\n" + b'{"id": "b", "text": "\xef\xbb\xbfSecond."}\n'
+    )
+    docs, problems = read([path])
+    assert [d.doc_id for d in docs] == ["a", "b"]
+    assert [(p.location.rsplit("/", 1)[-1], p.kind) for p in problems] == [("deep.jsonl:2", "malformed")]
+    assert "nested too deeply" in problems[0].message
+
+
+def test_byte_order_marks_are_dropped_and_bad_bytes_located(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "Premier."}\n\xef\xbb\xbf{"id": "b", "text": "caf\xe9"}\n')
+    docs, problems = read([path])
+    assert [d.doc_id for d in docs] == ["a"]
+    assert problems[0].location.endswith("bom.jsonl:2") and "at byte 24" in problems[0].message  # as the utf-8-sig codec counts: after the mark
+
+
 def test_other_encodings_can_be_chosen(tmp_path):
     (tmp_path / "latin1.txt").write_bytes("Un café noir.".encode("latin-1"))
     docs, problems = read([tmp_path / "latin1.txt"], encoding="latin-1")
