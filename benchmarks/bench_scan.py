@@ -5,13 +5,14 @@ On one generated corpus (see :mod:`benchmarks.corpus`) it measures every stage o
 with peak RSS, and the same job done by
 
 * datasketch: ``MinHash.update_batch`` + ``MinHashLSH``, and
-* rensa: ``RMinHash`` + ``RMinHashLSH``,
+* rensa: ``RMinHash`` + ``RMinHashLSH``, at each band count of ``--rensa-bands``,
 
 at the same shingles (word 5-grams of the same normalised content text), ``num_perm``
 and LSH threshold. A baseline pair is an LSH candidate whose estimated Jaccard reaches
 ``--baseline-jaccard``; clusters are the connected components of those pairs. Every
 system's pairs (all pairs inside its clusters) are scored for precision and recall
-against the planted families. Baselines may run on the first ``--baseline-articles``
+against the planted families, and each system is compared at equal quality: by its
+fastest run that reaches dedup's precision and recall. Baselines may run on the first ``--baseline-articles``
 articles; dedup then runs on that subsample too, so docs/s compare at equal size.
 
     python -m benchmarks.bench_scan --articles 100000 --jobs 2
@@ -214,6 +215,34 @@ def _baseline_summary(name: str, ids: list[str], edges: list[tuple[int, int]], s
     }
 
 
+def rensa_band_counts(requested: str, num_perm: int) -> list[int]:
+    """The band counts to run rensa at: those requested that divide ``num_perm`` (rensa needs that)."""
+    counts = sorted({int(part) for part in requested.split(",") if part.strip()})
+    usable = [b for b in counts if 0 < b <= num_perm and num_perm % b == 0]
+    if not usable:
+        raise SystemExit(f"--rensa-bands: none of {requested!r} divides num_perm={num_perm}")
+    return usable
+
+
+def equal_quality_ratios(dedup: dict[str, Any], baselines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per system, dedup's docs/s ratio to its fastest run that is at least as good as dedup.
+
+    "At least as good" means pair precision and recall both at least dedup's. A system
+    with no such run is compared with its best-recall run, and ``matches_dedup`` says so.
+    """
+    comparison: dict[str, dict[str, Any]] = {}
+    for system in sorted({b["system"] for b in baselines}):
+        runs = [b for b in baselines if b["system"] == system]
+        good = [b for b in runs if b["precision"] >= dedup["precision"] and b["recall"] >= dedup["recall"]]
+        chosen = max(good, key=lambda b: b["docs_per_s"]) if good else max(runs, key=lambda b: (b["recall"], b["docs_per_s"]))
+        comparison[system] = {
+            "run": chosen["label"],
+            "matches_dedup": bool(good),
+            "ratio": dedup["docs_per_s"] / chosen["docs_per_s"],
+        }
+    return comparison
+
+
 def _add_preparation(baseline: dict[str, object], seconds: float) -> None:
     baseline["prepare_seconds"] = seconds
     baseline["seconds"] = float(baseline["seconds"]) + seconds  # type: ignore[arg-type]
@@ -258,6 +287,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--format", default="json", choices=["json", "csv", "text"], help="Report format written (to /dev/null).")
     parser.add_argument("--baseline-articles", type=int, default=100_000, help="Baselines run on at most this many articles.")
     parser.add_argument("--baseline-jaccard", type=float, default=0.1, help="Estimated Jaccard a baseline candidate needs.")
+    parser.add_argument(
+        "--rensa-bands", default="32,64,128",
+        help="Comma-separated LSH band counts to run rensa at (each must divide num_perm). The fastest run "
+        "that reaches dedup's precision and recall is the equal-quality comparison.",
+    )
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--no-markdown", action="store_true", help="Do not rewrite RESULTS.md.")
     parser.add_argument("--output", type=Path, help="JSON results file (default benchmarks/results/scan-<articles>.json).")
@@ -306,23 +340,24 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             ds.update(score(ds.pop("predicted"), truth))  # type: ignore[arg-type]
             baselines.append(ds)
             try:
-                bands = ds["lsh"]["bands"]  # type: ignore[index]
-                while num_perm % bands:
-                    bands -= 1
-                rs = run_rensa(ids, shingles, threshold, args.baseline_jaccard, num_perm, bands)
-                _add_preparation(rs, prepare)
-                rs.update(score(rs.pop("predicted"), truth))  # type: ignore[arg-type]
-                baselines.append(rs)
+                for bands in rensa_band_counts(args.rensa_bands, num_perm):
+                    rs = run_rensa(ids, shingles, threshold, args.baseline_jaccard, num_perm, bands)
+                    _add_preparation(rs, prepare)
+                    rs.update(score(rs.pop("predicted"), truth))  # type: ignore[arg-type]
+                    baselines.append(rs)
             except ImportError:
                 print("rensa is not installed (pip install '.[bench]'): skipped", file=sys.stderr)
             record["baselines"] = baselines
             record["baseline_articles"] = sample
-            record["ratios"] = {b["system"]: sub_dedup["docs_per_s"] / b["docs_per_s"] for b in baselines}  # type: ignore[operator]
+            for b in baselines:
+                b["label"] = f"{b['system']} (LSH {b['lsh']['bands']}x{b['lsh']['rows']})"  # type: ignore[index]
+            record["ratios"] = {b["label"]: sub_dedup["docs_per_s"] / b["docs_per_s"] for b in baselines}  # type: ignore[operator]
+            record["equal_quality"] = equal_quality_ratios(sub_dedup, baselines)
             # The baselines stop at candidate pairs; dedup's stages up to the same point:
             stages = sub_dedup["stages"]  # type: ignore[index]
             upto_lsh = sum(stages[s]["seconds"] for s in ("read", "normalise", "signatures", "lsh"))
             record["candidate_stage_ratios"] = {
-                b["system"]: (sub_dedup["documents"] / upto_lsh) / b["docs_per_s"] for b in baselines  # type: ignore[operator]
+                b["label"]: (sub_dedup["documents"] / upto_lsh) / b["docs_per_s"] for b in baselines  # type: ignore[operator]
             }
 
     RESULTS.mkdir(exist_ok=True)
@@ -367,12 +402,27 @@ def write_markdown() -> None:
         label = f"{run['articles']:,}-article run"
         lines.append(f"| {label} | {size:,} | dedup scan (jobs {run['jobs']}) | {own['docs_per_s']:,.0f} | 1.0 | {own['precision']:.4f} | {own['recall']:.4f} |")
         for b in run["baselines"]:
+            name = b.get("label", f"{b['system']} (LSH {b['lsh']['bands']}x{b['lsh']['rows']})")
+            ratio = run["ratios"].get(name, run["ratios"].get(b["system"]))
             lines.append(
-                f"| {label} | {size:,} | {b['system']} (LSH {b['lsh']['bands']}x{b['lsh']['rows']}) | {b['docs_per_s']:,.0f} | "
-                f"{run['ratios'][b['system']]:.2f} | {b['precision']:.4f} | {b['recall']:.4f} |"
+                f"| {label} | {size:,} | {name} | {b['docs_per_s']:,.0f} | {ratio:.2f} | {b['precision']:.4f} | {b['recall']:.4f} |"
             )
         for system, ratio in run.get("candidate_stage_ratios", {}).items():
             lines.append(f"| {label} | {size:,} | dedup read→LSH only ÷ {system} | | {ratio:.2f} | | |")
+    lines += ["", "## At equal quality", "",
+              "Each system's fastest run whose pair precision and recall both reach dedup's; where none does, its",
+              "best-recall run, marked \"no\".", "",
+              "| run | articles | system | compared run | its precision | its recall | dedup's recall | reaches dedup's P and R | dedup ÷ system (docs/s) |",
+              "|---|---:|---|---|---:|---:|---:|---|---:|"]
+    for run in runs:
+        own = run.get("dedup_at_baseline_size", run["dedup"])
+        for system, chosen in run.get("equal_quality", {}).items():
+            compared = next(b for b in run["baselines"] if b.get("label") == chosen["run"])
+            lines.append(
+                f"| {run['articles']:,}-article run | {run['baseline_articles']:,} | {system} | {chosen['run']} | "
+                f"{compared['precision']:.6f} | {compared['recall']:.6f} | {own['recall']:.6f} | "
+                f"{'yes' if chosen['matches_dedup'] else 'no'} | {chosen['ratio']:.2f} |"
+            )
     lines += ["", "## Commands", ""]
     for run in runs:
         lines.append(f"- `{run['command']}`")

@@ -183,25 +183,41 @@ def _cut(text: str, start: int, end: int, cuts: list[int]) -> list[tuple[int, in
 
 def _split_glued(text: str, start: int, end: int) -> list[tuple[int, int, PassageKind]]:
     """Recover lost paragraph breaks inside ``text[start:end]``."""
-    urls = _url_spans(text, start, end)
-    headings = [m for m in _INTERTITLE.finditer(text, start, end) if not _in_url(m.start("body"), urls)]
+    return _glued_pieces(text, start, end, _url_spans(text, start, end))[0]
+
+
+def _glued_pieces(
+    text: str, start: int, end: int, urls: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int, PassageKind]], list[int]]:
+    """The pieces of ``text[start:end]`` between recovered paragraph breaks, and its glued sentence ends.
+
+    A glued stop inside an intertitle breaks no paragraph but still ends a sentence, so
+    the sentence ends (the end of every glued stop not in a URL and not after an
+    abbreviation) include those.
+    """
+    headings = []
+    if text.find("-", start, end) >= 0:  # every intertitle holds a dash
+        headings = [m for m in _INTERTITLE.finditer(text, start, end) if not _in_url(m.start("body"), urls)]
     blocked = [m.span("body") for m in headings]
-    cuts = [m.start("body") for m in headings] + [m.end("body") for m in headings]
+    breaks = [m.start("body") for m in headings] + [m.end("body") for m in headings]
+    sentence_ends = []
     for match in _glued_stops(text, start, end):
         stop = match.start()
-        if _in_url(stop, urls) or _in_url(stop, blocked) or _is_abbreviation(text, stop):
+        if _in_url(stop, urls) or _is_abbreviation(text, stop):
             continue
-        cuts.append(match.end())
+        sentence_ends.append(match.end())
+        if not _in_url(stop, blocked):
+            breaks.append(match.end())
     heading_spans = {_trimmed(text, m.start("title"), m.end("title")) for m in headings}
     pieces: list[tuple[int, int, PassageKind]] = []
-    for s, e in _cut(text, start, end, cuts):
+    for s, e in _cut(text, start, end, breaks):
         inner = text[s:e].strip("- ")
         if not inner:
             continue
         s2 = s + text[s:e].index(inner)
         span = (s2, s2 + len(inner))
         pieces.append((*span, "heading" if span in heading_spans else "text"))
-    return pieces
+    return pieces, sentence_ends
 
 
 def _looks_like_heading(line: str) -> bool:
@@ -272,26 +288,8 @@ def sentence_units(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> list[t
 
 
 def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int, list[int]]]:
-    """The text pieces of one line without URLs (as :func:`_split_glued`), with its sorted sentence cuts."""
-    headings = list(_INTERTITLE.finditer(text, start, end)) if text.find("-", start, end) >= 0 else []
-    blocked = [m.span("body") for m in headings]
-    breaks = [m.start("body") for m in headings] + [m.end("body") for m in headings]
-    cuts = []
-    for match in _glued_stops(text, start, end):
-        stop = match.start()
-        if not _is_abbreviation(text, stop):
-            # A sentence end either way; a paragraph break unless inside an intertitle.
-            cuts.append(match.end())
-            if not _in_url(stop, blocked):
-                breaks.append(match.end())
+    """The text pieces of one line without URLs (as :func:`_split_glued`), with the line's sorted sentence cuts."""
+    pieces, cuts = _glued_pieces(text, start, end, [])
     cuts += [m.end() for m in _SENTENCE_END.finditer(text, start, end) if not _is_abbreviation(text, m.start())]
     cuts = sorted(set(cuts))
-    heading_spans = {_trimmed(text, m.start("title"), m.end("title")) for m in headings}
-    pieces = []
-    for s, e in _cut(text, start, end, breaks):
-        inner = text[s:e].strip("- ")
-        if inner:
-            s2 = s + text[s:e].index(inner)
-            if (s2, s2 + len(inner)) not in heading_spans:
-                pieces.append((s2, s2 + len(inner), cuts))
-    return pieces
+    return [(s, e, cuts) for s, e, kind in pieces if kind == "text"]

@@ -20,3 +20,36 @@ def test_benchmark_dedup_part_recovers_the_planted_families(tmp_path: Path) -> N
     assert dedup["recall"] >= 0.95
     assert set(dedup["stages"]) == set(bench_scan.STAGES)
     assert dedup["stats"]["clusters"] > 1000
+
+
+def test_baselines_are_scored_and_compared_at_equal_quality(tmp_path: Path) -> None:
+    record = bench_scan.main(
+        ["--articles", "1500", "--baseline-articles", "1500", "--format", "csv", "--no-markdown",
+         "--output", str(tmp_path / "scan.json")]
+    )
+    systems = {b["system"] for b in record["baselines"]}
+    assert "datasketch" in systems
+    for baseline in record["baselines"]:
+        assert baseline["documents"] == 1500 and 0.0 <= baseline["recall"] <= 1.0
+        assert record["ratios"][baseline["label"]] > 0
+    comparison = record["equal_quality"]
+    assert set(comparison) == systems
+    dedup = record["dedup"]
+    for system, chosen in comparison.items():
+        run = next(b for b in record["baselines"] if b["label"] == chosen["run"])
+        reaches = run["precision"] >= dedup["precision"] and run["recall"] >= dedup["recall"]
+        assert chosen["matches_dedup"] == reaches
+
+
+def test_equal_quality_takes_the_fastest_run_that_reaches_dedup() -> None:
+    dedup = {"precision": 1.0, "recall": 0.99, "docs_per_s": 1000.0}
+    runs = [
+        {"system": "rensa", "label": "fast", "precision": 1.0, "recall": 0.88, "docs_per_s": 3000.0},
+        {"system": "rensa", "label": "slow", "precision": 1.0, "recall": 1.0, "docs_per_s": 250.0},
+        {"system": "rensa", "label": "middle", "precision": 1.0, "recall": 0.995, "docs_per_s": 500.0},
+        {"system": "other", "label": "short", "precision": 0.9, "recall": 0.5, "docs_per_s": 100.0},
+        {"system": "other", "label": "best", "precision": 0.9, "recall": 0.7, "docs_per_s": 50.0},
+    ]
+    comparison = bench_scan.equal_quality_ratios(dedup, runs)
+    assert comparison["rensa"] == {"run": "middle", "matches_dedup": True, "ratio": 2.0}
+    assert comparison["other"] == {"run": "best", "matches_dedup": False, "ratio": 20.0}
