@@ -113,3 +113,26 @@ def test_counterparts_use_the_members_own_passage_numbering(seeds_dir):
         target = [members["repost"].passages[k].passage for k in counterpart.passages]
         matched = " ".join(texts["repost"][p.start : p.end] for p in target)
         assert texts["orig"][diff.passage.start : diff.passage.end] in matched
+
+
+def test_cheap_record_copies_carry_every_field() -> None:
+    # renumbered() and with_text() list the fields by hand, for speed; dataclasses.replace
+    # is the reference. Every field gets a value of its own, none a default, so a field
+    # added later and left out of the copy makes this fail.
+    import dataclasses
+
+    from dedup.verify import PairScore
+
+    def distinct(cls: type) -> object:
+        values = {"int": 11, "float": 0.375, "bool": True, "str": "v"}
+        kwargs = {}
+        for k, f in enumerate(dataclasses.fields(cls)):
+            kind = str(f.type).split(" | ")[0]
+            value = values[kind]
+            kwargs[f.name] = value if kind == "bool" else value * (k + 2) if kind != "str" else f"{value}{k}"
+        return cls(**kwargs)
+
+    score = distinct(PairScore)
+    assert score.renumbered(7, 8) == dataclasses.replace(score, first=7, second=8)  # type: ignore[attr-defined]
+    doc = distinct(Document)
+    assert doc.with_text("") == dataclasses.replace(doc, text="")  # type: ignore[attr-defined]
