@@ -188,11 +188,12 @@ class SetSpool(_Spool):
 
     def add_many(self, values: np.ndarray, offsets: np.ndarray) -> None:
         """Append the sets ``values[offsets[k]:offsets[k + 1]]``, one per ``k``."""
-        self._file.write(np.ascontiguousarray(values, dtype=np.uint64).data)
         offsets = np.asarray(offsets, dtype=np.int64)
-        self._starts.append(self._position + offsets[:-1])
+        first, last = int(offsets[0]), int(offsets[-1])
+        self._file.write(np.ascontiguousarray(values[first:last], dtype=np.uint64).data)
+        self._starts.append(self._position + offsets[:-1] - first)
         self._lengths.append(np.diff(offsets))
-        self._position += int(offsets[-1])
+        self._position += last - first
 
     def __len__(self) -> int:
         return sum(len(lengths) for lengths in self._lengths)

@@ -54,3 +54,12 @@ def test_spooled_sets_and_texts_load_in_worker_processes() -> None:
     assert [values[offsets[k] : offsets[k + 1]].tolist() for k in range(3)] == [sets[i] for i in order]
     assert loaded_texts == [texts[i] for i in order]
     assert not os.path.exists(folder)  # closing a spool removes its folder
+
+
+def test_set_spool_takes_a_slice_of_a_larger_csr_batch() -> None:
+    values = np.array([9, 1, 2, 3, 4, 5, 99], dtype=np.uint64)
+    with SetSpool() as spool:
+        spool.add_many(values, np.array([1, 3, 3, 6]))  # sets [1, 2], [], [3, 4, 5]
+        spool.add_many(values, np.array([6, 7]))  # set [99]
+        loaded, offsets = spool.select(np.array([3, 0, 1, 2])).load()
+    assert [loaded[offsets[k] : offsets[k + 1]].tolist() for k in range(4)] == [[99], [1, 2], [], [3, 4, 5]]
