@@ -12,8 +12,9 @@ and LSH threshold. A baseline pair is an LSH candidate whose estimated Jaccard r
 ``--baseline-jaccard``; clusters are the connected components of those pairs. Every
 system's pairs (all pairs inside its clusters) are scored for precision and recall
 against the planted families, and each system is compared at equal quality: by its
-fastest run that reaches dedup's precision and recall. Baselines may run on the first ``--baseline-articles``
-articles; dedup then runs on that subsample too, so docs/s compare at equal size.
+fastest run that reaches dedup's precision and recall. Baselines may run on the first
+``--baseline-articles`` articles; dedup then runs on that subsample too, so docs/s
+compare at equal size.
 
     python -m benchmarks.bench_scan --articles 100000 --jobs 2
 
@@ -182,10 +183,10 @@ def _lsh_edges(lsh: Any, sketches: list[Any], accept: float) -> list[tuple[int, 
     return edges
 
 
-def run_rensa(ids: list[str], shingles: list[list[bytes]], threshold: float, accept: float, num_perm: int, bands: int) -> dict[str, object]:
+def run_rensa(ids: list[str], texts: list[list[str]], threshold: float, accept: float, num_perm: int, bands: int) -> dict[str, object]:
+    """rensa's pipeline on shingles given as strings (rensa hashes ``str``, not ``bytes``)."""
     from rensa import RMinHash, RMinHashLSH
 
-    texts = [[g.decode("utf-8") for g in grams] for grams in shingles]
     started = time.perf_counter()
     sketches = []
     for grams in texts:
@@ -340,8 +341,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             ds.update(score(ds.pop("predicted"), truth))  # type: ignore[arg-type]
             baselines.append(ds)
             try:
+                texts = [[g.decode("utf-8") for g in grams] for grams in shingles]  # once for every band count
                 for bands in rensa_band_counts(args.rensa_bands, num_perm):
-                    rs = run_rensa(ids, shingles, threshold, args.baseline_jaccard, num_perm, bands)
+                    rs = run_rensa(ids, texts, threshold, args.baseline_jaccard, num_perm, bands)
                     _add_preparation(rs, prepare)
                     rs.update(score(rs.pop("predicted"), truth))  # type: ignore[arg-type]
                     baselines.append(rs)
@@ -402,10 +404,9 @@ def write_markdown() -> None:
         label = f"{run['articles']:,}-article run"
         lines.append(f"| {label} | {size:,} | dedup scan (jobs {run['jobs']}) | {own['docs_per_s']:,.0f} | 1.0 | {own['precision']:.4f} | {own['recall']:.4f} |")
         for b in run["baselines"]:
-            name = b.get("label", f"{b['system']} (LSH {b['lsh']['bands']}x{b['lsh']['rows']})")
-            ratio = run["ratios"].get(name, run["ratios"].get(b["system"]))
             lines.append(
-                f"| {label} | {size:,} | {name} | {b['docs_per_s']:,.0f} | {ratio:.2f} | {b['precision']:.4f} | {b['recall']:.4f} |"
+                f"| {label} | {size:,} | {b['label']} | {b['docs_per_s']:,.0f} | {run['ratios'][b['label']]:.2f} | "
+                f"{b['precision']:.4f} | {b['recall']:.4f} |"
             )
         for system, ratio in run.get("candidate_stage_ratios", {}).items():
             lines.append(f"| {label} | {size:,} | dedup read→LSH only ÷ {system} | | {ratio:.2f} | | |")

@@ -255,18 +255,21 @@ class _VerifyTask:
 def _verify_batch(task: _VerifyTask) -> ScoreColumns:
     """Exact scores of one batch of candidate pairs."""
     config = task.config
-    texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
     if task.shingles is not None:
         hashes, offsets = task.shingles.load()
     else:
-        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in texts]
+        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
         hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
         hashes, offsets = unique_per_text(hashes, offsets)
 
     def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
-        unit_row = np.full(len(texts), -1, dtype=np.int64)
+        unit_row = np.full(len(task.indices), -1, dtype=np.int64)
         unit_row[rows] = np.arange(len(rows))
-        chosen = [texts[r] for r in rows.tolist()]
+        # Only the documents of plausible pairs need their texts, for sentence evidence.
+        if isinstance(task.texts, SpooledTexts):
+            chosen = task.texts.subset(rows).load()
+        else:
+            chosen = [task.texts[r] for r in rows.tolist()]
         units = build_unit_sets(chosen, config.fingerprint, config.boilerplate)
         return units, unit_row
 

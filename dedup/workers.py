@@ -83,6 +83,10 @@ class SpooledTexts:
     starts: np.ndarray  # int64 byte offsets
     lengths: np.ndarray  # int64 byte lengths
 
+    def subset(self, rows: np.ndarray) -> SpooledTexts:
+        """Where the texts at positions ``rows`` of this selection lie."""
+        return SpooledTexts(self.path, self.starts[rows], self.lengths[rows])
+
     def load(self) -> list[str]:
         texts = []
         with open(self.path, "rb") as spool:
@@ -183,8 +187,9 @@ class SetSpool(_Spool):
     def __init__(self, directory: str | None = None) -> None:
         super().__init__(directory)
         self._position = 0
-        self._starts: list[np.ndarray] = []
+        self._starts: list[np.ndarray] = []  # per add_many call
         self._lengths: list[np.ndarray] = []
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
 
     def add_many(self, values: np.ndarray, offsets: np.ndarray) -> None:
         """Append the sets ``values[offsets[k]:offsets[k + 1]]``, one per ``k``."""
@@ -194,6 +199,7 @@ class SetSpool(_Spool):
         self._starts.append(self._position + offsets[:-1] - first)
         self._lengths.append(np.diff(offsets))
         self._position += last - first
+        self._arrays = None
 
     def __len__(self) -> int:
         return sum(len(lengths) for lengths in self._lengths)
@@ -201,7 +207,8 @@ class SetSpool(_Spool):
     def select(self, indices: np.ndarray) -> SpooledSets:
         """The sets added as numbers ``indices`` (flushes what was written so far)."""
         self._file.flush()
-        if len(self._starts) != 1:
-            self._starts = [np.concatenate(self._starts) if self._starts else np.zeros(0, dtype=np.int64)]
-            self._lengths = [np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)]
-        return SpooledSets(self.path, self._starts[0][indices], self._lengths[0][indices])
+        if self._arrays is None:
+            empty = [np.zeros(0, dtype=np.int64)]
+            self._arrays = (np.concatenate(self._starts + empty), np.concatenate(self._lengths + empty))
+        starts, lengths = self._arrays
+        return SpooledSets(self.path, starts[indices], lengths[indices])
