@@ -31,7 +31,7 @@ from benchmarks.corpus import generate
 from dedup import __version__
 from dedup.document import Document
 from dedup.index import open_index
-from dedup.minhash import to_lean_minhash
+from dedup.match.minhash import to_lean_minhash
 
 
 def _free_port() -> int:

@@ -34,15 +34,16 @@ import resource
 import sys
 import tempfile
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from benchmarks.corpus import generate
-from dedup.fingerprint import content_text
-from dedup.pipeline import ScanConfig, ScanResult, scan
+from dedup.match.fingerprint import content_text
+from dedup.pipeline import scan
 from dedup.report import render
+from dedup.story.result import ScanConfig, ScanResult
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"

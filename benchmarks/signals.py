@@ -28,9 +28,9 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks.corpus import generate
-from dedup.fingerprint import FingerprintConfig, content_text, fingerprint
-from dedup.normalize import normalize_text
-from dedup.verify import MatchConfig, build_units, score_pairs
+from dedup.match.fingerprint import FingerprintConfig, content_text, fingerprint
+from dedup.match.verify import MatchConfig, build_units, score_pairs
+from dedup.text.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,120 +8,48 @@ This is the only module that knows every stage. :func:`scan` reads like the data
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from dedup import __version__
-from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules
-from dedup.cluster import ClusterConfig, cluster_pairs, tfidf_topic_similarity
-from dedup.diff import DiffConfig, PassageDiff, diff_clusters
 from dedup.document import Document, Problem
 from dedup.errors import DedupError
-from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint, unique_per_text
-from dedup.lsh import Candidates, LSHConfig, candidate_pairs
-from dedup.readers import InputReader, ReadOptions
-from dedup.segment import Segmentation, segment
-from dedup.shingle import shingle_hashes
-from dedup.verify import (
-    MatchConfig, PairScore, ScoreColumns, UnitSets, Units, build_unit_sets, build_units, score_pair_batch, score_pairs,
+from dedup.io import InputReader, ReadOptions
+from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
+from dedup.match.fingerprint import (
+    content_text,
+    fingerprint,
+    unique_per_text,
 )
+from dedup.match.lsh import candidate_pairs
+from dedup.match.shingle import shingle_hashes
+from dedup.match.verify import (
+    PairScore,
+    ScoreColumns,
+    UnitSets,
+    build_unit_sets,
+    score_pair_batch,
+)
+from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
+from dedup.story.diff import diff_clusters
+from dedup.story.result import (
+    Cluster,
+    Member,
+    ScanConfig,
+    ScanResult,
+    cluster_id_of,
+)
+from dedup.text.segment import segment
 from dedup.workers import SetSpool, SpooledSets, SpooledTexts, TextSpool, WorkerPool
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-# Candidates whose signature-estimated containment is below this share of
-# ``min_containment`` are dropped before exact verification.
-PREFILTER_SHARE = 0.5
-
 # progress(stage, done, total): documents done, or candidate pairs for the "verify" stage
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class ScanConfig:
-    """Every parameter of a scan. :meth:`describe` is what outputs record."""
-
-    fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
-    lsh: LSHConfig = field(default_factory=LSHConfig)
-    match: MatchConfig = field(default_factory=MatchConfig)
-    cluster: ClusterConfig = field(default_factory=ClusterConfig)
-    diff: DiffConfig = field(default_factory=DiffConfig)
-    boilerplate: BoilerplateRules = DEFAULT_RULES
-    read: ReadOptions = field(default_factory=ReadOptions)
-
-    def describe(self) -> dict[str, object]:
-        bands, rows = self.lsh.resolve(self.fingerprint.minhash.num_perm)
-        return {
-            "fingerprint": self.fingerprint.describe(),
-            "lsh": {
-                "threshold": self.lsh.threshold,
-                "bands": bands,
-                "rows": rows,
-                "min_hits": self.lsh.min_hits,
-                "max_bucket": self.lsh.max_bucket,
-                "prefilter_share": PREFILTER_SHARE,
-            },
-            "match": self.match.describe(),
-            "cluster": self.cluster.describe(),
-            "diff": self.diff.describe(),
-            "boilerplate": {"builtin": True, "extra_patterns": list(self.boilerplate.extra)},
-            "read": {
-                "input_format": self.read.input_format,
-                "on_error": self.read.on_error,
-                "encoding": self.read.encoding,
-                "max_chars": self.read.max_chars,
-                "fields": vars(self.read.fields),
-            },
-        }
-
-
-@dataclass(frozen=True)
-class Member:
-    """A clustered document, its segmentation and the diff of its passages.
-
-    A scan run without ``detail`` leaves ``segmentation`` None and ``passages`` empty.
-    """
-
-    index: int
-    segmentation: Segmentation | None
-    passages: tuple[PassageDiff, ...]
-
-
-@dataclass(frozen=True)
-class Cluster:
-    cluster_id: str
-    members: tuple[Member, ...]
-    pairs: tuple[PairScore, ...]
-
-
-@dataclass
-class ScanResult:
-    """What a scan found. Document indices refer to ``documents`` (sorted by id)."""
-
-    documents: list[Document]
-    config: ScanConfig
-    clusters: list[Cluster]
-    pairs: list[PairScore]
-    problems: list[Problem]
-    stats: dict[str, int]
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def singletons(self) -> int:
-        return len(self.documents) - sum(len(c.members) for c in self.clusters)
-
-
-def cluster_id_of(doc_ids: Iterable[str]) -> str:
-    """A stable id for a group of documents: a hash of its sorted member ids."""
-    digest = hashlib.blake2b("\n".join(sorted(doc_ids)).encode("utf-8"), digest_size=6).hexdigest()
-    return f"c-{digest}"
 
 
 class _Stages:
@@ -474,7 +402,7 @@ def _scan_stream(
         pairs = candidates.pairs
     else:
         candidates = candidate_pairs(signatures, active, config.lsh)
-        pairs = _prefilter(candidates.pairs, signatures, sizes, config.match.min_containment * PREFILTER_SHARE)
+        pairs = prefilter_signatures(candidates.pairs, signatures, sizes, config.match.min_containment * PREFILTER_SHARE)
     stages.done("lsh")
 
     def texts_of(indices: np.ndarray) -> list[str] | SpooledTexts:
@@ -567,53 +495,3 @@ def _scan_stream(
     return ScanResult(documents, config, clusters, scores, problems, stats, ordered)
 
 
-def score_document_pairs(
-    documents: Sequence[Document], pairs: Sequence[tuple[int, int]], config: ScanConfig = ScanConfig()
-) -> list[PairScore]:
-    """Exact scores of chosen ``pairs`` of ``documents`` (indices), as a scan verifies them.
-
-    Provenance needs both containments of every pair inside a cluster, also of pairs that
-    LSH never proposed because each was linked through a third document.
-    """
-    involved = sorted({i for pair in pairs for i in pair})
-    if not involved:
-        return []
-    position = {index: k for k, index in enumerate(involved)}
-    subset = [documents[i] for i in involved]
-    contents = [content_text(d.text, config.boilerplate, config.fingerprint.ignore_quotes) for d in subset]
-    prints = fingerprint(contents, config.fingerprint)
-
-    def units_of(k: int) -> Units:
-        text = subset[k].text
-        return build_units([text], config.fingerprint, config.boilerplate)[0]
-
-    local = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
-    scores = score_pairs(local, prints, units_of, config.match)
-    return [s.renumbered(involved[s.first], involved[s.second]) for s in scores]
-
-
-def every_pair(active: np.ndarray) -> Candidates:
-    """All pairs of documents that have content, in the form LSH candidates take."""
-    indices = np.flatnonzero(active)
-    first, second = np.triu_indices(len(indices), k=1)
-    pairs = np.stack([indices[first], indices[second]], axis=1).astype(np.int64).reshape(-1, 2)
-    return Candidates(pairs, np.zeros(len(pairs), dtype=np.int32), 0, 0)
-
-
-def prefilter(pairs: np.ndarray, prints: Fingerprints, min_containment: float) -> np.ndarray:
-    """Candidates whose containment, estimated from signatures and set sizes, may pass."""
-    return _prefilter(pairs, prints.signatures, prints.sizes, min_containment)
-
-
-def _prefilter(pairs: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, min_containment: float) -> np.ndarray:
-    if len(pairs) == 0:
-        return pairs
-    jaccard = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
-    size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
-    shared = jaccard * (size_a + size_b) / (1.0 + jaccard)
-    containment = shared / np.maximum(1, np.minimum(size_a, size_b))
-    return pairs[containment >= min_containment]
-
-
-def tool_info() -> dict[str, str]:
-    return {"name": "dedup", "version": __version__}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup.html_report import render_html
 from dedup.pipeline import scan, scan_documents
-from dedup.provenance import analyse
+from dedup.report.html import render_html
+from dedup.story.provenance import analyse
 from tests.cdp import Browser, find_chromium
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM
 from tests.test_html import hostile_documents
@@ -77,7 +77,7 @@ def test_hostile_text_does_not_run(seeds_dir, tmp_path):
 
 
 def test_lazy_sections_render_when_opened(seeds_dir, tmp_path, monkeypatch):
-    import dedup.html_report as html_report
+    import dedup.report.html as html_report
 
     monkeypatch.setattr(html_report, "INLINE_CLUSTERS", 0)
     result = scan([seeds_dir])

@@ -1,5 +1,5 @@
-from dedup.cluster import ClusterConfig, cluster_pairs
-from dedup.verify import PairScore
+from dedup.match.verify import PairScore
+from dedup.story.cluster import ClusterConfig, cluster_pairs
 
 
 def edge(a, b, containment=0.5):

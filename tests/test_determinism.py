@@ -22,6 +22,7 @@ def test_json_is_byte_identical_across_processes_and_hash_seeds():
 
 def test_input_order_does_not_matter(tmp_path):
     import json
+
     from dedup.pipeline import scan
     from dedup.report import render_json
 

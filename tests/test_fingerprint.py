@@ -8,10 +8,15 @@ import pytest
 from datasketch import MinHash
 
 from dedup.errors import IncompatibleDataError, ParameterError
-from dedup.fingerprint import FingerprintConfig, content_text, fingerprint, unique_per_text
-from dedup.minhash import EMPTY, MinHashConfig, jaccard_estimate, to_lean_minhash
-from dedup.normalize import normalize_text
-from dedup.shingle import ShingleConfig, shingle_hashes
+from dedup.match.fingerprint import (
+    FingerprintConfig,
+    content_text,
+    fingerprint,
+    unique_per_text,
+)
+from dedup.match.minhash import EMPTY, MinHashConfig, jaccard_estimate, to_lean_minhash
+from dedup.match.shingle import ShingleConfig, shingle_hashes
+from dedup.text.normalize import normalize_text
 from tests.conftest import ROOT, SEEDS
 
 
@@ -106,7 +111,7 @@ def test_boilerplate_and_metadata_are_left_out_of_fingerprints():
 def test_signatures_are_identical_across_processes():
     code = (
         "import sys; sys.path.insert(0, %r);"
-        "from dedup.fingerprint import fingerprint, FingerprintConfig;"
+        "from dedup.match.fingerprint import fingerprint, FingerprintConfig;"
         "p = fingerprint(['un deux trois quatre cinq six sept', 'autre texte ici et là-bas encore'], FingerprintConfig());"
         "print(p.signatures.tobytes().hex())" % str(ROOT)
     )

@@ -5,12 +5,12 @@ import re
 
 import pytest
 
-import dedup.html_report as html_report
+import dedup.report.html as html_report
 from dedup.cli import main
 from dedup.document import Document
-from dedup.html_report import render_html, word_diff
 from dedup.pipeline import scan, scan_documents
-from dedup.provenance import analyse
+from dedup.report.html import render_html, word_diff
+from dedup.story.provenance import analyse
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM, write_jsonl
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & "quotes" </details>'

@@ -14,11 +14,11 @@ import pytest
 from benchmarks.corpus import generate
 from dedup.document import Document
 from dedup.errors import IncompatibleDataError
-from dedup.fingerprint import FingerprintConfig
 from dedup.index import open_index
-from dedup.minhash import MinHashConfig
+from dedup.io import ReadOptions
+from dedup.match.fingerprint import FingerprintConfig
+from dedup.match.minhash import MinHashConfig
 from dedup.pipeline import ScanConfig, read_documents, scan_documents
-from dedup.readers import ReadOptions
 from dedup.report import to_json_dict
 from tests.redis_fixture import redis_url, unique_name  # noqa: F401  (fixture)
 

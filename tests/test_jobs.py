@@ -14,7 +14,7 @@ import dedup.pipeline as pipeline
 from benchmarks.corpus import write_corpus
 from dedup.cli import main
 from dedup.errors import DedupError
-from dedup.provenance import analyse
+from dedup.story.provenance import analyse
 
 ROOT = Path(__file__).resolve().parent.parent
 

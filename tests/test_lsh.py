@@ -2,8 +2,13 @@ import numpy as np
 import pytest
 
 from dedup.errors import ParameterError
-from dedup.fingerprint import FingerprintConfig, fingerprint
-from dedup.lsh import LSHConfig, band_params, candidate_pairs, candidate_probability
+from dedup.match.fingerprint import FingerprintConfig, fingerprint
+from dedup.match.lsh import (
+    LSHConfig,
+    band_params,
+    candidate_pairs,
+    candidate_probability,
+)
 
 
 def test_band_params_follow_the_threshold():
@@ -59,7 +64,7 @@ def test_band_params_agree_with_datasketch_for_classic_lsh(threshold):
 
 
 def test_pair_codes_spilled_by_document_range_give_the_same_candidates(monkeypatch):
-    import dedup.lsh as lsh
+    import dedup.match.lsh as lsh
     from benchmarks.corpus import generate
 
     texts = [article.text for article in generate(600, seed=5)]

@@ -1,6 +1,13 @@
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dedup.normalize import normalize_many, normalize_text, quoted_share, strip_quoted, strip_quoted_many
+from dedup.text.normalize import (
+    normalize_many,
+    normalize_text,
+    quoted_share,
+    strip_quoted,
+    strip_quoted_many,
+)
 
 
 def test_typography_is_folded():

@@ -121,7 +121,7 @@ def test_cheap_record_copies_carry_every_field() -> None:
     # added later and left out of the copy makes this fail.
     import dataclasses
 
-    from dedup.verify import PairScore
+    from dedup.match.verify import PairScore
 
     def distinct(cls: type) -> object:
         values = {"int": 11, "float": 0.375, "bool": True, "str": "v"}

@@ -1,12 +1,13 @@
 """Properties: similarity is symmetric and clusters partition the input."""
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.document import Document
-from dedup.fingerprint import FingerprintConfig, fingerprint
+from dedup.match.fingerprint import FingerprintConfig, fingerprint
+from dedup.match.verify import MatchConfig, score_pairs
 from dedup.pipeline import scan_documents
-from dedup.verify import MatchConfig, score_pairs
 
 WORDS = "le la ministre accord attaque moscou paris sommet crise vote guerre paix aide prix hausse baisse".split()
 sentences = st.lists(st.sampled_from(WORDS), min_size=3, max_size=40).map(lambda ws: " ".join(ws) + ".")
@@ -16,7 +17,7 @@ texts = st.lists(sentences, min_size=1, max_size=6).map("\n".join)
 @settings(max_examples=40, deadline=None)
 @given(texts, texts)
 def test_similarity_is_symmetric(first, second):
-    from dedup.verify import build_units
+    from dedup.match.verify import build_units
 
     prints = fingerprint([first, second], FingerprintConfig())
     units = build_units([first, second], FingerprintConfig())

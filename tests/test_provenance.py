@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from dedup.cli import main
-from dedup.credits import find_credits, find_dateline, find_quotes
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
-from dedup.provenance import analyse, changed_quotes, date_interval, outlet_view
+from dedup.story.provenance import analyse, changed_quotes, date_interval, outlet_view
+from dedup.text.credits import find_credits, find_dateline, find_quotes
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM
 
 OUTLETS = Path(__file__).resolve().parent / "fixtures" / "outlets.jsonl"

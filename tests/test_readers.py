@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from dedup.errors import InputError
-from dedup.readers import FieldMap, InputReader, ReadOptions
+from dedup.io import FieldMap, InputReader, ReadOptions
 from tests.conftest import write_jsonl
 
 

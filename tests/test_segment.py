@@ -3,9 +3,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.corpus import generate
-from dedup.boilerplate import BoilerplateRules, split_leading_metadata
-from dedup.segment import segment, sentence_units, split_sentences, split_sentences_within
-from tests.conftest import SEEDS, SEED_ORIGINAL, SEED_TRIM
+from dedup.text.boilerplate import BoilerplateRules, split_leading_metadata
+from dedup.text.segment import (
+    segment,
+    sentence_units,
+    split_sentences,
+    split_sentences_within,
+)
+from tests.conftest import SEED_ORIGINAL, SEED_TRIM, SEEDS
 
 
 def passages(text):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dedup.index.core import Assignment, Match, PruneReport, StoryIndex, parse_time
 from dedup.index.store import FORMAT_VERSION, EdgeRecord, MergeRecord, Store
-from dedup.pipeline import ScanConfig
+from dedup.story.result import ScanConfig
 
 __all__ = [
     "FORMAT_VERSION", "Assignment", "EdgeRecord", "Match", "MergeRecord", "PruneReport", "StoryIndex",

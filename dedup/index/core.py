@@ -8,7 +8,7 @@ the index instead of a batch:
 
 A *component* is a set of articles connected by verified same-story pairs. When a new
 article links into components, their union is re-clustered with
-:func:`dedup.cluster.cluster_pairs` (hub guard included), exactly as ``scan`` clusters
+:func:`dedup.story.cluster.cluster_pairs` (hub guard included), exactly as ``scan`` clusters
 that component, so adding a corpus one article at a time gives the groups ``scan``
 gives. Groups are then matched to the story ids they held before: a story keeps its id,
 and when groups join, the story holding the earliest-added article survives and the
@@ -29,19 +29,8 @@ from typing import Literal
 
 import numpy as np
 
-from dedup.boilerplate import BoilerplateRules
-from dedup.cluster import ClusterConfig, cluster_pairs, tfidf_topic_similarity
-from dedup.diff import diff_cluster
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
-from dedup.fingerprint import FingerprintConfig, Fingerprints, content_text, fingerprint
-from dedup.lsh import LSHConfig, band_keys
-from dedup.minhash import MinHashConfig
-from dedup.pipeline import PREFILTER_SHARE, Cluster, Member, ScanConfig, ScanResult, prefilter
-from dedup.segment import Segmentation, segment
-from dedup.shingle import ShingleConfig
-from dedup.verify import MatchConfig, Units, build_units, score_pairs
-
 from dedup.index.store import (
     FORMAT_VERSION,
     ComponentState,
@@ -56,6 +45,22 @@ from dedup.index.store import (
     shingles_bytes,
     signature_bytes,
 )
+from dedup.match.candidates import PREFILTER_SHARE, prefilter
+from dedup.match.fingerprint import (
+    FingerprintConfig,
+    Fingerprints,
+    content_text,
+    fingerprint,
+)
+from dedup.match.lsh import LSHConfig, band_keys
+from dedup.match.minhash import MinHashConfig
+from dedup.match.shingle import ShingleConfig
+from dedup.match.verify import MatchConfig, Units, build_units, score_pairs
+from dedup.story.cluster import ClusterConfig, cluster_pairs, tfidf_topic_similarity
+from dedup.story.diff import diff_cluster
+from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
+from dedup.text.boilerplate import BoilerplateRules
+from dedup.text.segment import Segmentation, segment
 
 logger = logging.getLogger(__name__)
 

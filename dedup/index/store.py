@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from dedup.verify import PairScore
+from dedup.match.verify import PairScore
 
 # Bump when the stored layout changes; an index of another version is refused.
 FORMAT_VERSION = 1

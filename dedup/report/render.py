@@ -1,4 +1,4 @@
-"""Reports of a scan: text (default), JSON, CSV and HTML (:mod:`dedup.html_report`).
+"""Reports of a scan: text (default), JSON, CSV and HTML (:mod:`dedup.report.html`).
 
 Every report carries ``schema_version`` and the scan's parameters. The JSON layout is
 documented in ``docs/schema.md``. Reports hold no timings or paths of the machine, so
@@ -13,10 +13,17 @@ import json
 import textwrap
 from typing import Literal
 
-from dedup.credits import Credit
-from dedup.pipeline import SCHEMA_VERSION, Cluster, ScanResult, tool_info
-from dedup.provenance import CopyEdge, OutletView, PassageRef, Provenance, analyse, outlet_view
-from dedup.verify import PairScore
+from dedup.match.verify import PairScore
+from dedup.story.provenance import (
+    CopyEdge,
+    OutletView,
+    PassageRef,
+    Provenance,
+    analyse,
+    outlet_view,
+)
+from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
+from dedup.text.credits import Credit
 
 ReportFormat = Literal["text", "json", "csv", "html"]
 CsvTable = Literal["pairs", "edges", "outlets"]
@@ -493,7 +500,9 @@ def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "p
     if report_format == "json":
         return render_json(result, provenances)
     if report_format == "html":
-        from dedup.html_report import render_html  # the HTML module is large; load it only when asked
+        from dedup.report.html import (
+            render_html,  # the HTML module is large; load it only when asked
+        )
 
         return render_html(result, provenances)
     return render_text(result, provenances)

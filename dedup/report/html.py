@@ -25,9 +25,9 @@ import html
 import re
 from collections.abc import Sequence
 
-from dedup.normalize import normalize_text
-from dedup.pipeline import SCHEMA_VERSION, Cluster, ScanResult, tool_info
-from dedup.provenance import CopyEdge, Provenance, outlet_view
+from dedup.story.provenance import CopyEdge, Provenance, outlet_view
+from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
+from dedup.text.normalize import normalize_text
 
 # Cluster sections rendered into the page; the rest render on demand from <template>s.
 INLINE_CLUSTERS = 20

@@ -10,7 +10,7 @@
 4. every run of whitespace becomes one space, and the ends are stripped.
 
 Each step is idempotent and none undoes another, so normalising twice changes nothing.
-Boilerplate and metadata are handled per line by :mod:`dedup.boilerplate`, before this.
+Boilerplate and metadata are handled per line by :mod:`dedup.text.boilerplate`, before this.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.shingle import mix64
+from dedup.match.shingle import mix64
 
 
 @dataclass(frozen=True)

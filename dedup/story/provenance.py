@@ -8,7 +8,7 @@ that adds up evidence, each piece stated in words in :attr:`Origin.reasons`:
 * coverage: the share of the other members' shared passages (by characters) that have a
   counterpart in this member. The original holds what every copy took from it, so it
   covers the most;
-* wire credits (:mod:`dedup.credits`): a form that belongs to the agency's own dispatch
+* wire credits (:mod:`dedup.text.credits`): a form that belongs to the agency's own dispatch
   (``à l'AFP``, ``PARIS (AFP) -``) counts for a member, a republisher's credit
   (``avec AFP``) against it;
 * site boilerplate (``Crédit: Lien source``) counts a little against a member: reposts
@@ -35,10 +35,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from dedup.credits import Credit, Dateline, Quote, find_credits, find_dateline, find_quotes
 from dedup.errors import DedupError
-from dedup.pipeline import Cluster, ScanResult, score_document_pairs
-from dedup.verify import PairScore
+from dedup.match.verify import PairScore
+from dedup.story.result import Cluster, ScanResult
+from dedup.story.scores import score_document_pairs
+from dedup.text.credits import (
+    Credit,
+    Dateline,
+    Quote,
+    find_credits,
+    find_dateline,
+    find_quotes,
+)
 
 # A member is derived from an earlier one when at least this share of its narrative
 # shingles is found there, or at least COPY_MIN_COVERAGE of its text (by passages).

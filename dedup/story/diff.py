@@ -1,7 +1,7 @@
 """TF-IDF passage diff within one cluster.
 
 How the weights are fitted: per cluster, on every content passage of every member
-(boilerplate excluded), normalised by :func:`dedup.normalize.normalize_text`. Terms are
+(boilerplate excluded), normalised by :func:`dedup.text.normalize.normalize_text`. Terms are
 word unigrams and bigrams, counted by the vectorised shingler for a whole batch of
 clusters at once; weights follow scikit-learn's ``TfidfVectorizer`` (smooth idf,
 sublinear term frequency) and rows get its L2 norm. Fitting per cluster makes the words
@@ -28,9 +28,9 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.normalize import normalize_many
-from dedup.segment import Passage
-from dedup.shingle import ShingleConfig, mix64, shingle_hashes
+from dedup.match.shingle import ShingleConfig, mix64, shingle_hashes
+from dedup.text.normalize import normalize_many
+from dedup.text.segment import Passage
 
 Relation = Literal["verbatim", "reworded"]
 PassageStatus = Literal["shared", "unique", "boilerplate"]

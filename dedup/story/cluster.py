@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.normalize import normalize_text
-from dedup.verify import PairScore
+from dedup.match.verify import PairScore
+from dedup.text.normalize import normalize_text
 
 TopicSimilarity = Callable[[Sequence[int], Sequence[int]], float]
 

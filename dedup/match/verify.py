@@ -9,7 +9,7 @@ shingles) in the other. A pair is a copy of the same story when
 * they share at least ``min_shared_shingles`` shingles, and
 * at least ``min_shared_passages`` sentences are shared near-verbatim.
 
-Shingles come from narrative text (quotes are breaks, see :mod:`dedup.fingerprint`), so
+Shingles come from narrative text (quotes are breaks, see :mod:`dedup.match.fingerprint`), so
 statements that every outlet quotes do not make two independent articles look copied.
 The defaults and the measurements behind them are in the README's design notes.
 """
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules
 from dedup.errors import ParameterError
-from dedup.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
-from dedup.minhash import jaccard_estimate
-from dedup.normalize import normalize_many, strip_quoted_many
-from dedup.segment import sentence_units
-from dedup.shingle import shingle_hashes
+from dedup.match.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
+from dedup.match.minhash import jaccard_estimate
+from dedup.match.shingle import shingle_hashes
+from dedup.text.boilerplate import DEFAULT_RULES, BoilerplateRules
+from dedup.text.normalize import normalize_many, strip_quoted_many
+from dedup.text.segment import sentence_units
 
 # Sentences with fewer narrative shingles than this are too short to count as evidence.
 MIN_UNIT_SHINGLES = 3
@@ -241,7 +241,7 @@ def build_unit_sets(
 ) -> UnitSets:
     """The sentence units of every document and their narrative shingle sets, in one CSR batch.
 
-    Units are the sentences of each document's text passages (:func:`dedup.segment.sentence_units`).
+    Units are the sentences of each document's text passages (:func:`dedup.text.segment.sentence_units`).
     """
     spans_per_doc: list[tuple[tuple[int, int], ...]] = []
     unit_texts: list[str] = []

@@ -6,7 +6,7 @@ boilerplate. The built-in list covers English, French, German, Spanish, Italian 
 Portuguese; users add their own regular expressions as ``BoilerplateRules(extra=...)``
 (``--boilerplate FILE`` on the command line, one pattern per line).
 
-A pattern must match a whole line, after :func:`dedup.normalize.normalize_text`, so it is
+A pattern must match a whole line, after :func:`dedup.text.normalize.normalize_text`, so it is
 written in lower case with straight quotes and apostrophes.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dedup.errors import InputError, ParameterError
-from dedup.normalize import normalize_text
+from dedup.text.normalize import normalize_text
 
 # Lines longer than this are never boilerplate: a real paragraph may mention copyright.
 MAX_BOILERPLATE_CHARS = 160

@@ -11,7 +11,7 @@ few forms, and the form says something about who wrote the text:
   republisher credits the agency it took the story from.
 
 Everything is found on the original text, so every hit carries character offsets that
-point back into it. Nothing here decides provenance; :mod:`dedup.provenance` weighs it.
+point back into it. Nothing here decides provenance; :mod:`dedup.story.provenance` weighs it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from dedup.normalize import normalize_text, words
+from dedup.text.normalize import normalize_text, words
 
 CreditKind = Literal["dateline", "told", "byline", "with"]
 # Forms that the agency's own dispatch carries; "with" is what a republisher adds.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.errors import IncompatibleDataError, ParameterError
-from dedup.shingle import mix64
+from dedup.match.shingle import mix64
 
 EMPTY = np.uint32(0xFFFFFFFF)
 _ROTATION_STEP = np.uint64(0x9E3779B1)

@@ -14,12 +14,17 @@ from typing import Any, TextIO
 
 import click
 
-from dedup.cli import build_config, fingerprint_options, friendly_errors, input_options
+from dedup.cli.options import (
+    build_config,
+    fingerprint_options,
+    friendly_errors,
+    input_options,
+)
 from dedup.document import Document
 from dedup.errors import IncompatibleDataError, ParameterError
 from dedup.index import StoryIndex, open_store, parse_time
 from dedup.index.core import differences, index_params
-from dedup.readers import InputReader
+from dedup.io import InputReader
 from dedup.report import render, render_json
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -277,7 +282,7 @@ def export_command(index: str, store: str | None, report_format: str, output: st
 
         dedup index export stories.db --format json -o stories.json
     """
-    from dedup.cli import write_output
+    from dedup.cli.options import write_output
 
     with _open(index, store) as story_index:
         result = story_index.export()

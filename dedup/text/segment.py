@@ -17,7 +17,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from dedup.boilerplate import DEFAULT_RULES, BoilerplateRules, split_leading_metadata
+from dedup.text.boilerplate import (
+    DEFAULT_RULES,
+    BoilerplateRules,
+    split_leading_metadata,
+)
 
 PassageKind = Literal["text", "heading", "boilerplate"]
 

@@ -13,10 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedup.boilerplate import DEFAULT_RULES, MAX_BOILERPLATE_CHARS, BoilerplateRules, split_leading_metadata
-from dedup.minhash import MinHashConfig, signatures
-from dedup.normalize import normalize_many, strip_quoted
-from dedup.shingle import ShingleConfig, shingle_hashes
+from dedup.match.minhash import MinHashConfig, signatures
+from dedup.match.shingle import ShingleConfig, shingle_hashes
+from dedup.text.boilerplate import (
+    DEFAULT_RULES,
+    MAX_BOILERPLATE_CHARS,
+    BoilerplateRules,
+    split_leading_metadata,
+)
+from dedup.text.normalize import normalize_many, strip_quoted
 
 
 @dataclass(frozen=True)

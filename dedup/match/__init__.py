@@ -1,0 +1,1 @@
+"""Matching: shingles, MinHash signatures, LSH candidates and exact pair verification."""

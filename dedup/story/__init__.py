@@ -1,0 +1,1 @@
+"""Stories: clusters of verified pairs, the passage diff inside each, and provenance."""

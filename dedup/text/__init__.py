@@ -1,0 +1,1 @@
+"""Text: normalisation, segmentation into passages, boilerplate and credit lines."""
