@@ -14,7 +14,7 @@ from dedup.story.provenance import analyse, changed_quotes, date_interval, outle
 from dedup.text.credits import find_credits, find_dateline, find_quotes
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM
 
-OUTLETS = Path(__file__).resolve().parent / "fixtures" / "outlets.jsonl"
+OUTLETS = Path(__file__).resolve().parent.parent / "fixtures" / "outlets.jsonl"
 
 
 def seed_provenance(seed_report):

@@ -14,7 +14,7 @@ from dedup.report.html import render_html
 from dedup.story.provenance import analyse
 from tests.cdp import Browser, find_chromium
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM
-from tests.test_html import hostile_documents
+from tests.report.test_html import hostile_documents
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")

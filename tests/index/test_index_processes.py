@@ -17,7 +17,7 @@ from dedup.index import open_index
 from dedup.pipeline import scan_documents
 from tests.redis_fixture import redis_url, unique_name  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_corpus(path: Path, articles: list) -> Path:

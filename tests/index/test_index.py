@@ -22,7 +22,7 @@ from dedup.pipeline import ScanConfig, read_documents, scan_documents
 from dedup.report import to_json_dict
 from tests.redis_fixture import redis_url, unique_name  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["sqlite", "redis"])
