@@ -1,0 +1,247 @@
+"""The JSON report: one record per pair, cluster, copy edge and outlet.
+
+Every report carries ``schema_version`` and the scan's parameters; the layout is documented
+in ``docs/schema.md``. Reports hold no timings or paths of the machine, so the same input
+and parameters always give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dedup.match.verify import PairScore
+from dedup.story.provenance import (
+    CopyEdge,
+    OutletView,
+    PassageRef,
+    Provenance,
+    analyse,
+    outlet_view,
+)
+from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
+from dedup.text.credits import Credit
+
+
+def round_score(value: float) -> float:
+    return round(float(value), 4)
+
+
+def pair_record(result: ScanResult, score: PairScore) -> dict[str, object]:
+    docs = result.documents
+    return {
+        "first": docs[score.first].doc_id,
+        "second": docs[score.second].doc_id,
+        "same_story": score.same_story,
+        "minhash_jaccard": round_score(score.minhash_jaccard),
+        "jaccard": round_score(score.jaccard),
+        "containment": {
+            "first_in_second": round_score(score.containment_first_in_second),
+            "second_in_first": round_score(score.containment_second_in_first),
+        },
+        "shared_shingles": score.shared_shingles,
+        "shared_passages": {"first": score.shared_passages_first, "second": score.shared_passages_second},
+    }
+
+
+def cluster_record(result: ScanResult, cluster: Cluster, provenance: Provenance | None = None) -> dict[str, object]:
+    docs = result.documents
+    group = [m.index for m in cluster.members]
+    members = []
+    for member in cluster.members:
+        doc = docs[member.index]
+        passages = []
+        for number, diff in enumerate(member.passages):
+            passage = diff.passage
+            passages.append(
+                {
+                    "index": number,
+                    "start": passage.start,
+                    "end": passage.end,
+                    "kind": passage.kind,
+                    "status": diff.status,
+                    "text": doc.text[passage.start : passage.end],
+                    "counterparts": [
+                        {
+                            "doc_id": docs[group[c.member]].doc_id,
+                            "passages": list(c.passages),
+                            "cosine": c.cosine,
+                            "relation": c.relation,
+                        }
+                        for c in diff.counterparts
+                    ],
+                }
+            )
+        members.append(
+            {
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "source": doc.source,
+                "url": doc.url,
+                "published": doc.published,
+                "metadata": dict(member.segmentation.metadata),
+                "unique_passages": sum(1 for d in member.passages if d.status == "unique"),
+                "passages": passages,
+            }
+        )
+    record: dict[str, object] = {
+        "cluster_id": cluster.cluster_id,
+        "size": len(cluster.members),
+        "members": members,
+        "pairs": [pair_record(result, s) for s in cluster.pairs],
+    }
+    if provenance is not None:
+        record["provenance"] = provenance_record(result, provenance)
+    return record
+
+
+def _span(ref: PassageRef, text: str) -> dict[str, object]:
+    return {"passage": ref.passage, "start": ref.start, "end": ref.end, "text": text[ref.start : ref.end]}
+
+
+def _credit(credit: Credit | None) -> dict[str, object] | None:
+    if credit is None:
+        return None
+    return {"agency": credit.agency, "kind": credit.kind, "start": credit.start, "end": credit.end, "text": credit.text}
+
+
+def edge_record(result: ScanResult, edge: CopyEdge) -> dict[str, object]:
+    docs = result.documents
+    source, target = docs[edge.source], docs[edge.target]
+    return {
+        "source": source.doc_id,
+        "target": target.doc_id,
+        "containment": {
+            "target_in_source": round_score(edge.containment_target_in_source),
+            "source_in_target": round_score(edge.containment_source_in_target),
+        },
+        "passage_coverage": {
+            "target_in_source": round_score(edge.coverage_target_in_source),
+            "source_in_target": round_score(edge.coverage_source_in_target),
+        },
+        "shared": [
+            {
+                "relation": shared.relation,
+                "score": shared.score,
+                "source": {
+                    "passages": [r.passage for r in shared.source],
+                    "start": shared.source_span[0],
+                    "end": shared.source_span[1],
+                },
+                "target": {"passage": shared.target.passage, "start": shared.target.start, "end": shared.target.end},
+            }
+            for shared in edge.shared
+        ],
+        "dropped": [_span(ref, source.text) for ref in edge.dropped],
+        "added": [_span(ref, target.text) for ref in edge.added],
+        "boilerplate_added": [_span(ref, target.text) for ref in edge.boilerplate_added],
+        "credits": [
+            {
+                "agency": change.agency,
+                "change": change.change,
+                "source": _credit(change.source),
+                "target": _credit(change.target),
+                "target_span": list(change.target_span) if change.target_span else None,
+            }
+            for change in edge.credits
+        ],
+        "quotes_changed": [
+            {
+                "similarity": change.similarity,
+                "source": {"start": change.source.start, "end": change.source.end, "text": change.source.text},
+                "target": {"start": change.target.start, "end": change.target.end, "text": change.target.text},
+            }
+            for change in edge.quotes_changed
+        ],
+    }
+
+
+def provenance_record(result: ScanResult, provenance: Provenance) -> dict[str, object]:
+    docs = result.documents
+    origin = provenance.origin
+    return {
+        "origin": {
+            "doc_id": docs[origin.doc].doc_id if origin.doc is not None else None,
+            "in_corpus": origin.in_corpus,
+            "closest": docs[origin.closest].doc_id,
+            "confidence": origin.confidence,
+            "level": origin.level,
+            "basis": origin.basis,
+            "agency": origin.agency,
+            "summary": origin.summary,
+            "reasons": list(origin.reasons),
+        },
+        "members": [
+            {
+                "doc_id": docs[m.doc].doc_id,
+                "role": m.role,
+                "parent": docs[m.parent].doc_id if m.parent is not None else None,
+                "published": m.published,
+                "coverage": m.coverage,
+                "score": m.score,
+                "credits": [_credit(c) for c in m.credits],
+                "dateline": (
+                    {"place": m.dateline.place, "agency": m.dateline.agency, "start": m.dateline.start,
+                     "end": m.dateline.end}
+                    if m.dateline else None
+                ),
+            }
+            for m in sorted(provenance.members, key=lambda m: docs[m.doc].doc_id)
+        ],
+        "edges": [edge_record(result, e) for e in provenance.edges],
+        "siblings": [
+            {
+                "first": docs[s.first].doc_id,
+                "second": docs[s.second].doc_id,
+                "containment": {
+                    "first_in_second": round_score(s.containment_first_in_second),
+                    "second_in_first": round_score(s.containment_second_in_first),
+                },
+                "common_parent": docs[s.common_parent].doc_id if s.common_parent is not None else None,
+                "reason": s.reason,
+            }
+            for s in provenance.siblings
+        ],
+    }
+
+
+def outlets_record(view: OutletView | None) -> dict[str, object] | None:
+    if view is None:
+        return None
+    return {
+        "outlets": list(view.outlets),
+        "copies": {
+            source: {target: view.copies[i][j] for j, target in enumerate(view.outlets)}
+            for i, source in enumerate(view.outlets)
+        },
+        "originality": {
+            row.outlet: {"clustered": row.clustered, "origins": row.origins, "share": round_score(row.originality)}
+            for row in view.rows
+        },
+    }
+
+
+def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None) -> dict[str, object]:
+    provenances = analyse(result) if provenances is None else provenances
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": tool_info(),
+        "parameters": result.config.describe(),
+        "summary": {**result.stats, "skipped": skipped_summary(result)},
+        "clusters": [cluster_record(result, c, p) for c, p in zip(result.clusters, provenances)],
+        "outlets": outlets_record(outlet_view(result, provenances)),
+        "pairs": [pair_record(result, s) for s in result.pairs],
+        "skipped": [{"location": p.location, "kind": p.kind, "message": p.message} for p in result.problems],
+    }
+
+
+def skipped_summary(result: ScanResult) -> dict[str, int]:
+    summary: dict[str, int] = {}
+    for problem in result.problems:
+        summary[problem.kind] = summary.get(problem.kind, 0) + 1
+    return dict(sorted(summary.items()))
+
+
+def render_json(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
+    return json.dumps(to_json_dict(result, provenances), ensure_ascii=False, indent=2) + "\n"
+
+
