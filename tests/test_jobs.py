@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import dedup.batches as batches
 import dedup.pipeline as pipeline
 from benchmarks.corpus import write_corpus
 from dedup.cli import main
@@ -46,8 +47,8 @@ def test_jobs_output_is_byte_identical_across_processes_and_hash_seeds(corpus: P
 def test_many_small_batches_give_the_same_report(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Small batches spread the corpus over many fingerprint and verification tasks, so the
     # workers finish out of order; results must still come back in task order.
-    monkeypatch.setattr(pipeline, "FINGERPRINT_BATCH", 97)
-    monkeypatch.setattr(pipeline, "VERIFY_BATCH", 150)
+    monkeypatch.setattr(batches, "FINGERPRINT_BATCH", 97)
+    monkeypatch.setattr(batches, "VERIFY_BATCH", 150)
     runner = CliRunner()
     outputs = []
     for jobs in ("1", "2"):

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dedup"
 ROOMS = {
     "dedup._version": 0, "dedup.errors": 0, "dedup.document": 0, "dedup.workers": 0,
     "dedup.io": 1, "dedup.text": 2, "dedup.match": 3, "dedup.story": 4, "dedup.index": 5,
-    "dedup.pipeline": 6, "dedup.report": 7, "dedup.evaluate": 7, "dedup.api": 8, "dedup.spark": 8,
+    "dedup.pipeline": 6, "dedup.batches": 6, "dedup.report": 7, "dedup.evaluate": 7, "dedup.api": 8, "dedup.spark": 8,
     "dedup.cli": 9, "dedup.__main__": 10, "dedup": 10,
 }
 MAX_MODULE_LINES = 500
@@ -28,7 +28,7 @@ MAX_FUNCTION_LINES = 80
 LONG_FUNCTIONS: dict[str, str] = {}
 # Being split into named steps; this list only shrinks.
 NOT_YET_SPLIT = {
-    "dedup.index.core", "dedup.index.core._settle", "dedup.pipeline._scan_stream", "dedup.story.diff.diff_clusters",
+    "dedup.index.core", "dedup.index.core._settle", "dedup.story.diff.diff_clusters",
     "dedup.story.provenance", "dedup.story.provenance.analyse_cluster",
 }
 

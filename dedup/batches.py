@@ -1,0 +1,217 @@
+"""The batches a scan's workers run, and how candidate pairs are packed into them.
+
+Pass 1 streams documents in batches of FINGERPRINT_BATCH through normalisation,
+shingling and signatures. Pass 2 verifies candidate pairs in batches of about
+VERIFY_BATCH documents: whole components of the candidate graph packed together, and
+components larger than a batch cut into chunks of pairs (each pair is scored on its own).
+Pass 3 clusters (and, with detail, diffs) whole components of the same-story graph,
+packed the same way, since no cluster or hub-guard decision ever crosses one. Batch
+contents never depend on the number of workers, so neither does the output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from dedup.match.fingerprint import content_text, fingerprint, unique_per_text
+from dedup.match.shingle import shingle_hashes
+from dedup.match.verify import (
+    PairScore,
+    ScoreColumns,
+    UnitSets,
+    build_unit_sets,
+    score_pair_batch,
+)
+from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
+from dedup.story.diff import diff_clusters
+from dedup.story.result import Member, ScanConfig
+from dedup.text.segment import segment
+from dedup.workers import SpooledSets, SpooledTexts
+
+FINGERPRINT_BATCH = 2_000
+VERIFY_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class FingerprintTask:
+    texts: list[str]
+    config: ScanConfig
+
+
+@dataclass(frozen=True)
+class FingerprintResult:
+    signatures: np.ndarray
+    shingles: np.ndarray  # the exact shingle sets, CSR with offsets
+    offsets: np.ndarray
+    seconds: tuple[float, float]  # normalise, shingles + signatures
+
+
+def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
+    started = time.perf_counter()
+    config = task.config
+    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
+    normalised = time.perf_counter()
+    prints = fingerprint(contents, config.fingerprint)
+    return FingerprintResult(
+        prints.signatures, prints.shingles, prints.offsets, (normalised - started, time.perf_counter() - normalised)
+    )
+
+
+@dataclass(frozen=True)
+class VerifyTask:
+    indices: np.ndarray  # global document indices, sorted
+    texts: list[str] | SpooledTexts
+    shingles: SpooledSets | None  # the documents' shingle sets when spooled, else made from the texts
+    pairs: np.ndarray  # (n, 2) local indices
+    signatures: np.ndarray
+    config: ScanConfig
+
+
+def verify_batch(task: VerifyTask) -> ScoreColumns:
+    """Exact scores of one batch of candidate pairs."""
+    config = task.config
+    if task.shingles is not None:
+        hashes, offsets = task.shingles.load()
+    else:
+        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
+        hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
+        hashes, offsets = unique_per_text(hashes, offsets)
+
+    def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
+        unit_row = np.full(len(task.indices), -1, dtype=np.int64)
+        unit_row[rows] = np.arange(len(rows))
+        # Only the documents of plausible pairs need their texts, for sentence evidence.
+        if isinstance(task.texts, SpooledTexts):
+            chosen = task.texts.subset(rows).load()
+        else:
+            chosen = [task.texts[r] for r in rows.tolist()]
+        units = build_unit_sets(chosen, config.fingerprint, config.boilerplate)
+        return units, unit_row
+
+    columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
+    return replace(columns, pairs=task.indices[columns.pairs])  # global indices
+
+
+@dataclass(frozen=True)
+class ClusterTask:
+    indices: np.ndarray  # global document indices, sorted
+    texts: list[str] | SpooledTexts
+    scores: list[PairScore]  # same-story pairs, local indices
+    config: ScanConfig
+    detail: bool
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    clusters: list[tuple[Member, ...]]  # global indices
+    texts: dict[int, str]  # texts of clustered documents (with detail)
+    refused_merges: int
+    seconds: tuple[float, float]  # cluster, diff
+
+
+def cluster_batch(task: ClusterTask) -> ClusterResult:
+    """Cluster one batch of whole same-story components and, with detail, diff the clusters."""
+    started = time.perf_counter()
+    config = task.config
+    loaded: list[list[str]] = []
+
+    def texts() -> list[str]:  # read only when the hub guard or the diff needs them
+        if not loaded:
+            loaded.append(task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts)
+        return loaded[0]
+
+    def topic_similarity(first: Sequence[int], second: Sequence[int]) -> float:
+        ignore = config.fingerprint.ignore_quotes
+        return tfidf_topic_similarity(
+            [content_text(texts()[i], config.boilerplate, ignore) for i in first],
+            [content_text(texts()[i], config.boilerplate, ignore) for i in second],
+        )
+
+    clustering = cluster_pairs(len(task.indices), task.scores, config.cluster, topic_similarity)
+    groups = [group for group in clustering.groups if len(group) >= 2]
+    clustered = time.perf_counter()
+    to_global = task.indices.tolist()
+    if task.detail:
+        segmentations = {i: segment(texts()[i], config.boilerplate) for group in groups for i in group}
+        diffs = diff_clusters(
+            [([texts()[i] for i in group], [segmentations[i].passages for i in group]) for group in groups], config.diff
+        )
+        clusters = [
+            tuple(Member(to_global[i], segmentations[i], tuple(d)) for i, d in zip(group, group_diffs))
+            for group, group_diffs in zip(groups, diffs)
+        ]
+        clustered_texts = {to_global[i]: texts()[i] for group in groups for i in group}
+    else:
+        clusters = [tuple(Member(to_global[i], None, ()) for i in group) for group in groups]
+        clustered_texts = {}
+    return ClusterResult(
+        clusters, clustered_texts, len(clustering.refused_merges),
+        (clustered - started, time.perf_counter() - clustered),
+    )
+
+
+def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The components of the graph of ``pairs``, in order of their first document.
+
+    Returns the pairs reordered so that each component's pairs are contiguous (sorted
+    within it), where each component's pairs end, and each component's sorted documents.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    involved = np.unique(pairs)
+    local = np.searchsorted(involved, pairs)
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (local[:, 0], local[:, 1])), shape=(len(involved),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    # involved is sorted, so a component's first occurrence is its first document
+    _, first_position = np.unique(labels, return_index=True)
+    rank = np.empty(len(first_position), dtype=np.int64)
+    rank[np.argsort(first_position, kind="stable")] = np.arange(len(first_position))
+    doc_rank = rank[labels]
+    pair_rank = doc_rank[local[:, 0]]
+    pair_order = np.lexsort((pairs[:, 1], pairs[:, 0], pair_rank))
+    doc_order = np.lexsort((involved, doc_rank))
+    pair_ends = np.searchsorted(pair_rank[pair_order], np.arange(1, len(rank) + 1))
+    doc_ends = np.searchsorted(doc_rank[doc_order], np.arange(1, len(rank) + 1))
+    documents = np.split(involved[doc_order], doc_ends[:-1])
+    return pairs[pair_order], pair_ends, documents
+
+
+def pair_batches(pairs: np.ndarray, batch_docs: int, split_large: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches of about ``batch_docs`` documents: ``(documents, pairs)``, global indices.
+
+    Whole components are packed together. A component larger than a batch is one batch,
+    unless ``split_large``: its pairs are then cut into chunks of ``batch_docs`` pairs
+    (verification scores each pair on its own; clustering needs whole components).
+    """
+    if len(pairs) == 0:
+        return
+    ordered, pair_ends, documents = _components(pairs)
+    pair_starts = np.r_[0, pair_ends[:-1]]
+    current_docs: list[np.ndarray] = []
+    first_pair = 0
+    size = 0
+    for component, members in enumerate(documents):
+        if split_large and len(members) > batch_docs:
+            if current_docs:
+                yield np.sort(np.concatenate(current_docs)), ordered[first_pair : pair_starts[component]]
+                current_docs, size = [], 0
+            for start in range(pair_starts[component], pair_ends[component], batch_docs):
+                chunk = ordered[start : min(start + batch_docs, pair_ends[component])]
+                yield np.unique(chunk), chunk
+            first_pair = pair_ends[component]
+            continue
+        if not current_docs:
+            first_pair = pair_starts[component]
+        current_docs.append(members)
+        size += len(members)
+        if size >= batch_docs:
+            yield np.sort(np.concatenate(current_docs)), ordered[first_pair : pair_ends[component]]
+            current_docs, size = [], 0
+            first_pair = pair_ends[component]
+    if current_docs:
+        yield np.sort(np.concatenate(current_docs)), ordered[first_pair:]
