@@ -328,6 +328,9 @@ def compare_command(
 from dedup.cli_index import index_group  # noqa: E402  (it uses the shared options above)
 
 main.add_command(index_group)
+from dedup.cli_eval import eval_command  # noqa: E402
+
+main.add_command(eval_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
