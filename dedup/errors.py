@@ -19,5 +19,9 @@ class InputError(DedupError):
         super().__init__(f"{location}: {message}" if location else message)
 
 
+class LabelError(InputError):
+    """Evaluation labels are malformed or contradict each other; ``location`` names the file and line."""
+
+
 class IncompatibleDataError(DedupError):
     """Persisted data was made with another format version or other fingerprint parameters."""

@@ -14,6 +14,7 @@ import sys
 import click
 
 from dedup._version import __version__
+from dedup.cli.eval import eval_command
 from dedup.cli.index import index_group
 from dedup.cli.scan import compare_command, scan_command
 
@@ -35,5 +36,6 @@ def main(verbose: int) -> None:
 main.add_command(scan_command)
 main.add_command(compare_command)
 main.add_command(index_group)
+main.add_command(eval_command)
 
 __all__ = ["main"]
