@@ -23,7 +23,7 @@ from dedup.cli.options import (
 from dedup.document import Document
 from dedup.errors import IncompatibleDataError, ParameterError
 from dedup.index import StoryIndex, open_store, parse_time
-from dedup.index.core import differences, index_params
+from dedup.index.params import differences, index_params
 from dedup.io import InputReader
 from dedup.report import render, render_json
 

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from dedup.index.core import Assignment, Match, PruneReport, StoryIndex, parse_time
+from dedup.index.core import StoryIndex
+from dedup.index.records import Assignment, Match, PruneReport, parse_time
 from dedup.index.store import FORMAT_VERSION, EdgeRecord, MergeRecord, Store
 from dedup.story.result import ScanConfig
 

@@ -17,20 +17,27 @@ others are recorded as merged into it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Literal
 
 import numpy as np
 
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
+from dedup.index.params import config_from_params, differences, index_params
+from dedup.index.records import (
+    Assignment,
+    Match,
+    Prepared,
+    PruneReport,
+    Status,
+    parse_time,
+    sort_matches,
+)
+from dedup.index.settle import Settlement, settle
 from dedup.index.store import (
     FORMAT_VERSION,
     ComponentState,
@@ -47,178 +54,25 @@ from dedup.index.store import (
 )
 from dedup.match.candidates import PREFILTER_SHARE, prefilter
 from dedup.match.fingerprint import (
-    FingerprintConfig,
     Fingerprints,
     content_text,
     fingerprint,
 )
-from dedup.match.lsh import LSHConfig, band_keys
-from dedup.match.minhash import MinHashConfig
-from dedup.match.shingle import ShingleConfig
-from dedup.match.verify import MatchConfig, Units, build_units, score_pairs
-from dedup.story.cluster import ClusterConfig, cluster_pairs, tfidf_topic_similarity
+from dedup.match.lsh import band_keys
+from dedup.match.verify import Units, build_units, score_pairs
+from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_cluster
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
-from dedup.text.boilerplate import BoilerplateRules
 from dedup.text.segment import Segmentation, segment
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["new_story", "joined", "merged", "exists"]
 # Optimistic stores (Redis) redo an article when a concurrent writer touched its data.
 MAX_ATTEMPTS = 100
 # A query never writes; its article gets a position after everything indexed.
 QUERY_SEQ = 2**62
 # Sentence units of recently matched indexed articles, kept in memory (least recently used go).
 UNITS_CACHE = 4096
-
-
-def index_params(config: ScanConfig) -> dict[str, object]:
-    """The parameters an index is made with; every later use must match them."""
-    bands, rows = config.lsh.resolve(config.fingerprint.minhash.num_perm)
-    fp = config.fingerprint
-    return {
-        "fingerprint": {
-            "shingle_kind": fp.shingle.kind, "shingle_size": fp.shingle.size, "num_perm": fp.minhash.num_perm,
-            "seed": fp.minhash.seed, "ignore_quotes": fp.ignore_quotes,
-        },
-        "lsh": {"bands": bands, "rows": rows, "min_hits": config.lsh.min_hits, "max_bucket": config.lsh.max_bucket,
-                "threshold": config.lsh.threshold},
-        "match": config.match.describe(),
-        "cluster": config.cluster.describe(),
-        "boilerplate_extra": list(config.boilerplate.extra),
-    }
-
-
-def config_from_params(params: dict, base: ScanConfig | None = None) -> ScanConfig:
-    """The :class:`ScanConfig` an index was made with (reading options come from ``base``)."""
-    base = base or ScanConfig()
-    fp, lsh = params["fingerprint"], params["lsh"]
-    return ScanConfig(
-        fingerprint=FingerprintConfig(
-            shingle=ShingleConfig(fp["shingle_kind"], fp["shingle_size"]),
-            minhash=MinHashConfig(fp["num_perm"], fp["seed"]),
-            ignore_quotes=fp["ignore_quotes"],
-        ),
-        lsh=LSHConfig(threshold=lsh["threshold"], bands=lsh["bands"], rows=lsh["rows"], min_hits=lsh["min_hits"],
-                      max_bucket=lsh["max_bucket"]),
-        match=MatchConfig(**params["match"]),
-        cluster=ClusterConfig(**params["cluster"]),
-        diff=base.diff,
-        boilerplate=BoilerplateRules(tuple(params["boilerplate_extra"])),
-        read=base.read,
-    )
-
-
-def differences(stored: dict, wanted: dict, prefix: str = "") -> list[str]:
-    """Dotted names of the parameters that differ, with both values."""
-    out = []
-    for key in sorted(set(stored) | set(wanted)):
-        a, b = stored.get(key), wanted.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key} is {a!r} in the index, {b!r} here")
-    return out
-
-
-def story_id_for(doc_id: str, salt: str = "") -> str:
-    """A story id derived from the article that founded it, so every store and run agrees."""
-    return "s-" + hashlib.blake2b(f"{salt}{doc_id}".encode("utf-8"), digest_size=6).hexdigest()
-
-
-def parse_time(value: str | None) -> float | None:
-    """Epoch seconds of an ISO 8601 date or date-time (UTC when no zone is given), or None."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-@dataclass(frozen=True)
-class Match:
-    """A verified pair between the article and an indexed one."""
-
-    doc_id: str
-    story: str
-    score: EdgeRecord
-
-    def to_dict(self, article: str) -> dict[str, object]:
-        s = self.score
-        forward = s.first == article
-        return {
-            "id": self.doc_id,
-            "story": self.story,
-            "same_story": s.same_story,
-            "minhash_jaccard": round(s.minhash_jaccard, 4),
-            "jaccard": round(s.jaccard, 4),
-            # containment of the article in the match, and of the match in the article
-            "containment_in_match": round(s.containment_first_in_second if forward else s.containment_second_in_first, 4),
-            "containment_of_match": round(s.containment_second_in_first if forward else s.containment_first_in_second, 4),
-            "shared_shingles": s.shared_shingles,
-            "shared_passages": max(s.shared_passages_first, s.shared_passages_second),
-        }
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """Where an article went: its story, why, and the merges it caused."""
-
-    doc_id: str
-    story: str
-    status: Status
-    matches: tuple[Match, ...]
-    merges: tuple[MergeRecord, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "id": self.doc_id,
-            "story": self.story,
-            "status": self.status,
-            "matches": [m.to_dict(self.doc_id) for m in self.matches],
-            "merged": [{"from": m.old, "into": m.into, "kind": m.kind} for m in self.merges],
-        }
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An article fingerprinted and ready to be matched."""
-
-    doc: Document
-    signature: np.ndarray
-    shingles: np.ndarray
-    keys: np.ndarray  # uint64 band keys; empty when the article has no content
-    published_ts: float | None
-
-
-@dataclass(frozen=True)
-class PruneReport:
-    removed: int
-    kept_without_time: int
-    merges: tuple[MergeRecord, ...]
-
-
-@dataclass
-class _Settlement:
-    membership: dict[str, tuple[str, str]]
-    story_of: dict[str, str]
-    comps: dict[str, tuple[list[str], int]]
-    dropped_comps: list[str]
-    story_sizes: dict[str, int]
-    merges: list[MergeRecord] = field(default_factory=list)
-
-
-def _sort_matches(matches: Iterable[Match]) -> tuple[Match, ...]:
-    def key(m: Match) -> tuple:
-        s = m.score
-        return (not s.same_story, -max(s.containment_first_in_second, s.containment_second_in_first), -s.jaccard, m.doc_id)
-
-    return tuple(sorted(matches, key=key))
 
 
 class StoryIndex:
@@ -327,7 +181,7 @@ class StoryIndex:
         if existing is not None:
             edges = txn.edges_of(doc.doc_id)
             others = txn.articles([e.other(doc.doc_id) for e in edges])
-            matches = _sort_matches(
+            matches = sort_matches(
                 Match(e.other(doc.doc_id), others[e.other(doc.doc_id)].story, e)
                 for e in edges if e.other(doc.doc_id) in others
             )
@@ -360,7 +214,7 @@ class StoryIndex:
         story = settlement.story_of[doc.doc_id]
         # the story of each match after this article is placed
         match_story = {i: settlement.story_of.get(i, stored[i].story) for i in stored}
-        matches = _sort_matches(Match(e.other(doc.doc_id), match_story[e.other(doc.doc_id)], e) for e in edges)
+        matches = sort_matches(Match(e.other(doc.doc_id), match_story[e.other(doc.doc_id)], e) for e in edges)
         merged = tuple(m for m in settlement.merges if m.kind == "merge")
         joined = any(m.story == story for m in matches if m.score.same_story)
         status: Status = "merged" if merged else "joined" if joined else "new_story"
@@ -435,7 +289,7 @@ class StoryIndex:
         txn: Transaction,
         doc: Document | None,
         article: str | None,
-    ) -> _Settlement:
+    ) -> Settlement:
         """Re-cluster ``members`` (whole components) and give every group a story id.
 
         ``members`` maps id -> (seq, old story; "" for the new article).
@@ -462,75 +316,7 @@ class StoryIndex:
             return tfidf_topic_similarity(content_of(first), content_of(second))
 
         clustering = cluster_pairs(len(ids), scores, self.config.cluster, topic_similarity)
-
-        # Components: connected by same-story pairs, refused merges included.
-        parent = list(range(len(ids)))
-
-        def find(k: int) -> int:
-            while parent[k] != k:
-                parent[k] = parent[parent[k]]
-                k = parent[k]
-            return k
-
-        for s in scores:
-            parent[find(s.first)] = find(s.second)
-        by_root: dict[int, list[int]] = {}
-        for k in range(len(ids)):
-            by_root.setdefault(find(k), []).append(k)
-        seq_of = {doc_id: members[doc_id][0] for doc_id in ids}
-        comp_name: dict[int, str] = {}
-        comps: dict[str, tuple[list[str], int]] = {}
-        for root, group in by_root.items():
-            name = min((ids[k] for k in group), key=lambda d: (seq_of[d], d))
-            comp_name[root] = name
-            comps[name] = ([ids[k] for k in group], 0)
-        for first, _ in clustering.refused_merges:
-            name = comp_name[find(first)]
-            comps[name] = (comps[name][0], comps[name][1] + 1)
-        dropped = sorted(set(old_comp.values()) - set(comps))
-
-        # Story ids: each old story follows most of its members; a group held by several
-        # old stories keeps the one with the earliest article, and the others merge into it.
-        groups = list(clustering.groups)
-        old_members: dict[str, list[int]] = {}
-        for k, doc_id in enumerate(ids):
-            if members[doc_id][1]:
-                old_members.setdefault(members[doc_id][1], []).append(k)
-        group_of = {k: g for g, group in enumerate(groups) for k in group}
-        claims: dict[int, list[str]] = {}
-        for story, held in sorted(old_members.items()):
-            counts = Counter(group_of[k] for k in held)
-            best = min(counts, key=lambda g: (-counts[g], g))
-            claims.setdefault(best, []).append(story)
-        earliest = {story: min((seq_of[ids[k]], ids[k]) for k in held) for story, held in old_members.items()}
-        story_of: dict[str, str] = {}
-        merges: list[MergeRecord] = []
-        for g, group in enumerate(groups):
-            names = [ids[k] for k in group]
-            if g in claims:
-                survivor = min(claims[g], key=lambda s: (earliest[s], s))
-                merges += [MergeRecord(s, survivor, "merge", article) for s in sorted(claims[g]) if s != survivor]
-            else:
-                founder = min(names, key=lambda d: (seq_of[d], d))
-                if not members[founder][1]:
-                    survivor = story_id_for(founder)
-                else:
-                    # A fragment split off its old story (after a prune, or a re-clustering
-                    # that now refuses a merge): a new id, recorded.
-                    survivor = story_id_for("\n".join(sorted(names)), "split:")
-                    merges.append(MergeRecord(members[founder][1], survivor, "split", article))
-            for name in names:
-                story_of[name] = survivor
-        membership = {}
-        root_of = {ids[k]: comp_name[find(k)] for k in range(len(ids))}
-        for doc_id in ids:
-            new = (root_of[doc_id], story_of[doc_id])
-            if doc_id not in old_comp or (old_comp[doc_id], members[doc_id][1]) != new:
-                membership[doc_id] = new
-        sizes = Counter(story_of.values())
-        story_sizes = {story: 0 for story in old_members}
-        story_sizes.update(sizes)
-        return _Settlement(membership, story_of, comps, dropped, story_sizes, merges)
+        return settle(ids, members, scores, clustering, old_comp, article)
 
     # -- prune ----------------------------------------------------------------------------
     def prune(self, older_than: float, by: PruneBy = "published", now: float | None = None) -> PruneReport:

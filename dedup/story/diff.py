@@ -97,9 +97,37 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
     passage. Each cluster gets its own columns (one per term it uses), so a product of the
     batch's matrices never mixes two clusters.
     """
-    from scipy import sparse
-    from sklearn.preprocessing import normalize
+    rows = _content_rows(clusters)
+    best = _best_windows(rows, len(clusters), config)
+    return _passage_diffs(clusters, rows, best, config)
 
+
+@dataclass(frozen=True)
+class _ContentRows:
+    """The content passages of a batch of clusters, one row each, member by member."""
+
+    pieces: list[str]
+    row_cluster: list[int]
+    row_member: list[int]
+    member_rows: list[int]  # content rows of batch member g are member_rows[g]:member_rows[g+1]
+    member_of_cluster: list[range]  # the batch member ids of each cluster
+
+
+@dataclass(frozen=True)
+class _BestWindows:
+    """For (passage row, other member): its best window there and the cosine."""
+
+    best: dict[tuple[int, int], tuple[int, float]]
+    window_first: list[int]  # the window's first content passage, in its member's numbering
+    window_length: list[int]
+
+
+def _content_rows(clusters: Sequence[ClusterInput]) -> _ContentRows:
+    pieces: list[str] = []
+    row_cluster: list[int] = []
+    row_member: list[int] = []
+    member_rows = [0]
+    member_of_cluster: list[range] = []
     pieces: list[str] = []
     row_cluster: list[int] = []
     row_member: list[int] = []
@@ -116,7 +144,15 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
             row_member.extend([len(member_rows) - 1] * len(content))
             member_rows.append(len(pieces))
         member_of_cluster.append(range(first_member, len(member_rows) - 1))
+    return _ContentRows(pieces, row_cluster, row_member, member_rows, member_of_cluster)
 
+
+def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) -> _BestWindows:
+    from scipy import sparse
+    from sklearn.preprocessing import normalize
+
+    pieces, member_rows = rows.pieces, rows.member_rows
+    row_cluster, row_member = rows.row_cluster, rows.row_member
     best: dict[tuple[int, int], tuple[int, float]] = {}
     window_first = window_length = np.zeros(0, dtype=np.int64)
     if pieces:
@@ -126,7 +162,7 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
         entry_row = np.repeat(np.arange(len(pieces)), np.diff(counts.indptr))
         entry_cluster = clusters_of_rows[entry_row]
         document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
-        passages_in_cluster = np.bincount(clusters_of_rows, minlength=len(clusters))
+        passages_in_cluster = np.bincount(clusters_of_rows, minlength=cluster_count)
         # TfidfVectorizer's smooth idf and sublinear tf, per cluster
         idf = np.log((passages_in_cluster[entry_cluster] + 1) / (document_frequency[counts.indices] + 1)) + 1
         weights = (np.log(counts.data.astype(np.float64)) + 1) * idf
@@ -174,7 +210,14 @@ def diff_clusters(clusters: Sequence[ClusterInput], config: DiffConfig = DiffCon
         ):
             best[(col, member)] = (window, value)
 
-    firsts, lengths = window_first.tolist(), window_length.tolist()
+    return _BestWindows(best, window_first.tolist(), window_length.tolist())
+
+
+def _passage_diffs(
+    clusters: Sequence[ClusterInput], rows: _ContentRows, best_windows: _BestWindows, config: DiffConfig
+) -> list[list[list[PassageDiff]]]:
+    best, firsts, lengths = best_windows.best, best_windows.window_first, best_windows.window_length
+    member_rows, member_of_cluster = rows.member_rows, rows.member_of_cluster
     result: list[list[list[PassageDiff]]] = []
     for c, (texts, passages) in enumerate(clusters):
         members = member_of_cluster[c]
