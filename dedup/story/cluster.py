@@ -27,9 +27,14 @@ class ClusterConfig:
 
     hub_guard: bool = True
     min_topic_similarity: float = 0.25
+    min_linkage: float = 0.5
+    full_link_containment: float = 0.5
 
     def describe(self) -> dict[str, object]:
-        return {"hub_guard": self.hub_guard, "min_topic_similarity": self.min_topic_similarity}
+        return {
+            "hub_guard": self.hub_guard, "min_topic_similarity": self.min_topic_similarity,
+            "min_linkage": self.min_linkage, "full_link_containment": self.full_link_containment,
+        }
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,10 @@ def cluster_pairs(
         return node
 
     edges = sorted((s for s in scores if s.same_story), key=edge_order)
-    neighbours: dict[int, set[int]] = {}
+    neighbours: dict[int, dict[int, float]] = {}
     for edge in edges:
-        neighbours.setdefault(edge.first, set()).add(edge.second)
-        neighbours.setdefault(edge.second, set()).add(edge.first)
+        neighbours.setdefault(edge.first, {})[edge.second] = edge.containment
+        neighbours.setdefault(edge.second, {})[edge.first] = edge.containment
 
     refused: list[tuple[int, int]] = []
     for edge in edges:
@@ -72,10 +77,13 @@ def cluster_pairs(
         if root_a == root_b:
             continue
         side_a, side_b = members[root_a], members[root_b]
+        if not _linked_enough(side_a, side_b, neighbours, config):
+            refused.append((edge.first, edge.second))
+            continue
         if config.hub_guard and len(side_a) >= 2 and len(side_b) >= 2:
             set_b = set(side_b)
-            touched_a = {m for m in side_a if neighbours.get(m, set()) & set_b}
-            touched_b = {m for m in side_b if neighbours.get(m, set()) & set(side_a)}
+            touched_a = {m for m in side_a if neighbours.get(m, {}).keys() & set_b}
+            touched_b = {m for m in side_b if neighbours.get(m, {}).keys() & set(side_a)}
             if len(touched_a) == 1 or len(touched_b) == 1:
                 hub = next(iter(touched_a if len(touched_a) == 1 else touched_b))
                 rest_a = [m for m in side_a if m != hub]
@@ -89,6 +97,39 @@ def cluster_pairs(
         members[keep] = sorted(members[keep] + members.pop(drop))
     groups = sorted((tuple(m) for m in members.values()), key=lambda g: (-len(g), g))
     return Clustering(tuple(groups), tuple(refused))
+
+
+def _linked_enough(
+    side_a: Sequence[int], side_b: Sequence[int], neighbours: dict[int, dict[int, float]], config: ClusterConfig
+) -> bool:
+    """Average linkage: whether the verified pairs across two groups are most of the possible ones.
+
+    A document joins a group when it is a verified copy of at least ``min_linkage`` of its
+    members. Two groups of two or more join when their cross pairs reach that share with
+    each pair weighted by how much of its smaller document it shares, counting in full from
+    ``full_link_containment`` on: a digest page linked to every copy of a story by the
+    short excerpt it carries adds little, a set of copies of one dispatch adds a lot.
+    """
+    if config.min_linkage <= 0 or len(side_a) + len(side_b) <= 2:
+        return True
+    small, large = (side_a, side_b) if len(side_a) <= len(side_b) else (side_b, side_a)
+    large_set = set(large)
+    if len(small) == 1:
+        links = float(len(neighbours.get(small[0], {}).keys() & large_set))
+    else:
+        saturation = config.full_link_containment
+        strongest = max(
+            (c for m in small for other, c in neighbours.get(m, {}).items() if other in large_set), default=0.0
+        )
+        if strongest < saturation:  # no pair across is a copy in substance
+            return False
+        links = sum(
+            min(1.0, containment / saturation)
+            for m in small
+            for other, containment in neighbours.get(m, {}).items()
+            if other in large_set
+        )
+    return links >= config.min_linkage * len(small) * len(large)
 
 
 def tfidf_topic_similarity(first: Sequence[str], second: Sequence[str]) -> float:

@@ -21,15 +21,72 @@ def test_hub_cannot_chain_two_unrelated_stories():
 
 
 def test_hub_merge_allowed_when_the_sides_share_the_topic():
+    # without average linkage, the hub guard alone lets a topical bridge through
     edges = [edge(0, 1, 0.9), edge(3, 4, 0.9), edge(0, 2, 0.6), edge(1, 2, 0.6), edge(2, 3, 0.5), edge(2, 4, 0.5)]
-    clustering = cluster_pairs(5, edges, ClusterConfig(), topic_similarity=lambda a, b: 0.6)
+    clustering = cluster_pairs(5, edges, ClusterConfig(min_linkage=0), topic_similarity=lambda a, b: 0.6)
     assert clustering.groups == ((0, 1, 2, 3, 4),)
+
+
+def test_one_bridge_never_merges_two_groups_whatever_the_topic():
+    edges = [edge(0, 1, 0.9), edge(3, 4, 0.9), edge(0, 2, 0.6), edge(1, 2, 0.6), edge(2, 3, 0.5), edge(2, 4, 0.5)]
+    clustering = cluster_pairs(5, edges, ClusterConfig(), topic_similarity=lambda a, b: 0.9)
+    assert clustering.groups == ((0, 1, 2), (3, 4))
 
 
 def test_guard_can_be_switched_off():
     edges = [edge(0, 1, 0.9), edge(3, 4, 0.9), edge(0, 2, 0.6), edge(2, 3, 0.5)]
-    clustering = cluster_pairs(5, edges, ClusterConfig(hub_guard=False))
+    clustering = cluster_pairs(5, edges, ClusterConfig(hub_guard=False, min_linkage=0))
     assert clustering.groups == ((0, 1, 2, 3, 4),)
+
+
+def test_trimmed_copies_join_the_dispatch_and_its_copies():
+    # 0 the dispatch, 1 and 2 full copies; 3 and 4 trims that keep the lede (so they share it)
+    full = [edge(0, 1, 0.95), edge(0, 2, 0.93), edge(1, 2, 0.92)]
+    trims = [edge(k, t, 0.9) for t in (3, 4) for k in (0, 1, 2)] + [edge(3, 4, 0.6)]
+    assert cluster_pairs(5, full + trims, ClusterConfig()).groups == ((0, 1, 2, 3, 4),)
+
+
+def test_a_rewrite_joins_through_weaker_pairs_when_linked_to_most_members():
+    # like the seeds: 0 and 2 share a lot, the rewrite 1 shares a third of itself with each
+    edges = [edge(0, 2, 0.61), edge(1, 2, 0.33), edge(0, 1, 0.22)]
+    assert cluster_pairs(3, edges, ClusterConfig()).groups == ((0, 1, 2),)
+
+
+def test_a_digest_linked_to_every_copy_by_an_excerpt_stays_apart():
+    # 0-3 copies of a story; 4-6 copies of a digest page carrying a short excerpt of it,
+    # and 7 a brief that is mostly that excerpt: it belongs with both
+    story = [edge(a, b, 0.9) for a in range(4) for b in range(a + 1, 4)]
+    digest = [edge(a, b, 1.0) for a in range(4, 7) for b in range(a + 1, 7)]
+    excerpt = [edge(s, d, 0.16) for s in range(4) for d in range(4, 7)]
+    brief = [edge(s, 7, 0.83) for s in range(4)] + [edge(d, 7, 0.57) for d in range(4, 7)]
+    clustering = cluster_pairs(8, story + digest + excerpt + brief, ClusterConfig())
+    assert clustering.groups == ((0, 1, 2, 3, 7), (4, 5, 6))
+    assert clustering.refused_merges
+
+
+def test_groups_of_copies_join_when_their_cross_pairs_are_copies():
+    # two groups of copies of one dispatch that LSH linked pair by pair, strongly
+    one = [edge(0, 1, 0.95), edge(2, 3, 0.95)]
+    across = [edge(a, b, 0.7) for a in (0, 1) for b in (2, 3)]
+    assert cluster_pairs(4, one + across, ClusterConfig()).groups == ((0, 1, 2, 3),)
+
+
+def test_clusters_do_not_depend_on_document_numbering():
+    import random
+
+    story = [edge(a, b, 0.9 - 0.01 * (a + b)) for a in range(4) for b in range(a + 1, 4)]
+    digest = [edge(a, b, 0.99 - 0.001 * (a + b)) for a in range(4, 7) for b in range(a + 1, 7)]
+    excerpt = [edge(s, d, 0.16 + 0.001 * s) for s in range(4) for d in range(4, 7)]
+    edges = story + digest + excerpt
+    expected = {frozenset(g) for g in cluster_pairs(7, edges, ClusterConfig()).groups}
+    rng = random.Random(3)
+    for _ in range(20):
+        names = list(range(7))
+        rng.shuffle(names)
+        renamed = [e.renumbered(min(names[e.first], names[e.second]), max(names[e.first], names[e.second])) for e in edges]
+        groups = cluster_pairs(7, renamed, ClusterConfig()).groups
+        back = {frozenset(names.index(i) for i in g) for g in groups}
+        assert back == expected
 
 
 def test_pairs_not_same_story_are_ignored():
