@@ -17,7 +17,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dedup.match.fingerprint import content_text, fingerprint, unique_per_text
+from dedup.match.fingerprint import (
+    content_and_line_keys,
+    content_text,
+    fingerprint,
+    unique_per_text,
+)
 from dedup.match.shingle import shingle_hashes
 from dedup.match.verify import (
     PairScore,
@@ -48,16 +53,27 @@ class FingerprintResult:
     shingles: np.ndarray  # the exact shingle sets, CSR with offsets
     offsets: np.ndarray
     seconds: tuple[float, float]  # normalise, shingles + signatures
+    line_keys: np.ndarray  # keys of each document's short content lines (furniture candidates), CSR
+    line_offsets: np.ndarray
 
 
 def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
     started = time.perf_counter()
     config = task.config
-    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
+    learn = config.furniture.enabled
+    contents: list[str] = []
+    keys: list[int] = []
+    line_offsets = [0]
+    for text in task.texts:
+        content, short_keys = content_and_line_keys(text, config.boilerplate, config.fingerprint.ignore_quotes, keys=learn)
+        contents.append(content)
+        keys.extend(short_keys)
+        line_offsets.append(len(keys))
     normalised = time.perf_counter()
     prints = fingerprint(contents, config.fingerprint)
     return FingerprintResult(
-        prints.signatures, prints.shingles, prints.offsets, (normalised - started, time.perf_counter() - normalised)
+        prints.signatures, prints.shingles, prints.offsets, (normalised - started, time.perf_counter() - normalised),
+        np.array(keys, dtype=np.uint64), np.array(line_offsets, dtype=np.int64),
     )
 
 

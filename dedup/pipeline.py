@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from dedup.story.result import (
     ScanResult,
     cluster_id_of,
 )
+from dedup.text.furniture import learn_furniture, outlet_of
 from dedup.workers import SetSpool, SpooledTexts, TextSpool, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -168,6 +170,8 @@ class _ScanRun:
         self.order = np.zeros(0, dtype=np.int64)  # spool position of each document, in id order
         self.signatures = np.zeros((0, config.fingerprint.minhash.num_perm), dtype=np.uint32)
         self.sizes = np.zeros(0, dtype=np.int64)
+        self.set_position = np.zeros(0, dtype=np.int64)  # set spool number of each read document
+        self.stats: dict[str, int] = {}
 
     # -- pass 1: read, normalise, shingle, sign ------------------------------------------
     def _fingerprint_tasks(self, stream: Iterator[Document], read: list[Document]) -> Iterator[batches.FingerprintTask]:
@@ -194,10 +198,14 @@ class _ScanRun:
         read: list[Document] = []
         blocks: list[np.ndarray] = []
         size_blocks: list[np.ndarray] = []
+        key_blocks: list[np.ndarray] = []
+        key_counts: list[np.ndarray] = []
         worker_seconds = [0.0, 0.0]
         for done in self.pool.map(batches.fingerprint_batch, self._fingerprint_tasks(stream, read)):
             blocks.append(done.signatures)
             size_blocks.append(np.diff(done.offsets))
+            key_blocks.append(done.line_keys)
+            key_counts.append(np.diff(done.line_offsets))
             if self.set_spool is not None:
                 self.set_spool.add_many(done.shingles, done.offsets)
             worker_seconds[0] += done.seconds[0]
@@ -209,12 +217,64 @@ class _ScanRun:
         self.timings["normalise"] = fingerprint_wall * share
         self.timings["signatures"] = fingerprint_wall * (1 - share)
         self.stages = _Stages()
+        self.set_position = np.arange(len(read), dtype=np.int64)
+        if blocks:
+            signatures, sizes = np.concatenate(blocks), np.concatenate(size_blocks)
+            line_offsets = np.zeros(len(read) + 1, dtype=np.int64)
+            np.cumsum(np.concatenate(key_counts), out=line_offsets[1:])
+            self._learn_furniture(read, np.concatenate(key_blocks), line_offsets, signatures, sizes)
         order = sorted(range(len(read)), key=lambda i: read[i].doc_id)
         self.order = np.asarray(order, dtype=np.int64)
         self.documents = [read[i] for i in order]
         if blocks:
-            self.signatures = np.concatenate(blocks)[self.order]
-            self.sizes = np.concatenate(size_blocks)[self.order]
+            self.signatures = signatures[self.order]
+            self.sizes = sizes[self.order]
+
+    def _learn_furniture(
+        self, read: list[Document], keys: np.ndarray, line_offsets: np.ndarray, signatures: np.ndarray, sizes: np.ndarray
+    ) -> None:
+        """Learn the corpus's page furniture, then fingerprint again the documents that carry it.
+
+        ``signatures`` and ``sizes`` (in read order) are updated in place; later passes use
+        the rules with the learned lines, so verification, segmentation and the diff treat
+        them as boilerplate too.
+        """
+        learned = learn_furniture([outlet_of(d) for d in read], keys, line_offsets, self.config.furniture)
+        self.stats["learned_furniture_lines"] = len(learned)
+        self.stats["documents_with_furniture"] = 0
+        if len(learned) == 0:
+            return
+        started = time.perf_counter()
+        self.config = replace(self.config, boilerplate=self.config.boilerplate.with_learned(learned.tolist()))
+        owner = np.repeat(np.arange(len(read), dtype=np.int64), np.diff(line_offsets))
+        affected = np.unique(owner[np.isin(keys, learned)])
+        self.stats["documents_with_furniture"] = len(affected)
+
+        def tasks() -> Iterator[tuple[np.ndarray, batches.FingerprintTask]]:
+            for start in range(0, len(affected), batches.FINGERPRINT_BATCH):
+                chunk = affected[start : start + batches.FINGERPRINT_BATCH]
+                if self.spool is not None:
+                    texts = self.spool.select(chunk).load()
+                else:
+                    texts = [read[i].text for i in chunk.tolist()]
+                yield chunk, batches.FingerprintTask(list(texts), self.config)
+
+        chunks: list[np.ndarray] = []
+
+        def task_stream() -> Iterator[batches.FingerprintTask]:
+            for chunk, task in tasks():
+                chunks.append(chunk)
+                yield task
+
+        for k, done in enumerate(self.pool.map(batches.fingerprint_batch, task_stream())):
+            chunk = chunks[k]
+            signatures[chunk] = done.signatures
+            sizes[chunk] = np.diff(done.offsets)
+            if self.set_spool is not None:
+                first = len(self.set_spool)
+                self.set_spool.add_many(done.shingles, done.offsets)
+                self.set_position[chunk] = first + np.arange(len(chunk), dtype=np.int64)
+        self.timings["signatures"] += time.perf_counter() - started
 
     # -- candidates -----------------------------------------------------------------------
     def candidates(self, all_pairs: bool) -> Candidates:
@@ -243,7 +303,8 @@ class _ScanRun:
     def _verify_tasks(self, pairs: np.ndarray) -> Iterator[batches.VerifyTask]:
         for indices, batch_pairs in batches.pair_batches(pairs, batches.VERIFY_BATCH, split_large=True):
             local = np.searchsorted(indices, batch_pairs)
-            shingles = self.set_spool.select(self.order[indices]) if self.set_spool is not None else None
+            positions = self.set_position[self.order[indices]]
+            shingles = self.set_spool.select(positions) if self.set_spool is not None else None
             yield batches.VerifyTask(
                 indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config
             )
@@ -331,6 +392,7 @@ class _ScanRun:
             "singletons": len(documents) - clustered,
             "oversized_buckets": candidates.oversized_buckets,
             "refused_hub_merges": refused,
+            **self.stats,
         }
         if candidates.oversized_buckets:
             logger.warning(

@@ -25,6 +25,7 @@ from dedup.pipeline import ScanConfig
 from dedup.story.cluster import ClusterConfig
 from dedup.story.diff import DiffConfig
 from dedup.text.boilerplate import BoilerplateRules, load_patterns
+from dedup.text.furniture import FurnitureConfig
 
 EXIT_ERROR = 1
 
@@ -105,6 +106,11 @@ def match_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="Near-verbatim shared sentences a copy needs."),
         click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
                      help="TF-IDF cosine at which a passage counts as shared in the diff."),
+        click.option("--min-linkage", type=click.FloatRange(0, 1), default=ClusterConfig.min_linkage,
+                     show_default=True, help="Share of a group's members a document (or group) must be verified "
+                     "against to join it; 0 joins any connected pair (single link)."),
+        click.option("--no-furniture-learning", is_flag=True,
+                     help="Do not learn page furniture (lines on half of an outlet's pages) from the corpus."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -134,7 +140,10 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
             min_containment=opts.get("min_containment", MatchConfig.min_containment),
             min_shared_passages=opts.get("min_shared_passages", MatchConfig.min_shared_passages),
         ),
-        cluster=ClusterConfig(hub_guard=not opts.get("no_hub_guard", False)),
+        cluster=ClusterConfig(
+            hub_guard=not opts.get("no_hub_guard", False), min_linkage=opts.get("min_linkage", ClusterConfig.min_linkage)
+        ),
+        furniture=FurnitureConfig(enabled=not opts.get("no_furniture_learning", False)),
         diff=DiffConfig(min_cosine=opts.get("min_cosine", DiffConfig.min_cosine)),
         boilerplate=BoilerplateRules(extra),
         read=ReadOptions(

@@ -415,6 +415,9 @@ class StoryIndex:
             "singletons": len(rows) - clustered,
             "oversized_buckets": self.store.counts().get("oversized_buckets", 0),
             "refused_hub_merges": self.store.refused_merges(),
+            # the index applies the built-in and user rules only; it learns no furniture
+            "learned_furniture_lines": 0,
+            "documents_with_furniture": 0,
         }
         problems = [
             Problem(documents[k].location, "empty", f"document {documents[k].doc_id!r} has no content besides boilerplate")

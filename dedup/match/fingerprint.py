@@ -19,6 +19,7 @@ from dedup.text.boilerplate import (
     DEFAULT_RULES,
     MAX_BOILERPLATE_CHARS,
     BoilerplateRules,
+    line_key,
     split_leading_metadata,
 )
 from dedup.text.normalize import normalize_many, strip_quoted
@@ -45,15 +46,27 @@ class FingerprintConfig:
 
 def content_text(text: str, rules: BoilerplateRules = DEFAULT_RULES, ignore_quotes: bool = True) -> str:
     """The normalised text that is fingerprinted: one line per content line of ``text``."""
+    return content_and_line_keys(text, rules, ignore_quotes, keys=False)[0]
+
+
+def content_and_line_keys(
+    text: str, rules: BoilerplateRules = DEFAULT_RULES, ignore_quotes: bool = True, *, keys: bool = True
+) -> tuple[str, list[int]]:
+    """:func:`content_text`, and the keys of its short lines (the ones that may be furniture)."""
     _, body_start = split_leading_metadata(text)
     raw = [line for line in text[body_start:].split("\n") if line.strip()]
-    content = "\n".join(
-        normalized
-        for line, normalized in zip(raw, normalize_many(raw))
-        if len(line) > MAX_BOILERPLATE_CHARS or not rules.matches_normalized(normalized)
-    )
+    kept: list[str] = []
+    short_keys: list[int] = []
+    for line, normalized in zip(raw, normalize_many(raw)):
+        if len(line) > MAX_BOILERPLATE_CHARS:
+            kept.append(normalized)
+        elif not rules.matches_normalized(normalized):
+            kept.append(normalized)
+            if keys and normalized:
+                short_keys.append(line_key(normalized))
+    content = "\n".join(kept)
     # quoted spans never cross a line, so the lines can be stripped at once
-    return strip_quoted(content) if ignore_quotes else content
+    return (strip_quoted(content) if ignore_quotes else content), short_keys
 
 
 @dataclass(frozen=True)

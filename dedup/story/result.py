@@ -20,6 +20,7 @@ from dedup.match.verify import MatchConfig, PairScore
 from dedup.story.cluster import ClusterConfig
 from dedup.story.diff import DiffConfig, PassageDiff
 from dedup.text.boilerplate import DEFAULT_RULES, BoilerplateRules
+from dedup.text.furniture import FurnitureConfig
 from dedup.text.segment import Segmentation
 
 SCHEMA_VERSION = 2
@@ -36,6 +37,7 @@ class ScanConfig:
     diff: DiffConfig = field(default_factory=DiffConfig)
     boilerplate: BoilerplateRules = DEFAULT_RULES
     read: ReadOptions = field(default_factory=ReadOptions)
+    furniture: FurnitureConfig = field(default_factory=FurnitureConfig)
 
     def describe(self) -> dict[str, object]:
         bands, rows = self.lsh.resolve(self.fingerprint.minhash.num_perm)
@@ -52,7 +54,10 @@ class ScanConfig:
             "match": self.match.describe(),
             "cluster": self.cluster.describe(),
             "diff": self.diff.describe(),
-            "boilerplate": {"builtin": True, "extra_patterns": list(self.boilerplate.extra)},
+            "boilerplate": {
+                "builtin": True, "extra_patterns": list(self.boilerplate.extra),
+                "learned_furniture": {**self.furniture.describe(), "lines": len(self.boilerplate.learned)},
+            },
             "read": {
                 "input_format": self.read.input_format,
                 "on_error": self.read.on_error,

@@ -12,8 +12,10 @@ written in lower case with straight quotes and apostrophes.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dedup.errors import InputError, ParameterError
@@ -53,11 +55,22 @@ BUILTIN_PATTERNS: tuple[str, ...] = (
 )
 
 
+def line_key(normalized: str) -> int:
+    """A stable 64-bit key of a normalised line (the same in every process and on every machine)."""
+    digest = hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
 @dataclass(frozen=True)
 class BoilerplateRules:
-    """The built-in whole-line boilerplate patterns plus the user's ``extra`` ones."""
+    """The built-in whole-line boilerplate patterns plus the user's ``extra`` ones.
+
+    ``learned`` holds the keys (:func:`line_key`) of lines a scan found recurring across
+    an outlet's pages: page furniture nobody listed (see :mod:`dedup.text.furniture`).
+    """
 
     extra: tuple[str, ...] = ()
+    learned: frozenset[int] = frozenset()
     _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,8 +87,16 @@ class BoilerplateRules:
         return len(line) <= MAX_BOILERPLATE_CHARS and self.matches_normalized(normalize_text(line))
 
     def matches_normalized(self, norm: str) -> bool:
-        """Whether an already normalised line matches a pattern (its length is not checked)."""
-        return bool(norm) and any(p.fullmatch(norm) for p in self._compiled)
+        """Whether an already normalised line matches a pattern or was learned (its length is not checked)."""
+        if not norm:
+            return False
+        if self.learned and line_key(norm) in self.learned:
+            return True
+        return any(p.fullmatch(norm) for p in self._compiled)
+
+    def with_learned(self, keys: Iterable[int]) -> BoilerplateRules:
+        """These rules plus the learned furniture lines ``keys``."""
+        return replace(self, learned=self.learned | frozenset(int(k) for k in keys))
 
 
 DEFAULT_RULES = BoilerplateRules()
