@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from dedup.match.verify import PairScore
+from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
     OutletView,
@@ -43,7 +44,20 @@ def pair_record(result: ScanResult, score: PairScore) -> dict[str, object]:
     }
 
 
-def cluster_record(result: ScanResult, cluster: Cluster, provenance: Provenance | None = None) -> dict[str, object]:
+def link_record(result: ScanResult, link: Link) -> dict[str, object]:
+    docs = result.documents
+    return {
+        "doc_id": docs[link.doc].doc_id,
+        "cluster_id": link.cluster_id,
+        "pairs": link.pairs,
+        "member": docs[link.member].doc_id,
+        "containment": round_score(link.containment),
+    }
+
+
+def cluster_record(
+    result: ScanResult, cluster: Cluster, provenance: Provenance | None = None, links: tuple[Link, ...] = ()
+) -> dict[str, object]:
     docs = result.documents
     group = [m.index for m in cluster.members]
     members = []
@@ -88,6 +102,7 @@ def cluster_record(result: ScanResult, cluster: Cluster, provenance: Provenance 
         "size": len(cluster.members),
         "members": members,
         "pairs": [pair_record(result, s) for s in cluster.pairs],
+        "linked": [link_record(result, link) for link in links],
     }
     if provenance is not None:
         record["provenance"] = provenance_record(result, provenance)
@@ -221,13 +236,16 @@ def outlets_record(view: OutletView | None) -> dict[str, object] | None:
 
 
 def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None) -> dict[str, object]:
+    links = cluster_links(result)
     provenances = analyse(result) if provenances is None else provenances
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": tool_info(),
         "parameters": result.config.describe(),
         "summary": {**result.stats, "skipped": skipped_summary(result)},
-        "clusters": [cluster_record(result, c, p) for c, p in zip(result.clusters, provenances)],
+        "clusters": [
+            cluster_record(result, c, p, links.get(c.cluster_id, ())) for c, p in zip(result.clusters, provenances)
+        ],
         "outlets": outlets_record(outlet_view(result, provenances)),
         "pairs": [pair_record(result, s) for s in result.pairs],
         "skipped": [{"location": p.location, "kind": p.kind, "message": p.message} for p in result.problems],

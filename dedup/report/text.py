@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from dedup.report.records import skipped_summary
+from dedup.story.links import cluster_links
 from dedup.story.provenance import OutletView, Provenance, analyse, outlet_view
 from dedup.story.result import SCHEMA_VERSION, ScanResult, tool_info
 
@@ -97,6 +98,7 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
     skipped = skipped_summary(result)
     if skipped:
         lines.append("skipped: " + ", ".join(f"{count} {kind}" for kind, count in skipped.items()))
+    links = cluster_links(result)
     for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
         lines += ["", f"Cluster {rank} ({cluster.cluster_id}): {len(cluster.members)} documents"]
         for member in cluster.members:
@@ -116,6 +118,13 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
                 f"{score.containment_first_in_second:.2f} / {score.containment_second_in_first:.2f}, jaccard "
                 f"{score.jaccard:.2f} (minhash {score.minhash_jaccard:.2f}), shared passages "
                 f"{score.shared_passages_first} / {score.shared_passages_second}"
+            )
+        for link in links.get(cluster.cluster_id, ()):
+            where = f"in {link.cluster_id}" if link.cluster_id else "a singleton"
+            lines.append(
+                f"  linked, not merged: {docs[link.doc].doc_id} ({where}): {link.pairs} verified "
+                f"{'pair' if link.pairs == 1 else 'pairs'} with members, best with {docs[link.member].doc_id} "
+                f"(containment {link.containment:.2f})"
             )
         for member in cluster.members:
             doc = docs[member.index]
