@@ -25,7 +25,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from dedup.story.provenance import CopyEdge, Provenance, outlet_view
+from dedup.story.provenance import CopyEdge, Provenance, outlet_view, unread_dates
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
 from dedup.text.normalize import normalize_text
 
@@ -301,9 +301,13 @@ def _cluster_body(result: ScanResult, cluster: Cluster, provenance: Provenance) 
     docs = result.documents
     origin = provenance.origin
     groups = passage_groups(cluster)
+    if origin.closest is None and origin.undetermined:
+        headline = f'<p class="origin"><strong>Origin:</strong> undetermined: {_e(origin.undetermined)}</p>'
+    else:
+        headline = (f'<p class="origin"><strong>Origin:</strong> {_e(origin.summary)} — confidence {origin.confidence:.2f} '
+                    f"({_e(origin.level)}, from {'dates' if origin.basis == 'dates' else 'the texts'})</p>")
     parts = [
-        f'<p class="origin"><strong>Origin:</strong> {_e(origin.summary)} — confidence {origin.confidence:.2f} '
-        f"({_e(origin.level)}, from {'dates' if origin.basis == 'dates' else 'the texts'})</p>",
+        headline,
         '<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in origin.reasons) + "</ul>",
         "<h3>Copy graph</h3>",
         _graph_svg(result, provenance),
@@ -359,6 +363,15 @@ def _outlets_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
     )
 
 
+def _unread_dates_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
+    unread = unread_dates(result, provenances)
+    if not unread:
+        return ""
+    docs = result.documents
+    examples = ", ".join(f"«{_e(u.published)}» ({_e(docs[u.doc].doc_id)}: {_e(u.problem)})" for u in unread[:5])
+    return f'<p class="meta">Dates not understood: {len(unread)} clustered documents, e.g. {examples}.</p>'
+
+
 def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
     """The whole report as one HTML page (UTF-8, no external resources, deterministic)."""
     docs = result.documents
@@ -372,7 +385,12 @@ def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
     for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
         anchor = _anchor(cluster.cluster_id)
         origin = provenance.origin
-        origin_label = docs[origin.doc].doc_id if origin.doc is not None else f"unseen (closest {docs[origin.closest].doc_id})"
+        if origin.doc is not None:
+            origin_label = docs[origin.doc].doc_id
+        elif origin.closest is not None:
+            origin_label = f"unseen (closest {docs[origin.closest].doc_id})"
+        else:
+            origin_label = "undetermined"
         listing.append(
             f'<tr><td class="num">{rank}</td><td><a href="#{anchor}">{_e(cluster.cluster_id)}</a></td>'
             f'<td class="num">{len(cluster.members)}</td><td>{_e(origin_label)}</td>'
@@ -402,7 +420,8 @@ def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
         f'<p class="meta">{_e(tool_info()["name"])} {_e(tool_info()["version"])}, report schema {SCHEMA_VERSION}; '
         f"{stats['clustered_documents']} clustered documents, {stats['singletons']} singletons, "
         f"{stats['same_story_pairs']} same-story pairs.</p>"
-        '<h2>Clusters</h2><table class="clusters"><tr><th>#</th><th>cluster</th><th>size</th><th>origin</th>'
+        + _unread_dates_html(result, provenances)
+        + '<h2>Clusters</h2><table class="clusters"><tr><th>#</th><th>cluster</th><th>size</th><th>origin</th>'
         f"<th>confidence</th><th>copy edges</th></tr>{''.join(listing)}</table>"
         + _outlets_html(result, provenances)
         + "".join(sections)

@@ -18,6 +18,7 @@ from dedup.story.provenance import (
     Provenance,
     analyse,
     outlet_view,
+    unread_dates,
 )
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
 from dedup.text.credits import Credit
@@ -177,13 +178,15 @@ def provenance_record(result: ScanResult, provenance: Provenance) -> dict[str, o
         "origin": {
             "doc_id": docs[origin.doc].doc_id if origin.doc is not None else None,
             "in_corpus": origin.in_corpus,
-            "closest": docs[origin.closest].doc_id,
+            "closest": docs[origin.closest].doc_id if origin.closest is not None else None,
             "confidence": origin.confidence,
             "level": origin.level,
             "basis": origin.basis,
             "agency": origin.agency,
             "summary": origin.summary,
             "reasons": list(origin.reasons),
+            "undetermined": origin.undetermined,
+            "candidates": sorted(docs[d].doc_id for d in origin.candidates),
         },
         "members": [
             {
@@ -247,9 +250,23 @@ def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None
             cluster_record(result, c, p, links.get(c.cluster_id, ())) for c, p in zip(result.clusters, provenances)
         ],
         "outlets": outlets_record(outlet_view(result, provenances)),
+        "unread_dates": unread_dates_record(result, provenances),
         "pairs": [pair_record(result, s) for s in result.pairs],
         "skipped": [{"location": p.location, "kind": p.kind, "message": p.message} for p in result.problems],
     }
+
+
+UNREAD_DATE_EXAMPLES = 5
+
+
+def unread_dates_record(result: ScanResult, provenances: list[Provenance]) -> dict[str, object]:
+    """Clustered documents whose date could not be read: how many, and a few examples."""
+    unread = unread_dates(result, provenances)
+    examples = [
+        {"doc_id": result.documents[u.doc].doc_id, "published": u.published, "problem": u.problem}
+        for u in unread[:UNREAD_DATE_EXAMPLES]
+    ]
+    return {"count": len(unread), "examples": examples}
 
 
 def skipped_summary(result: ScanResult) -> dict[str, int]:

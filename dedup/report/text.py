@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import textwrap
 
-from dedup.report.records import skipped_summary
+from dedup.report.records import UNREAD_DATE_EXAMPLES, skipped_summary
 from dedup.story.links import cluster_links
-from dedup.story.provenance import OutletView, Provenance, analyse, outlet_view
+from dedup.story.provenance import (
+    OutletView,
+    Provenance,
+    analyse,
+    outlet_view,
+    unread_dates,
+)
 from dedup.story.result import SCHEMA_VERSION, ScanResult, tool_info
 
 QUOTE_CHARS = 300
@@ -27,7 +33,10 @@ def provenance_lines(result: ScanResult, provenance: Provenance) -> list[str]:
     docs = result.documents
     origin = provenance.origin
     basis = "from dates" if origin.basis == "dates" else "from the texts"
-    lines = [f"  origin: {origin.summary} (confidence {origin.confidence:.2f}, {origin.level}; {basis})"]
+    if origin.closest is None and origin.undetermined:
+        lines = [f"  origin: undetermined: {origin.undetermined}"]
+    else:
+        lines = [f"  origin: {origin.summary} (confidence {origin.confidence:.2f}, {origin.level}; {basis})"]
     lines += [f"    - {reason}" for reason in origin.reasons]
     lines.append("  copy edges (source -> derived):" if provenance.edges else "  copy edges: none")
     for edge in provenance.edges:
@@ -98,6 +107,10 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
     skipped = skipped_summary(result)
     if skipped:
         lines.append("skipped: " + ", ".join(f"{count} {kind}" for kind, count in skipped.items()))
+    unread = unread_dates(result, provenances)
+    if unread:
+        examples = ", ".join(f"«{u.published}» ({docs[u.doc].doc_id}: {u.problem})" for u in unread[:UNREAD_DATE_EXAMPLES])
+        lines.append(f"dates not understood: {_count(len(unread), 'clustered document')}, e.g. {examples}")
     links = cluster_links(result)
     for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
         lines += ["", f"Cluster {rank} ({cluster.cluster_id}): {len(cluster.members)} documents"]
