@@ -26,6 +26,12 @@ from dedup.errors import ParameterError
 from dedup.match.shingle import mix64
 
 
+def _area(y: np.ndarray, x: np.ndarray) -> float:
+    """The trapezoid-rule area under ``y`` over ``x``: ``np.trapezoid``'s formula, which
+    NumPy 1.x names ``trapz``; written out so that every supported NumPy gives the same bands."""
+    return float(np.add.reduce(np.diff(x) * (y[1:] + y[:-1]) / 2.0))
+
+
 @dataclass(frozen=True)
 class LSHConfig:
     """Candidate generation settings. ``bands``/``rows`` override the optimiser."""
@@ -84,8 +90,8 @@ def band_params(
     best, best_cost = (1, 1), math.inf
     for rows in range(1, num_perm + 1):
         for bands in range(max(1, min_hits), num_perm // rows + 1):
-            fp = np.trapezoid(candidate_probability(grid_low, bands, rows, min_hits), grid_low)
-            fn = np.trapezoid(1.0 - candidate_probability(grid_high, bands, rows, min_hits), grid_high)
+            fp = _area(candidate_probability(grid_low, bands, rows, min_hits), grid_low)
+            fn = _area(1.0 - candidate_probability(grid_high, bands, rows, min_hits), grid_high)
             cost = fp_weight * fp + fn_weight * fn
             if cost < best_cost - 1e-12:
                 best, best_cost = (bands, rows), cost
