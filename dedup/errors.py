@@ -25,3 +25,7 @@ class LabelError(InputError):
 
 class IncompatibleDataError(DedupError):
     """Persisted data was made with another format version or other fingerprint parameters."""
+
+
+class MissingDependencyError(DedupError, ImportError):
+    """An optional package that a format or output needs is not installed; the message names the extra."""

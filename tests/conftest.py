@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
+from tests.schema_check import validate_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -14,6 +15,13 @@ INDEPENDENT = Path(__file__).resolve().parent / "fixtures" / "independent"
 SEED_ORIGINAL = "002_e40c44a6ce6eeda3.txt"
 SEED_TRIM = "000_e44d81640658f659.txt"
 SEED_REWRITE = "001_f95d88f4def68e29.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def json_outputs_follow_the_schema():
+    """Every JSON report and index line the suite makes is checked against dedup/schemas."""
+    with validate_outputs():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -30,9 +30,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if binary is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed, and CI must test the Redis store")
-        pytest.skip("no redis-server binary (install the redis-server package)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
     if not os.environ.get("CI"):
-        pytest.importorskip("redis")
+        pytest.importorskip("redis", reason="the redis package is not installed (pip install \".[test]\")")
     import redis
 
     folder: Path = tmp_path_factory.mktemp("redis")

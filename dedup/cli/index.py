@@ -26,6 +26,7 @@ from dedup.index import StoryIndex, open_store, parse_time
 from dedup.index.params import differences, index_params
 from dedup.io import InputReader
 from dedup.report import render, render_json
+from dedup.report.render import write_report
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -293,6 +294,9 @@ def export_command(index: str, store: str | None, report_format: str, output: st
                 for m in story_index.store.merges()
             ]
             text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+        elif report_format == "csv" and output and output != "-":
+            write_report(result, output, "csv")  # the table, and its parameters in OUTPUT.json
+            return
         else:
             text = render(result, report_format)  # type: ignore[arg-type]
         write_output(text, output)

@@ -16,6 +16,7 @@ import click
 
 from dedup.errors import DedupError
 from dedup.io import FieldMap, ReadOptions
+from dedup.io.options import INPUT_FORMATS
 from dedup.match.fingerprint import FingerprintConfig
 from dedup.match.lsh import LSHConfig
 from dedup.match.minhash import MinHashConfig
@@ -60,10 +61,14 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options for reading inputs, shared by every command that reads articles."""
     options = [
-        click.option("--input-format", type=click.Choice(["auto", "txt", "jsonl", "csv"]), default="auto",
-                     show_default=True, help="Input format; auto goes by file extension."),
-        click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the id."),
-        click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."),
+        click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), default="auto",
+                     show_default=True, help="Input format; auto goes by file extension (compression looked through)."),
+        click.option("--id-field", default="id", show_default=True,
+                     help="JSONL/CSV/Parquet field holding the id; a dotted path reaches nested fields (_source.id)."),
+        click.option("--text-field", default="text", show_default=True,
+                     help="JSONL/CSV/Parquet field holding the text, e.g. _source.text."),
+        click.option("--html-field", metavar="FIELD",
+                     help="JSONL/CSV/Parquet field holding an HTML page: its main text is extracted (needs dedup[html])."),
         click.option("--title-field", default="title", show_default=True),
         click.option("--source-field", default="source", show_default=True),
         click.option("--url-field", default="url", show_default=True),
@@ -148,7 +153,7 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
         boilerplate=BoilerplateRules(extra),
         read=ReadOptions(
             input_format=opts["input_format"], fields=fields, on_error=opts["on_error"],
-            encoding=opts["encoding"], max_chars=opts["max_chars"],
+            encoding=opts["encoding"], max_chars=opts["max_chars"], html_field=opts.get("html_field"),
         ),
     )
 

@@ -19,7 +19,13 @@ from dedup.cli.options import (
 from dedup.match.lsh import LSHConfig
 from dedup.pipeline import compare, scan
 from dedup.report import render
+from dedup.report.render import write_report
+from dedup.report.tables import TABLES, needs_provenance
 from dedup.story.result import ScanResult
+
+FORMATS = ["text", "json", "csv", "html", "parquet"]
+TABLE_HELP = ("With --format csv or parquet: verified pairs, copy edges, the outlet copy matrix, "
+              "or every document's cluster, role and parent.")
 
 
 @click.command("scan")
@@ -36,11 +42,11 @@ from dedup.story.result import ScanResult
               help="LSH buckets larger than this are reported, not expanded.")
 @match_options
 @click.option("--no-hub-guard", is_flag=True, help="Let one document chain unrelated clusters together.")
-@click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv", "html"]), default="text",
-              show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here.")
-@click.option("--table", type=click.Choice(["pairs", "edges", "outlets"]), default="pairs", show_default=True,
-              help="With --format csv: verified pairs, copy edges, or the outlet copy matrix.")
+@click.option("-f", "--format", "report_format", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format (parquet needs -o).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report here (a CSV table's parameters go to OUTPUT.json beside it).")
+@click.option("--table", type=click.Choice(list(TABLES)), default="pairs", show_default=True, help=TABLE_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; the output is the same for any number.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
@@ -51,8 +57,9 @@ def scan_command(
 ) -> None:
     """Group copies of one story in INPUTS and report their unique passages.
 
-    INPUTS are folders of .txt files (read recursively), .txt, .jsonl or .csv files
-    (optionally .gz), or - for JSONL on stdin.
+    INPUTS are folders (read recursively for .txt, .html, .parquet, .warc, .rss and
+    .atom files), .txt, .jsonl, .csv, .parquet, .html, WARC or RSS/Atom files (each
+    optionally .gz, .bz2, .xz or .zst), or - for JSONL on stdin.
 
     Examples:
 
@@ -66,17 +73,23 @@ def scan_command(
 
         dedup scan feed.jsonl --format csv --table outlets
 
+        dedup scan news.parquet --text-field body --format parquet --table members -o members.parquet
+
+        dedup scan crawl.warc.gz pages/ --format json -o report.json
+
+        dedup scan es-dump.jsonl.zst --id-field _id --text-field _source.text
+
         cat feed.jsonl | dedup scan - --id-field guid --text-field body --format csv
     """
     config = build_config(opts)
-    _check_table(report_format, table)
+    _check_table(report_format, table, output)
     progress = StderrProgress(not quiet)
-    # the CSV pairs table shows no passage: the scan can skip the diff and keep no texts
-    detail = not (report_format == "csv" and table == "pairs")
+    # the pairs table shows no passage: the scan can skip the diff and keep no texts
+    detail = report_format not in ("csv", "parquet") or needs_provenance(table)  # type: ignore[arg-type]
     result = scan(inputs, config, progress=progress, jobs=jobs, detail=detail)
     progress.close()
     started = time.perf_counter()
-    write_output(render(result, report_format, table), output)
+    _write(result, report_format, table, output)
     result.timings["write"] = time.perf_counter() - started
     if not quiet:
         if result.problems:
@@ -93,9 +106,22 @@ def scan_command(
         )
 
 
-def _check_table(report_format: str, table: str) -> None:
-    if table != "pairs" and report_format != "csv":
-        raise click.UsageError("--table applies to --format csv only")
+def _check_table(report_format: str, table: str, output: str | None) -> None:
+    if table != "pairs" and report_format not in ("csv", "parquet"):
+        raise click.UsageError("--table applies to --format csv and parquet only")
+    if report_format == "parquet" and (not output or output == "-"):
+        raise click.UsageError("--format parquet writes a binary file: give it with -o FILE")
+
+
+def _write(result: ScanResult, report_format: str, table: str, output: str | None) -> None:
+    """Tables go to files with their metadata (CSV sidecar, Parquet footer); the rest as text."""
+    if output and output != "-" and report_format in ("csv", "parquet"):
+        try:
+            write_report(result, output, report_format, table)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+    else:
+        write_output(render(result, report_format, table), output)  # type: ignore[arg-type]
 
 
 @click.command("compare")
@@ -103,10 +129,9 @@ def _check_table(report_format: str, table: str) -> None:
 @input_options
 @fingerprint_options
 @match_options
-@click.option("-f", "--format", "report_format", type=click.Choice(["text", "json", "csv", "html"]), default="text",
-              show_default=True, help="Report format.")
-@click.option("--table", type=click.Choice(["pairs", "edges", "outlets"]), default="pairs", show_default=True,
-              help="With --format csv: verified pairs, copy edges, or the outlet copy matrix.")
+@click.option("-f", "--format", "report_format", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format (parquet needs -o).")
+@click.option("--table", type=click.Choice(list(TABLES)), default="pairs", show_default=True, help=TABLE_HELP)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @friendly_errors
@@ -123,9 +148,9 @@ def compare_command(
 
         dedup compare a.txt b.txt c.txt --format html -o compare.html
     """
-    _check_table(report_format, table)
+    _check_table(report_format, table, output)
     result: ScanResult = compare(files, build_config(opts))
-    write_output(render(result, report_format, table), output)
+    _write(result, report_format, table, output)
     if not quiet:
         for problem in result.problems[:20]:
             click.echo(f"skipped {problem}", err=True)

@@ -7,21 +7,17 @@ cannot use as a :class:`~dedup.document.Problem` naming the file and line.
 
 from __future__ import annotations
 
-import gzip
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dedup.document import Document, Problem
+from dedup.io.compression import DECOMPRESSION_ERRORS, open_input, read_input, strip_compression
 from dedup.io.delimited import read_delimited
+from dedup.io.formats import EXTRA_FORMATS, FOLDER_SUFFIXES, format_of, read_extra_format
 from dedup.io.jsonl import read_jsonl
-from dedup.io.options import (
-    CSV_SUFFIXES,
-    JSONL_SUFFIXES,
-    TEXT_SUFFIXES,
-    InputFormat,
-    ReadOptions,
-)
+from dedup.io.memory import RecordSource
+from dedup.io.options import InputFormat, ReadOptions
 from dedup.io.records import Records
 
 
@@ -37,9 +33,12 @@ class InputReader:
         """Every record skipped so far, with its file and line."""
         return self._records.problems
 
-    def read(self, inputs: Iterable[str | Path]) -> Iterator[Document]:
+    def read(self, inputs: Iterable[str | Path | RecordSource]) -> Iterator[Document]:
         """Yield the valid documents of every input, in input order."""
         for item in inputs:
+            if isinstance(item, RecordSource):
+                yield from self._records.checked(item.documents(self._records))
+                continue
             if str(item) == "-":
                 yield from self._records.checked(read_jsonl(self._records, sys.stdin.buffer, "<stdin>"))
                 continue
@@ -59,36 +58,32 @@ class InputReader:
         return dict(sorted(summary.items()))
 
     def _read_folder(self, folder: Path) -> Iterator[Document]:
-        suffixes = TEXT_SUFFIXES + tuple(s + ".gz" for s in TEXT_SUFFIXES)
+        # text and HTML pages (one document each), Parquet, WARC and feed files; see formats
         files = sorted(
-            (p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes)),
+            (p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(FOLDER_SUFFIXES)),
             key=lambda p: p.relative_to(folder).as_posix(),
         )
         for path in files:
-            yield from self._read_file(path, path.relative_to(folder).as_posix(), force_text=True)
+            yield from self._read_file(path, path.relative_to(folder).as_posix(), by_suffix=True)
 
     def _format_of(self, path: Path) -> InputFormat:
         if self.options.input_format != "auto":
             return self.options.input_format
-        name = path.name.lower().removesuffix(".gz")
-        if name.endswith(JSONL_SUFFIXES):
-            return "jsonl"
-        if name.endswith(CSV_SUFFIXES):
-            return "csv"
-        return "txt"
+        return format_of(path.name)
 
-    def _read_file(self, path: Path, doc_id: str, force_text: bool = False) -> Iterator[Document]:
-        kind = "txt" if force_text else self._format_of(path)
+    def _read_file(self, path: Path, doc_id: str, by_suffix: bool = False) -> Iterator[Document]:
+        kind = format_of(path.name) if by_suffix else self._format_of(path)
         location = str(path)
+        if kind in EXTRA_FORMATS:
+            yield from self._records.checked(read_extra_format(self._records, path, doc_id, kind))
+            return
         if kind == "jsonl":
             # JSONL is streamed line by line, so a feed larger than memory can be scanned.
             yield from self._stream_jsonl(path, location)
             return
         try:
-            raw = path.read_bytes()
-            if path.name.lower().endswith(".gz"):
-                raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raw = read_input(path)
+        except DECOMPRESSION_ERRORS as exc:
             self._records.problem(location, "unreadable", f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
             return
         if kind == "csv":
@@ -97,18 +92,18 @@ class InputReader:
         else:
             text = self._records.decode(raw, location)
             if text is not None:
-                yield from self._records.checked([Document(doc_id.removesuffix(".gz"), text, location=location)])
+                yield from self._records.checked([Document(strip_compression(doc_id), text, location=location)])
 
     def _stream_jsonl(self, path: Path, location: str) -> Iterator[Document]:
         try:
-            stream = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
-        except OSError as exc:
-            self._records.problem(location, "unreadable", f"cannot read file: {exc.strerror or exc}")
+            stream = open_input(path)
+        except DECOMPRESSION_ERRORS as exc:
+            self._records.problem(location, "unreadable", f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
             return
         with stream:
             try:
                 yield from self._records.checked(read_jsonl(self._records, stream, location))
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            except DECOMPRESSION_ERRORS as exc:
                 self._records.problem(
                     location, "unreadable", f"cannot read file: {getattr(exc, 'strerror', None) or exc}"
                 )

@@ -7,7 +7,8 @@ first one raises :class:`~dedup.errors.InputError`. A bad line never costs the l
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 
 from dedup.document import Document, Problem, ProblemKind
 from dedup.errors import InputError
@@ -47,20 +48,45 @@ class Records:
             )
             return None
 
-    def record(self, record: dict, location: str) -> Document | None:
-        """The document a JSON object or CSV row describes, by the configured field names."""
+    def record(self, record: Mapping, location: str) -> Document | None:
+        """The document a JSON object, CSV row or Parquet row describes, by the configured field names.
+
+        Field names may be dotted paths into nested objects (``_source.text``). With
+        ``html_field`` the text, and any title, URL and date the record lacks, come from
+        the page in that field.
+        """
         fields = self.options.fields
-        if fields.id not in record or record[fields.id] is None:
+        doc_id = field_value(record, fields.id)
+        if doc_id is None:
             self.problem(location, "missing_field", f"no {fields.id!r} field")
             return None
-        if fields.text not in record or not isinstance(record[fields.text], str):
+        optional = {name: _text_of(field_value(record, getattr(fields, name))) for name in OPTIONAL_FIELDS}
+        if self.options.html_field is not None:
+            return self._page_record(record, str(doc_id), optional, location)
+        text = field_value(record, fields.text)
+        if not isinstance(text, str):
             self.problem(location, "missing_field", f"no text in field {fields.text!r}")
             return None
-        optional = {}
-        for name in OPTIONAL_FIELDS:
-            value = record.get(getattr(fields, name))
-            optional[name] = None if value in (None, "") else str(value)
-        return Document(str(record[fields.id]), record[fields.text], location=location, **optional)
+        return Document(str(doc_id), text, location=location, **optional)
+
+    def _page_record(self, record: Mapping, doc_id: str, optional: dict, location: str) -> Document | None:
+        from dedup.io.html import MAX_PAGE_FACTOR, extract_page, page_document  # needs trafilatura
+
+        page = field_value(record, self.options.html_field or "")
+        if not isinstance(page, (str, bytes)) or not page:
+            self.problem(location, "missing_field", f"no HTML in field {self.options.html_field!r}")
+            return None
+        if len(page) > self.options.max_chars * MAX_PAGE_FACTOR:
+            self.problem(location, "too_large", f"HTML page of {len(page):,} characters, over {MAX_PAGE_FACTOR}x --max-chars")
+            return None
+        doc = page_document(self, extract_page(page, optional["url"]), doc_id, location)
+        if doc is None:
+            return None
+        # what the record says wins over what the page says
+        return Document(
+            doc_id, doc.text, optional["title"] or doc.title, optional["source"] or doc.source,
+            optional["url"] or doc.url, optional["published"] or doc.published, location,
+        )
 
     def checked(self, documents: Iterable[Document]) -> Iterator[Document]:
         """The documents that have an id and text, fit the size limit and repeat no earlier id."""
@@ -83,3 +109,36 @@ class Records:
             else:
                 self._seen[doc.doc_id] = doc.location
                 yield doc
+
+
+def field_value(record: Mapping, name: str) -> object:
+    """The value of field ``name`` in ``record``, or None when it has none.
+
+    A key spelled ``name`` wins; otherwise a dotted name is a path into nested objects
+    (``_source.text``), where a number picks an item of a list (``authors.0.name``).
+
+    >>> field_value({"_source": {"text": "Hello"}}, "_source.text")
+    'Hello'
+    """
+    if name in record:
+        return record[name]
+    if "." not in name:
+        return None
+    value: object = record
+    for part in name.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, (list, tuple)) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _text_of(value: object) -> str | None:
+    """An optional field as text: None for absent or empty values, ISO 8601 for dates."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):  # Parquet timestamps, pandas Timestamps
+        return value.isoformat()
+    return str(value)

@@ -1,16 +1,19 @@
-"""Reports of a scan: text (default), JSON, CSV and HTML, each in a module of its own."""
+"""Reports of a scan: text (default), JSON, CSV, HTML and Parquet, each in a module of its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
+from dedup.errors import ParameterError
 from dedup.report.records import render_json
-from dedup.report.tables import CsvTable, render_csv
+from dedup.report.tables import CsvTable, render_csv, write_csv_table
 from dedup.report.text import render_text
 from dedup.story.provenance import analyse
 from dedup.story.result import ScanResult
 
 ReportFormat = Literal["text", "json", "csv", "html"]
+FileFormat = Literal["text", "json", "csv", "html", "parquet"]
 
 
 def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> str:
@@ -28,3 +31,22 @@ def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "p
 
         return render_html(result, provenances)
     return render_text(result, provenances)
+
+
+def write_report(result: ScanResult, path: str | Path, report_format: FileFormat, table: CsvTable = "pairs") -> list[Path]:
+    """Write the report to the file ``path``; returns the files written.
+
+    CSV also writes its sidecar ``path.json`` (schema version and parameters); Parquet
+    keeps them inside the file. Other formats are the text :func:`render` gives.
+    """
+    if report_format == "parquet":
+        from dedup.report.parquet import write_parquet_table  # needs pyarrow
+
+        write_parquet_table(result, path, table)
+        return [Path(path)]
+    if report_format == "csv":
+        return [Path(path), write_csv_table(result, path, table)]
+    if report_format not in ("text", "json", "html"):
+        raise ParameterError(f"unknown report format {report_format!r}")
+    Path(path).write_text(render(result, report_format, table), encoding="utf-8")
+    return [Path(path)]

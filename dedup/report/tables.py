@@ -1,131 +1,238 @@
-"""CSV tables: verified pairs, copy edges, or the outlet copy matrix."""
+"""Tables of a scan: verified pairs, copy edges, the outlet copy matrix and cluster members.
+
+Each table is built once, as typed columns and rows (:class:`Table`), and then written as
+CSV (here), as Parquet (:mod:`dedup.report.parquet`) or handed to pandas (``dedup.api``),
+so the three never disagree. A CSV file starts with its header row; the schema version
+and parameters go to a sidecar JSON file (:func:`table_metadata`) when the table is
+written to a file, and into the file's own metadata in Parquet.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from dedup.report.records import pair_record, round_score
-from dedup.story.provenance import OutletView, Provenance, analyse, outlet_view
-from dedup.story.result import SCHEMA_VERSION, ScanResult, tool_info
+from dedup.report.records import round_score
+from dedup.story.provenance import Provenance, analyse, outlet_view
+from dedup.story.result import SCHEMA_VERSION, ScanResult, cluster_id_of, tool_info
 
-CsvTable = Literal["pairs", "edges", "outlets"]
+CsvTable = Literal["pairs", "edges", "outlets", "members"]
+TABLES: tuple[CsvTable, ...] = ("pairs", "edges", "outlets", "members")
+ColumnType = Literal["string", "int64", "float64", "bool"]
 
-
-CSV_COLUMNS = (
-    "cluster_id",
-    "first",
-    "second",
-    "same_story",
-    "minhash_jaccard",
-    "jaccard",
-    "containment_first_in_second",
-    "containment_second_in_first",
-    "shared_shingles",
-    "shared_passages_first",
-    "shared_passages_second",
+PAIR_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("cluster_id", "string"),
+    ("first", "string"),
+    ("second", "string"),
+    ("same_story", "bool"),
+    ("minhash_jaccard", "float64"),
+    ("jaccard", "float64"),
+    ("containment_first_in_second", "float64"),
+    ("containment_second_in_first", "float64"),
+    ("shared_shingles", "int64"),
+    ("shared_passages_first", "int64"),
+    ("shared_passages_second", "int64"),
 )
-
-
-EDGE_COLUMNS = (
-    "cluster_id",
-    "relation",
-    "source",
-    "target",
-    "containment_target_in_source",
-    "containment_source_in_target",
-    "shared_verbatim",
-    "shared_reworded",
-    "dropped",
-    "added",
-    "boilerplate_added",
-    "credits_removed",
-    "credits_changed",
-    "credits_added",
-    "quotes_changed",
+EDGE_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("cluster_id", "string"),
+    ("relation", "string"),
+    ("source", "string"),
+    ("target", "string"),
+    ("containment_target_in_source", "float64"),
+    ("containment_source_in_target", "float64"),
+    ("shared_verbatim", "int64"),
+    ("shared_reworded", "int64"),
+    ("dropped", "int64"),
+    ("added", "int64"),
+    ("boilerplate_added", "int64"),
+    ("credits_removed", "int64"),
+    ("credits_changed", "int64"),
+    ("credits_added", "int64"),
+    ("quotes_changed", "int64"),
 )
+MEMBER_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("cluster_id", "string"),
+    ("doc_id", "string"),
+    ("role", "string"),
+    ("parent", "string"),
+    ("cluster_size", "int64"),
+    ("representative", "bool"),
+)
+# Kept for readers of the column names alone.
+CSV_COLUMNS = tuple(name for name, _ in PAIR_COLUMNS)
 
 
-def render_csv(result: ScanResult, table: CsvTable = "pairs", provenances: list[Provenance] | None = None) -> str:
-    """One table as CSV. The first line is a ``#`` comment with the schema and parameters.
+@dataclass(frozen=True)
+class Table:
+    """One table: its name, typed columns and rows (None is an empty cell)."""
+
+    name: CsvTable
+    columns: tuple[tuple[str, ColumnType], ...]
+    rows: list[tuple[object, ...]]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+def needs_provenance(table: CsvTable) -> bool:
+    """Whether ``table`` is built from the provenance analysis (and so needs a scan with detail)."""
+    return table != "pairs"
+
+
+def build_table(result: ScanResult, table: CsvTable = "pairs", provenances: list[Provenance] | None = None) -> Table:
+    """The rows of ``table``.
 
     ``pairs``: one row per verified pair. ``edges``: one row per copy edge (``relation``
-    ``copy``, source to target) and per sibling pair (``siblings``, no direction).
-    ``outlets``: the outlet × outlet copy matrix (row copied by column) with each outlet's
-    originality; only a header when no article has a source.
+    ``copy``, source to target) and per sibling pair (``siblings``, no direction, no
+    counts). ``outlets``: the outlet × outlet copy matrix (row copied by column) with each
+    outlet's originality; no rows when no article has a source. ``members``: one row per
+    document: its cluster (a singleton gets a cluster id of its own), its role in the
+    cluster's provenance (``origin``, ``copy``, ``unrelated``; ``singleton`` alone), the
+    member it was derived from, the cluster's size, and whether it is the cluster's
+    representative (the origin, or the member closest to an unseen one): keeping the
+    representatives deduplicates the corpus.
     """
-    out = io.StringIO()
-    meta = {"schema_version": SCHEMA_VERSION, "tool": tool_info(), "parameters": result.config.describe(),
-            "table": table}
-    out.write("# " + json.dumps(meta, ensure_ascii=False, sort_keys=True) + "\n")
-    writer = csv.writer(out, lineterminator="\n")
     if table == "pairs":
-        _write_pairs(result, writer)
-    else:
-        provenances = analyse(result) if provenances is None else provenances
-        if table == "edges":
-            _write_edges(result, provenances, writer)
-        else:
-            _write_outlets(outlet_view(result, provenances), writer)
-    return out.getvalue()
+        return _pairs_table(result)
+    provenances = analyse(result) if provenances is None else provenances
+    if table == "edges":
+        return _edges_table(result, provenances)
+    if table == "outlets":
+        return _outlets_table(result, provenances)
+    if table == "members":
+        return _members_table(result, provenances)
+    raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
 
 
-def _write_edges(result: ScanResult, provenances: list[Provenance], writer: "csv._writer") -> None:
+def _pairs_table(result: ScanResult) -> Table:
     docs = result.documents
-    writer.writerow(EDGE_COLUMNS)
+    cluster_of = {m.index: c.cluster_id for c in result.clusters for m in c.members}
+    rows = []
+    for score in result.pairs:
+        first, second = cluster_of.get(score.first), cluster_of.get(score.second)
+        rows.append((
+            first if first is not None and first == second else None,
+            docs[score.first].doc_id, docs[score.second].doc_id, bool(score.same_story),
+            round_score(score.minhash_jaccard), round_score(score.jaccard),
+            round_score(score.containment_first_in_second), round_score(score.containment_second_in_first),
+            int(score.shared_shingles), int(score.shared_passages_first), int(score.shared_passages_second),
+        ))
+    return Table("pairs", PAIR_COLUMNS, rows)
+
+
+def _edges_table(result: ScanResult, provenances: list[Provenance]) -> Table:
+    docs = result.documents
+    rows: list[tuple[object, ...]] = []
     for provenance in provenances:
         for edge in provenance.edges:
             changes = [c.change for c in edge.credits]
-            writer.writerow(
-                [
-                    provenance.cluster_id, "copy", docs[edge.source].doc_id, docs[edge.target].doc_id,
-                    round_score(edge.containment_target_in_source), round_score(edge.containment_source_in_target),
-                    sum(1 for p in edge.shared if p.relation == "verbatim"),
-                    sum(1 for p in edge.shared if p.relation == "reworded"),
-                    len(edge.dropped), len(edge.added), len(edge.boilerplate_added),
-                    changes.count("removed"), changes.count("changed"), changes.count("added"),
-                    len(edge.quotes_changed),
-                ]
-            )
+            rows.append((
+                provenance.cluster_id, "copy", docs[edge.source].doc_id, docs[edge.target].doc_id,
+                round_score(edge.containment_target_in_source), round_score(edge.containment_source_in_target),
+                sum(1 for p in edge.shared if p.relation == "verbatim"),
+                sum(1 for p in edge.shared if p.relation == "reworded"),
+                len(edge.dropped), len(edge.added), len(edge.boilerplate_added),
+                changes.count("removed"), changes.count("changed"), changes.count("added"),
+                len(edge.quotes_changed),
+            ))
         for pair in provenance.siblings:
-            writer.writerow(
-                [provenance.cluster_id, "siblings", docs[pair.first].doc_id, docs[pair.second].doc_id,
-                 round_score(pair.containment_second_in_first), round_score(pair.containment_first_in_second)]
-                + [""] * (len(EDGE_COLUMNS) - 6)
+            rows.append(
+                (provenance.cluster_id, "siblings", docs[pair.first].doc_id, docs[pair.second].doc_id,
+                 round_score(pair.containment_second_in_first), round_score(pair.containment_first_in_second))
+                + (None,) * (len(EDGE_COLUMNS) - 6)
             )
+    return Table("edges", EDGE_COLUMNS, rows)
 
 
-def _write_outlets(view: OutletView | None, writer: "csv._writer") -> None:
+def _outlets_table(result: ScanResult, provenances: list[Provenance]) -> Table:
+    view = outlet_view(result, provenances)
     outlets = list(view.outlets) if view else []
-    writer.writerow(["outlet", *outlets, "clustered", "origins", "originality"])
-    if view is None:
-        return
-    for row, copies in zip(view.rows, view.copies):
-        writer.writerow([row.outlet, *copies, row.clustered, row.origins, round_score(row.originality)])
+    columns: tuple[tuple[str, ColumnType], ...] = (
+        ("outlet", "string"), *((name, "int64") for name in outlets),
+        ("clustered", "int64"), ("origins", "int64"), ("originality", "float64"),
+    )
+    rows: list[tuple[object, ...]] = []
+    if view is not None:
+        for row, copies in zip(view.rows, view.copies):
+            rows.append((row.outlet, *copies, row.clustered, row.origins, round_score(row.originality)))
+    return Table("outlets", columns, rows)
 
 
-def _write_pairs(result: ScanResult, writer: "csv._writer") -> None:
-    cluster_of = {m.index: c.cluster_id for c in result.clusters for m in c.members}
-    writer.writerow(CSV_COLUMNS)
-    for score in result.pairs:
-        same_cluster = cluster_of.get(score.first) == cluster_of.get(score.second)
-        record = pair_record(result, score)
-        writer.writerow(
-            [
-                cluster_of.get(score.first, "") if same_cluster else "",
-                record["first"],
-                record["second"],
-                "true" if score.same_story else "false",
-                record["minhash_jaccard"],
-                record["jaccard"],
-                round_score(score.containment_first_in_second),
-                round_score(score.containment_second_in_first),
-                score.shared_shingles,
-                score.shared_passages_first,
-                score.shared_passages_second,
-            ]
-        )
+def _members_table(result: ScanResult, provenances: list[Provenance]) -> Table:
+    docs = result.documents
+    rows: list[tuple[object, ...]] = []
+    for provenance in provenances:
+        size = len(provenance.members)
+        for member in sorted(provenance.members, key=lambda m: docs[m.doc].doc_id):
+            rows.append((
+                provenance.cluster_id, docs[member.doc].doc_id, member.role,
+                docs[member.parent].doc_id if member.parent is not None else None, size,
+                member.doc == provenance.origin.closest,
+            ))
+    clustered = {m.index for c in result.clusters for m in c.members}
+    for index, doc in enumerate(docs):  # documents are sorted by id
+        if index not in clustered:
+            rows.append((cluster_id_of([doc.doc_id]), doc.doc_id, "singleton", None, 1, True))
+    return Table("members", MEMBER_COLUMNS, rows)
 
 
+def table_metadata(result: ScanResult, table: Table) -> dict[str, object]:
+    """What a table file does not hold itself: schema version, tool, parameters and column types."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": tool_info(),
+        "parameters": result.config.describe(),
+        "table": table.name,
+        "columns": [{"name": name, "type": kind} for name, kind in table.columns],
+    }
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def table_csv(table: Table) -> str:
+    """``table`` as CSV text: the header row, then one line per row (empty cells for None)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.names)
+    writer.writerows([_cell(v) for v in row] for row in table.rows)
+    return out.getvalue()
+
+
+def render_csv(result: ScanResult, table: CsvTable = "pairs", provenances: list[Provenance] | None = None) -> str:
+    """One table as CSV, header row first (the parameters go to :func:`write_csv_table`'s sidecar)."""
+    return table_csv(build_table(result, table, provenances))
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """Where the metadata of a table written to ``path`` goes: ``path`` + ``.json``."""
+    return Path(f"{path}.json")
+
+
+def write_csv_table(
+    result: ScanResult, path: str | Path, table: CsvTable = "pairs", provenances: list[Provenance] | None = None
+) -> Path:
+    """Write ``table`` as CSV to ``path`` and its metadata to the sidecar ``path.json``; returns the sidecar."""
+    built = build_table(result, table, provenances)
+    Path(path).write_text(table_csv(built), encoding="utf-8")
+    sidecar = sidecar_path(path)
+    sidecar.write_text(
+        json.dumps(table_metadata(result, built), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return sidecar
+
+
+__all__ = [
+    "CSV_COLUMNS", "EDGE_COLUMNS", "MEMBER_COLUMNS", "PAIR_COLUMNS", "TABLES", "CsvTable", "Table", "build_table",
+    "needs_provenance", "render_csv", "sidecar_path", "table_csv", "table_metadata", "write_csv_table",
+]

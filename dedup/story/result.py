@@ -58,14 +58,21 @@ class ScanConfig:
                 "builtin": True, "extra_patterns": list(self.boilerplate.extra),
                 "learned_furniture": {**self.furniture.describe(), "lines": len(self.boilerplate.learned)},
             },
-            "read": {
-                "input_format": self.read.input_format,
-                "on_error": self.read.on_error,
-                "encoding": self.read.encoding,
-                "max_chars": self.read.max_chars,
-                "fields": vars(self.read.fields),
-            },
+            "read": self._describe_read(),
         }
+
+    def _describe_read(self) -> dict[str, object]:
+        read: dict[str, object] = {
+            "input_format": self.read.input_format,
+            "on_error": self.read.on_error,
+            "encoding": self.read.encoding,
+            "max_chars": self.read.max_chars,
+            "fields": vars(self.read.fields),
+        }
+        # recorded when used, so that the reports of runs that do not use it stay as they were
+        if self.read.html_field is not None:
+            read["html_field"] = self.read.html_field
+        return read
 
 
 @dataclass(frozen=True)

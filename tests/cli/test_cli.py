@@ -28,12 +28,21 @@ def test_scan_json_to_file(runner, seeds_dir, tmp_path):
 
 def test_scan_csv_has_one_row_per_verified_pair(runner, seeds_dir):
     result = runner.invoke(main, ["scan", str(seeds_dir), "--format", "csv", "-q"])
-    lines = result.stdout.splitlines()
-    meta = json.loads(lines[0][2:])
-    assert meta["schema_version"] >= 1 and "parameters" in meta
-    rows = list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
+    assert result.stdout.startswith("cluster_id,first,second,same_story,")  # the header row comes first
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 3 and all(r["same_story"] == "true" for r in rows)
     assert {r["cluster_id"] for r in rows} == {rows[0]["cluster_id"]}
+
+
+def test_scan_csv_to_a_file_writes_its_parameters_beside_it(runner, seeds_dir, tmp_path):
+    output = tmp_path / "pairs.csv"
+    result = runner.invoke(main, ["scan", str(seeds_dir), "--format", "csv", "-q", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert output.read_text(encoding="utf-8") == runner.invoke(main, ["scan", str(seeds_dir), "-f", "csv", "-q"]).stdout
+    meta = json.loads((tmp_path / "pairs.csv.json").read_text(encoding="utf-8"))
+    assert meta["schema_version"] >= 1 and meta["table"] == "pairs"
+    assert meta["parameters"]["fingerprint"]["num_perm"] == 128
+    assert [c["name"] for c in meta["columns"]] == next(csv.reader(io.StringIO(output.read_text(encoding="utf-8"))))
 
 
 def test_parameters_change_the_recorded_parameters(runner, seeds_dir):

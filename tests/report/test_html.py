@@ -117,8 +117,8 @@ def test_compare_html(runner, seeds_dir):
         (["compare", "SEED"], 1, "at least two readable documents"),
         (["compare", "SEED", "/nonexistent/file.txt"], 1, ""),
         (["compare", "SEED", "SEED2", "--format", "pdf"], 2, "Invalid value"),
-        (["compare", "SEED", "SEED2", "--table", "edges"], 2, "--table applies to --format csv only"),
-        (["scan", "SEEDS", "--format", "html", "--table", "outlets"], 2, "--table applies to --format csv only"),
+        (["compare", "SEED", "SEED2", "--table", "edges"], 2, "--table applies to --format csv and parquet only"),
+        (["scan", "SEEDS", "--format", "html", "--table", "outlets"], 2, "--table applies to --format csv and parquet only"),
     ],
 )
 def test_error_paths(runner, seeds_dir, args, code, message):

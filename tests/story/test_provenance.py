@@ -151,7 +151,7 @@ def test_outlets_in_json_csv_and_text(runner):
     assert outlets["copies"]["Agence Wire"] == {"Agence Wire": 0, "Le Quotidien": 1, "Matin Express": 1}
     assert outlets["originality"]["Le Quotidien"] == {"clustered": 2, "origins": 1, "share": 0.5}
     out = runner.invoke(main, ["scan", str(OUTLETS), "-q", "--format", "csv", "--table", "outlets"]).stdout
-    rows = list(csv.reader(io.StringIO(out.split("\n", 1)[1])))
+    rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["outlet", "Agence Wire", "Le Quotidien", "Matin Express", "clustered", "origins", "originality"]
     assert rows[1] == ["Agence Wire", "0", "1", "1", "1", "1", "1.0"]
     text = runner.invoke(main, ["scan", str(OUTLETS), "-q"]).stdout
@@ -164,7 +164,7 @@ def test_no_outlets_without_sources(seed_report):
 
 def test_edges_csv(runner, seeds_dir):
     out = runner.invoke(main, ["scan", str(seeds_dir), "-q", "--format", "csv", "--table", "edges"]).stdout
-    rows = list(csv.DictReader(io.StringIO(out.split("\n", 1)[1])))
+    rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["relation"], r["source"], r["target"]) for r in rows] == [
         ("copy", SEED_ORIGINAL, SEED_TRIM), ("copy", SEED_ORIGINAL, SEED_REWRITE), ("siblings", SEED_TRIM, SEED_REWRITE)
     ]

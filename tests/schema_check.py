@@ -1,0 +1,70 @@
+"""The JSON Schemas shipped in ``dedup/schemas``, and a hook that checks every JSON report
+and index line the test session produces against them.
+
+:func:`validate_outputs` wraps the two functions every JSON output goes through
+(``dedup.report.records.to_json_dict`` for reports, ``Assignment.to_dict`` for index
+lines) so that each value they return is validated before it is used; the originals
+still do all the work. ``tests/conftest.py`` turns it on for the whole session.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import dedup
+
+SCHEMAS = Path(dedup.__file__).resolve().parent / "schemas"
+SCHEMA_FILES = {"report": "report.schema.json", "index-line": "index-line.schema.json", "table": "table.schema.json"}
+CHECKED = {"report": 0, "index-line": 0}
+
+
+@functools.cache
+def validator(name: str) -> Any:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed (pip install \".[test]\")")
+    schema = json.loads((SCHEMAS / SCHEMA_FILES[name]).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def assert_valid(value: object, name: str = "report") -> None:
+    """Fail with every schema error of ``value`` (a report, an index line or table metadata)."""
+    errors = sorted(validator(name).iter_errors(value), key=lambda e: list(e.path))
+    assert not errors, f"{len(errors)} {name} schema errors: " + "; ".join(
+        f"{e.json_path}: {e.message[:200]}" for e in errors[:10]
+    )
+
+
+def _checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        value = function(*args, **kwargs)
+        # through JSON, as a reader sees it (tuples become lists)
+        assert_valid(json.loads(json.dumps(value)), name)
+        CHECKED[name] += 1
+        return value
+
+    return wrapper
+
+
+@contextmanager
+def validate_outputs() -> Iterator[None]:
+    """Within this block, every JSON report and index line made in this process is validated."""
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError:
+        yield  # the schema tests themselves skip, naming the package
+        return
+    from dedup.index.core import Assignment
+    from dedup.report import records
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records, "to_json_dict", _checked(records.to_json_dict, "report"))
+        patch.setattr(Assignment, "to_dict", _checked(Assignment.to_dict, "index-line"))
+        yield
