@@ -22,7 +22,8 @@ from dedup.io.optional import require
 
 
 def _open_gzip(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb")
+    # a GzipFile is a binary stream, which typeshed does not spell as IO[bytes]
+    return gzip.open(path, "rb")  # type: ignore[return-value]
 
 
 def _open_bz2(path: Path) -> IO[bytes]:

@@ -112,7 +112,7 @@ def build_table(result: ScanResult, table: CsvTable = "pairs", provenances: list
 def _pairs_table(result: ScanResult) -> Table:
     docs = result.documents
     cluster_of = {m.index: c.cluster_id for c in result.clusters for m in c.members}
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for score in result.pairs:
         first, second = cluster_of.get(score.first), cluster_of.get(score.second)
         rows.append((
