@@ -18,7 +18,7 @@ from dedup.io.optional import require
 from dedup.report import records
 from dedup.report.records import round_score
 from dedup.report.render import FileFormat, ReportFormat, render, write_report
-from dedup.report.tables import CsvTable, Table, build_table
+from dedup.report.tables import CsvTable, Table, build_table, representative_of
 from dedup.story.provenance import Provenance, analyse
 from dedup.story.result import ScanResult
 
@@ -49,7 +49,7 @@ class MemberRecord:
 
     cluster_id: str
     doc_id: str
-    role: str  # origin, copy, unrelated, or singleton
+    role: str  # origin, candidate, copy, unrelated, or singleton
     parent: str | None
     cluster_size: int
     representative: bool
@@ -62,8 +62,9 @@ class ClusterRecord:
     cluster_id: str
     size: int
     doc_ids: tuple[str, ...]
-    origin: str | None  # None when the original is probably not in the corpus
-    closest: str
+    origin: str | None  # None when the original is probably not in the corpus, or undetermined
+    closest: str | None  # None when the evidence cannot tell the members apart
+    representative: str  # the member to keep when deduplicating (see members)
     confidence: float
     level: str
     summary: str
@@ -114,7 +115,9 @@ class ScanReport:
             origin = provenance.origin
             found.append(ClusterRecord(
                 cluster.cluster_id, len(cluster.members), tuple(docs[m.index].doc_id for m in cluster.members),
-                docs[origin.doc].doc_id if origin.doc is not None else None, docs[origin.closest].doc_id,
+                docs[origin.doc].doc_id if origin.doc is not None else None,
+                docs[origin.closest].doc_id if origin.closest is not None else None,
+                docs[representative_of(self.result, provenance)].doc_id,
                 round_score(origin.confidence), origin.level, origin.summary,
             ))
         return found

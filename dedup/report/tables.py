@@ -10,6 +10,7 @@ written to a file, and into the file's own metadata in Parquet.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from dedup.report.records import round_score
-from dedup.story.provenance import Provenance, analyse, outlet_view
+from dedup.story.provenance import MemberEvidence, Provenance, analyse, outlet_view
 from dedup.story.result import SCHEMA_VERSION, ScanResult, cluster_id_of, tool_info
 
 CsvTable = Literal["pairs", "edges", "outlets", "members"]
@@ -92,10 +93,10 @@ def build_table(result: ScanResult, table: CsvTable = "pairs", provenances: list
     counts). ``outlets``: the outlet × outlet copy matrix (row copied by column) with each
     outlet's originality; no rows when no article has a source. ``members``: one row per
     document: its cluster (a singleton gets a cluster id of its own), its role in the
-    cluster's provenance (``origin``, ``copy``, ``unrelated``; ``singleton`` alone), the
-    member it was derived from, the cluster's size, and whether it is the cluster's
-    representative (the origin, or the member closest to an unseen one): keeping the
-    representatives deduplicates the corpus.
+    cluster's provenance (``origin``, ``candidate``, ``copy``, ``unrelated``;
+    ``singleton`` alone), the member it was derived from, the cluster's size, and whether
+    it is the cluster's representative (:func:`representative_of`): keeping the
+    representatives deduplicates the corpus, one document per cluster.
     """
     if table == "pairs":
         return _pairs_table(result)
@@ -163,16 +164,34 @@ def _outlets_table(result: ScanResult, provenances: list[Provenance]) -> Table:
     return Table("outlets", columns, rows)
 
 
+def representative_of(result: ScanResult, provenance: Provenance) -> int:
+    """The member to keep when the cluster is deduplicated: the origin, or the member closest
+    to an unseen one. When the evidence cannot tell the candidates apart, the one with the
+    best provenance score, then the longest text, then the smallest text digest: a choice
+    that depends on the texts, never on the ids, and any candidate is as good a copy."""
+    if provenance.origin.closest is not None:
+        return provenance.origin.closest
+    tied = set(provenance.origin.candidates) or {m.doc for m in provenance.members}
+    texts = result.documents
+
+    def rank(member: MemberEvidence) -> tuple[float, int, bytes]:
+        text = texts[member.doc].text
+        return (-member.score, -len(text), hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
+
+    return min((m for m in provenance.members if m.doc in tied), key=rank).doc
+
+
 def _members_table(result: ScanResult, provenances: list[Provenance]) -> Table:
     docs = result.documents
     rows: list[tuple[object, ...]] = []
     for provenance in provenances:
         size = len(provenance.members)
+        representative = representative_of(result, provenance)
         for member in sorted(provenance.members, key=lambda m: docs[m.doc].doc_id):
             rows.append((
                 provenance.cluster_id, docs[member.doc].doc_id, member.role,
                 docs[member.parent].doc_id if member.parent is not None else None, size,
-                member.doc == provenance.origin.closest,
+                member.doc == representative,
             ))
     clustered = {m.index for c in result.clusters for m in c.members}
     for index, doc in enumerate(docs):  # documents are sorted by id
@@ -234,5 +253,5 @@ def write_csv_table(
 
 __all__ = [
     "CSV_COLUMNS", "EDGE_COLUMNS", "MEMBER_COLUMNS", "PAIR_COLUMNS", "TABLES", "CsvTable", "Table", "build_table",
-    "needs_provenance", "render_csv", "sidecar_path", "table_csv", "table_metadata", "write_csv_table",
+    "needs_provenance", "representative_of", "render_csv", "sidecar_path", "table_csv", "table_metadata", "write_csv_table",
 ]

@@ -108,3 +108,18 @@ def test_an_empty_table_keeps_its_types(runner, seeds_dir, tmp_path):
 def test_parquet_needs_an_output_file(runner, seeds_dir):
     result = runner.invoke(main, ["scan", str(seeds_dir), "-q", "-f", "parquet"])
     assert result.exit_code == 2 and "give it with -o FILE" in result.stderr
+
+
+def test_one_representative_per_cluster_even_when_the_origin_is_undetermined(seeds_dir):
+    text = (seeds_dir / SEED_ORIGINAL).read_text(encoding="utf-8")
+    records = [{"id": "b", "text": text}, {"id": "a", "text": text}, {"id": "c", "text": text + "\nUn ajout du site."}]
+    report = dedup.scan(records)
+    [cluster] = report.clusters
+    keep = [m.doc_id for m in report.members if m.representative]
+    assert len(keep) == 1 and cluster.representative == keep[0]
+    # the choice follows the texts, not the ids
+    rename = {"a": "z", "b": "y", "c": "x"}
+    renamed = dedup.scan([{**r, "id": rename[r["id"]]} for r in records])
+    [kept_again] = [m.doc_id for m in renamed.members if m.representative]
+    text_of = {r["id"]: r["text"] for r in records}
+    assert text_of[keep[0]] == text_of[{new: old for old, new in rename.items()}[kept_again]]
