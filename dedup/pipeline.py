@@ -301,7 +301,8 @@ class _ScanRun:
         return [self.documents[i].text for i in indices.tolist()]
 
     def _verify_tasks(self, pairs: np.ndarray) -> Iterator[batches.VerifyTask]:
-        for indices, batch_pairs in batches.pair_batches(pairs, batches.VERIFY_BATCH, split_large=True):
+        # batches are bounded by the shingles of their documents, and by their number
+        for indices, batch_pairs in batches.pair_batches(pairs, batches.VERIFY_BATCH, True, self.sizes):
             local = np.searchsorted(indices, batch_pairs)
             positions = self.set_position[self.order[indices]]
             shingles = self.set_spool.select(positions) if self.set_spool is not None else None
