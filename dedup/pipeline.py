@@ -95,7 +95,8 @@ def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> 
     """Like :func:`scan` on a few chosen documents, but every pair is verified (no LSH)."""
     documents, problems = read_documents(inputs, config.read)
     if len(documents) < 2:
-        raise DedupError(f"compare needs at least two readable documents, got {len(documents)}")
+        skipped = "".join(f"; {problem}" for problem in problems[:5])
+        raise DedupError(f"compare needs at least two readable documents, got {len(documents)}{skipped}")
     result = scan_documents(documents, config, all_pairs=True)
     result.problems = problems + result.problems
     return result
