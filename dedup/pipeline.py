@@ -397,9 +397,11 @@ class _ScanRun:
             **self.stats,
         }
         if candidates.oversized_buckets:
+            one = candidates.oversized_buckets == 1
             logger.warning(
-                "%d LSH buckets held more than %d documents (%d documents in all) and were not expanded into pairs",
-                candidates.oversized_buckets, config.lsh.max_bucket, candidates.oversized_documents,
+                "%d LSH %s more than %d documents (%d documents in all) and %s not expanded into pairs",
+                candidates.oversized_buckets, "bucket held" if one else "buckets held", config.lsh.max_bucket,
+                candidates.oversized_documents, "was" if one else "were",
             )
         problems = [
             Problem(documents[i].location, "empty", f"document {documents[i].doc_id!r} has no content besides boilerplate")

@@ -31,6 +31,8 @@ from dedup.report import render, render_json
 from dedup.report.render import write_report
 from dedup.report.terminal import plural
 
+# `index add` is slower per article than a scan, so its progress line shows from this many on.
+ADD_PROGRESS_FROM = 1_000
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 # Command-line options and the index parameter each one sets.
@@ -175,7 +177,7 @@ def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_si
     if quiet:
         quiet_logging()
     documents, reader = _documents(inputs, opts, "add")
-    progress = StderrProgress(not quiet, min_items=1_000)
+    progress = StderrProgress(not quiet, min_items=ADD_PROGRESS_FROM)
     with _open(index, store, opts) as story_index:
         lines = (json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.add(documents, batch_size=batch_size))
         count = _write_lines(lines, output, progress)

@@ -101,7 +101,7 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
         f"parameters: {fp['shingle_kind']} {fp['shingle_size']}-shingles, num_perm {fp['num_perm']}, seed {fp['seed']}, "
         f"quotes {'ignored' if fp['ignore_quotes'] else 'kept'}; LSH {params['lsh']['bands']}x{params['lsh']['rows']} "
         f"min hits {params['lsh']['min_hits']}; min containment {params['match']['min_containment']}",
-        f"pairs: {stats['candidate_pairs']} candidates, {stats['verified_pairs']} verified, "
+        f"pairs: {_count(stats['candidate_pairs'], 'candidate')}, {stats['verified_pairs']} verified, "
         f"{stats['same_story_pairs']} same story",
     ]
     skipped = skipped_summary(result)
