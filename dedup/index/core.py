@@ -200,9 +200,7 @@ class StoryIndex:
                 newly_oversized += 1
                 continue
             hits.update(members)
-        # The article itself is no candidate: a concurrent writer may have filed this very id
-        # since ``existing`` looked (its watched key then fails the write, and the retry
-        # reports ``exists``).
+        # not itself: a concurrent writer may have filed this id since ``existing`` (the retry says exists)
         candidates = sorted(i for i, n in hits.items() if n >= self.config.lsh.min_hits and i != doc.doc_id)
         stored = txn.articles(candidates)
         edges = self._verify(txn, item, [stored[c] for c in candidates if c in stored])
@@ -246,11 +244,8 @@ class StoryIndex:
         if not candidates:
             return []
         doc_id = item.doc.doc_id
-        # sorted by id alone: on a tie, tuple order would go on to compare numpy arrays
-        rows = sorted(
-            [(doc_id, item.signature, item.shingles)] + [(c.doc_id, c.signature, c.shingles) for c in candidates],
-            key=lambda row: row[0],
-        )
+        rows = sorted([(doc_id, item.signature, item.shingles)] + [(c.doc_id, c.signature, c.shingles) for c in candidates],
+                      key=lambda row: row[0])  # by id alone: a tie must never go on to compare arrays
         ids = [r[0] for r in rows]
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(r[2]) for r in rows], out=offsets[1:])
