@@ -11,10 +11,12 @@ line and paragraph separators, quotes and CSV delimiters.
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import io
 import json
+import lzma
 import os
 from dataclasses import dataclass, field
 
@@ -219,14 +221,23 @@ def broken_csv(draw) -> bytes:
 # -- bytes and compression ------------------------------------------------------------------------
 
 
+PACKERS = {"gzip": (".gz", lambda data: gzip.compress(data, compresslevel=1)), "bz2": (".bz2", bz2.compress),
+           "xz": (".xz", lzma.compress)}
+
+
 def compress(data: bytes, how: str, cut: float) -> tuple[str, bytes]:
-    """``data`` as stored: plain, gzip, or gzip cut short at ``cut`` of its length; the suffix to add."""
+    """``data`` as stored: plain, compressed, or compressed and cut short at ``cut`` of its
+    length (``truncated-gzip``…); the suffix to add to the file name."""
     if how == "plain":
         return "", data
-    packed = gzip.compress(data, compresslevel=1)
-    if how == "truncated":  # always short of the end
+    suffix, pack = PACKERS[how.removeprefix("truncated-")]
+    packed = pack(data)
+    if how.startswith("truncated-"):  # always short of the end
         packed = packed[: max(1, min(len(packed) - 1, int(len(packed) * cut)))]
-    return ".gz", packed
+    return suffix, packed
 
 
-compressions = st.tuples(st.sampled_from(["plain", "gzip", "truncated"]), st.floats(0.0, 1.0))
+compressions = st.tuples(
+    st.sampled_from(["plain", "gzip", "bz2", "xz", "truncated-gzip", "truncated-bz2", "truncated-xz"]),
+    st.floats(0.0, 1.0),
+)

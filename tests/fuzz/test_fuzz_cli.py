@@ -86,10 +86,10 @@ def check_report(result, report_format: str, path: Path, case: Case) -> None:
 
 
 @fuzz_settings(400)
-@given(case=jsonl_case(), report_format=FORMATS, gz=st.booleans())
-def test_scan_of_a_jsonl_feed_in_every_format(case, report_format, gz):
+@given(case=jsonl_case(), report_format=FORMATS, codec=st.sampled_from(["plain", "gzip", "bz2", "xz"]))
+def test_scan_of_a_jsonl_feed_in_every_format(case, report_format, codec):
     count_case("scan")
-    path = stored(case, ("gzip", 0.0) if gz else ("plain", 0.0))
+    path = stored(case, (codec, 0.0))
     result = invoke(["scan", str(path), "-f", report_format, "--max-chars", str(MAX_CHARS)])
     assert result.exit_code == (0 if case.good else 1)
     if case.good:
