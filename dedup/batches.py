@@ -39,6 +39,11 @@ from dedup.workers import SpooledSets, SpooledTexts
 
 FINGERPRINT_BATCH = 2_000
 VERIFY_BATCH = 2_000
+# Shingles of the documents of one verification batch (their sets and texts are loaded
+# together): a few long documents fill a batch long before VERIFY_BATCH documents do.
+# Verification then looks the shingles of a batch's pairs up in chunks of bounded size
+# (verify.MAX_LOOKUPS), so that many pairs, as character shingles make, cost no more.
+VERIFY_SHINGLES = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -197,37 +202,65 @@ def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndar
     return pairs[pair_order], pair_ends, documents
 
 
-def pair_batches(pairs: np.ndarray, batch_docs: int, split_large: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def pair_batches(
+    pairs: np.ndarray,
+    batch_docs: int,
+    split_large: bool,
+    doc_costs: np.ndarray | None = None,
+    max_cost: int = VERIFY_SHINGLES,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Batches of about ``batch_docs`` documents: ``(documents, pairs)``, global indices.
 
     Whole components are packed together. A component larger than a batch is one batch,
     unless ``split_large``: its pairs are then cut into chunks of ``batch_docs`` pairs
     (verification scores each pair on its own; clustering needs whole components).
+    With ``doc_costs`` (the shingles of each document, by global index) a batch also
+    closes when its documents hold ``max_cost`` shingles, and ``split_large`` cuts a
+    component holding more into chunks of pairs whose two documents add up to at most
+    that: a few long documents weigh as much as many short ones.
     """
     if len(pairs) == 0:
         return
     ordered, pair_ends, documents = _components(pairs)
+    costs = np.zeros(0, dtype=np.int64) if doc_costs is None else np.asarray(doc_costs, dtype=np.int64)
+    pair_cost_ends = np.cumsum(costs[ordered].sum(axis=1)) if doc_costs is not None else None
     pair_starts = np.r_[0, pair_ends[:-1]]
     current_docs: list[np.ndarray] = []
     first_pair = 0
-    size = 0
+    size = cost = 0
     for component, members in enumerate(documents):
-        if split_large and len(members) > batch_docs:
+        start, end = int(pair_starts[component]), int(pair_ends[component])
+        weight = int(costs[members].sum()) if doc_costs is not None else 0
+        if split_large and (len(members) > batch_docs or weight > max_cost):
             if current_docs:
-                yield np.sort(np.concatenate(current_docs)), ordered[first_pair : pair_starts[component]]
-                current_docs, size = [], 0
-            for start in range(pair_starts[component], pair_ends[component], batch_docs):
-                chunk = ordered[start : min(start + batch_docs, pair_ends[component])]
+                yield np.sort(np.concatenate(current_docs)), ordered[first_pair:start]
+                current_docs, size, cost = [], 0, 0
+            for lo, hi in _chunks_of(start, end, batch_docs, pair_cost_ends, max_cost):
+                chunk = ordered[lo:hi]
                 yield np.unique(chunk), chunk
-            first_pair = pair_ends[component]
+            first_pair = end
             continue
         if not current_docs:
-            first_pair = pair_starts[component]
+            first_pair = start
         current_docs.append(members)
-        size += len(members)
-        if size >= batch_docs:
-            yield np.sort(np.concatenate(current_docs)), ordered[first_pair : pair_ends[component]]
-            current_docs, size = [], 0
-            first_pair = pair_ends[component]
+        size, cost = size + len(members), cost + weight
+        if size >= batch_docs or cost >= max_cost:
+            yield np.sort(np.concatenate(current_docs)), ordered[first_pair:end]
+            current_docs, size, cost = [], 0, 0
+            first_pair = end
     if current_docs:
         yield np.sort(np.concatenate(current_docs)), ordered[first_pair:]
+
+
+def _chunks_of(
+    start: int, end: int, count: int, cost_ends: np.ndarray | None, max_cost: int
+) -> Iterator[tuple[int, int]]:
+    """Ranges of pairs in ``[start, end)``: at most ``count`` pairs and ``max_cost`` cost, one pair at least."""
+    lo = start
+    while lo < end:
+        hi = min(end, lo + count)
+        if cost_ends is not None:
+            base = cost_ends[lo - 1] if lo else 0
+            hi = min(hi, max(int(np.searchsorted(cost_ends, base + max_cost, side="right")), lo + 1))
+        yield lo, hi
+        lo = hi

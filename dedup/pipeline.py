@@ -95,7 +95,8 @@ def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> 
     """Like :func:`scan` on a few chosen documents, but every pair is verified (no LSH)."""
     documents, problems = read_documents(inputs, config.read)
     if len(documents) < 2:
-        raise DedupError(f"compare needs at least two readable documents, got {len(documents)}")
+        skipped = "".join(f"; {problem}" for problem in problems[:5])
+        raise DedupError(f"compare needs at least two readable documents, got {len(documents)}{skipped}")
     result = scan_documents(documents, config, all_pairs=True)
     result.problems = problems + result.problems
     return result
@@ -301,7 +302,8 @@ class _ScanRun:
         return [self.documents[i].text for i in indices.tolist()]
 
     def _verify_tasks(self, pairs: np.ndarray) -> Iterator[batches.VerifyTask]:
-        for indices, batch_pairs in batches.pair_batches(pairs, batches.VERIFY_BATCH, split_large=True):
+        # batches are bounded by the shingles of their documents, and by their number
+        for indices, batch_pairs in batches.pair_batches(pairs, batches.VERIFY_BATCH, True, self.sizes):
             local = np.searchsorted(indices, batch_pairs)
             positions = self.set_position[self.order[indices]]
             shingles = self.set_spool.select(positions) if self.set_spool is not None else None
@@ -395,9 +397,11 @@ class _ScanRun:
             **self.stats,
         }
         if candidates.oversized_buckets:
+            one = candidates.oversized_buckets == 1
             logger.warning(
-                "%d LSH buckets held more than %d documents (%d documents in all) and were not expanded into pairs",
-                candidates.oversized_buckets, config.lsh.max_bucket, candidates.oversized_documents,
+                "%d LSH %s more than %d documents (%d documents in all) and %s not expanded into pairs",
+                candidates.oversized_buckets, "bucket held" if one else "buckets held", config.lsh.max_bucket,
+                candidates.oversized_documents, "was" if one else "were",
             )
         problems = [
             Problem(documents[i].location, "empty", f"document {documents[i].doc_id!r} has no content besides boilerplate")

@@ -18,7 +18,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
+import socket
 import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -48,7 +52,9 @@ class WorkerPool:
 
     def __enter__(self) -> WorkerPool:
         if self.jobs > 1:
-            self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(
+                self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts_to_parent
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -73,6 +79,93 @@ class WorkerPool:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _leave_interrupts_to_parent() -> None:
+    """Set up a worker: it ignores Ctrl-C, which the terminal sends to every process of the
+    job (the parent stops the run and cleans up, instead of each worker printing a
+    traceback), and it exits when its parent is gone (killed outright, the parent cannot
+    stop it, and it would wait for tasks forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dedup-parent-watch", daemon=True).start()
+
+
+# -- spool folders ------------------------------------------------------------------------
+# Spools hold full article texts, so each lives in a private folder (mode 0700, made by
+# mkdtemp) under the temporary folder (TMPDIR), removed when the spool closes: on a normal
+# end, an error, Ctrl-C and SIGTERM (which the CLI turns into an exception). A process
+# killed outright (SIGKILL, the out-of-memory killer) cannot clean up, so every folder
+# holds an owner file naming its process; the next spool made on the machine removes the
+# folders whose process is gone.
+SPOOL_PREFIX = "dedup-spool-"
+OWNER_FILE = "owner"
+
+
+def _started(pid: int) -> str:
+    """When process ``pid`` started, as the kernel counts it (Linux), so that a pid reused by
+    another process is told apart; ``""`` where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def _owner_alive(owner: str) -> bool:
+    """Whether the process an owner file names still runs (or cannot be known not to)."""
+    try:
+        pid_text, started, host = owner.split(" ", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return True  # not a file this code wrote: leave the folder alone
+    if host.strip() != socket.gethostname():
+        return True  # a temporary folder shared with another machine
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, run by another user
+    return not started or _started(pid) in ("", started)
+
+
+def remove_abandoned_spools(directory: str | None = None) -> list[str]:
+    """Remove the spool folders of this user whose process is gone; returns their paths."""
+    base = directory or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(SPOOL_PREFIX):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            with open(os.path.join(entry.path, OWNER_FILE), encoding="utf-8") as owner_file:
+                owner = owner_file.read()
+        except OSError:
+            continue  # being made right now (no owner file yet), or not ours to judge
+        if not _owner_alive(owner):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+    return removed
+
+
+def _make_spool_folder(directory: str | None) -> str:
+    remove_abandoned_spools(directory)
+    folder = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=directory)  # mode 0700
+    with open(os.path.join(folder, OWNER_FILE), "w", encoding="utf-8") as owner:
+        owner.write(f"{os.getpid()} {_started(os.getpid())} {socket.gethostname()}")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -105,7 +198,7 @@ class _Spool:
     FILE_NAME = "spool"
 
     def __init__(self, directory: str | None = None) -> None:
-        self._folder = tempfile.mkdtemp(prefix="dedup-spool-", dir=directory)
+        self._folder = _make_spool_folder(directory)
         self.path = os.path.join(self._folder, self.FILE_NAME)
         # Articles are a few kB each: a large buffer makes one write call per many of them.
         self._file = open(self.path, "wb", buffering=WRITE_BUFFER)

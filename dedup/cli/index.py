@@ -6,6 +6,7 @@ turns library errors into one-line messages (see :func:`dedup.cli.friendly_error
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from dedup.cli.console import StderrProgress, nothing_read, quiet_logging, report_problems, say
 from dedup.cli.options import (
     build_config,
     fingerprint_options,
@@ -27,7 +29,10 @@ from dedup.index.params import differences, index_params
 from dedup.io import InputReader
 from dedup.report import render, render_json
 from dedup.report.render import write_report
+from dedup.report.terminal import plural
 
+# `index add` is slower per article than a scan, so its progress line shows from this many on.
+ADD_PROGRESS_FROM = 1_000
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 # Command-line options and the index parameter each one sets.
@@ -86,23 +91,31 @@ def _open(index: str, store: str | None, opts: dict[str, Any] | None = None) -> 
     return StoryIndex(backend, None)
 
 
-def _documents(inputs: tuple[str, ...], index: StoryIndex, opts: dict[str, Any]) -> tuple[Iterator[Document], InputReader]:
-    # Inputs stream in their own order: arrival order is what an incremental index sees.
+def _existing(index: str, store: str | None) -> StoryIndex:
+    """Open an index that must exist already: a mistyped name is an error, and creates nothing."""
+    missing = click.ClickException(f"{index}: no index there yet (create it with `dedup index add`)")
+    if store in (None, "", "sqlite") and not Path(index).is_file():
+        raise missing
+    story_index = _open(index, store)
+    if story_index.is_empty:
+        story_index.close()
+        raise missing
+    return story_index
+
+
+def _documents(inputs: tuple[str, ...], opts: dict[str, Any], verb: str) -> tuple[Iterator[Document], InputReader]:
+    """The documents of ``inputs``, in their own order (arrival order is what an incremental
+    index sees); exit code 1 when not one can be read, before any index is opened or made."""
     reader = InputReader(build_config(opts).read)
-    return reader.read(inputs), reader
+    documents = reader.read(inputs)
+    first = next(documents, None)
+    if first is None:
+        report_problems(reader.problems)
+        raise nothing_read(reader.problems, verb)
+    return itertools.chain([first], documents), reader
 
 
-def _report_problems(reader: InputReader, quiet: bool) -> None:
-    if quiet or not reader.problems:
-        return
-    click.echo(f"skipped {len(reader.problems)} records:", err=True)
-    for problem in reader.problems[:20]:
-        click.echo(f"  {problem}", err=True)
-    if len(reader.problems) > 20:
-        click.echo(f"  ... and {len(reader.problems) - 20} more", err=True)
-
-
-def _write_lines(lines: Iterator[str], output: str | None) -> int:
+def _write_lines(lines: Iterator[str], output: str | None, progress: StderrProgress | None = None) -> int:
     count = 0
     stream: TextIO
     if output and output != "-":
@@ -110,10 +123,14 @@ def _write_lines(lines: Iterator[str], output: str | None) -> int:
             for line in lines:
                 stream.write(line + "\n")
                 count += 1
+                if progress:
+                    progress("add", count, 0)
     else:
         for line in lines:
             click.echo(line)
             count += 1
+            if progress:
+                progress("add", count, 0)
     return count
 
 
@@ -157,15 +174,19 @@ def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_si
 
         cat feed.jsonl | dedup index add live --store redis://localhost:6379/0 -
     """
+    if quiet:
+        quiet_logging()
+    documents, reader = _documents(inputs, opts, "add")
+    progress = StderrProgress(not quiet, min_items=ADD_PROGRESS_FROM)
     with _open(index, store, opts) as story_index:
-        documents, reader = _documents(inputs, story_index, opts)
-        assignments = story_index.add(documents, batch_size=batch_size)
-        count = _write_lines((json.dumps(a.to_dict(), ensure_ascii=False) for a in assignments), output)
-        _report_problems(reader, quiet)
+        lines = (json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.add(documents, batch_size=batch_size))
+        count = _write_lines(lines, output, progress)
+        progress.close()
         if not quiet:
+            report_problems(reader.problems)
             stats = story_index.stats()
-            click.echo(f"added {count} articles; the index holds {stats['articles']} articles in "
-                       f"{stats['stories']} stories", err=True)
+            say(f"added {plural(count, 'article')}; the index holds {plural(stats['articles'], 'article')} in "
+                f"{plural(stats['stories'], 'story', 'stories')}")
 
 
 @index_group.command("query")
@@ -188,15 +209,12 @@ def query_command(index: str, inputs: tuple[str, ...], store: str | None, output
 
         dedup index query stories.db incoming.jsonl
     """
-    missing = click.ClickException(f"{index}: no index there yet (create it with `dedup index add`)")
-    if store is None and not Path(index).exists():
-        raise missing  # and do not leave an empty file behind
+    _existing(index, store).close()  # a mistyped name must not leave an empty index behind
+    documents, reader = _documents(inputs, opts, "query")
     with _open(index, store, opts) as story_index:
-        if story_index.is_empty:
-            raise missing
-        documents, reader = _documents(inputs, story_index, opts)
         _write_lines((json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.query(documents)), output)
-        _report_problems(reader, quiet)
+        if not quiet:
+            report_problems(reader.problems)
 
 
 @index_group.command("stats")
@@ -213,7 +231,7 @@ def stats_command(index: str, store: str | None, output_format: str, check: bool
 
         dedup index stats stories.db --format json
     """
-    with _open(index, store) as story_index:
+    with _existing(index, store) as story_index:
         stats = story_index.stats()
         problems = story_index.check() if check else []
         if check:
@@ -226,7 +244,7 @@ def stats_command(index: str, store: str | None, output_format: str, check: bool
                     value = json.dumps(value, sort_keys=True)
                 click.echo(f"{key}: {value}")
         if problems:
-            raise click.ClickException(f"{len(problems)} consistency problems: " + "; ".join(problems[:5]))
+            raise click.ClickException(f"{plural(len(problems), 'consistency problem')}: " + "; ".join(problems[:5]))
 
 
 @index_group.command("prune")
@@ -257,13 +275,13 @@ def prune_command(index: str, store: str | None, older_than: str, by: str, now_t
         now = parse_time(now_text)
         if now is None:
             raise ParameterError(f"--now {now_text!r} is not an ISO 8601 time")
-    with _open(index, store) as story_index:
+    with _existing(index, store) as story_index:
         report = story_index.prune(age, by=by, now=now)  # type: ignore[arg-type]
         for merge in report.merges:
             click.echo(json.dumps({"from": merge.old, "into": merge.into, "kind": merge.kind}))
         if not quiet:
             kept = f", {report.kept_without_time} without a published time kept" if by == "published" else ""
-            click.echo(f"removed {report.removed} articles{kept}", err=True)
+            say(f"removed {plural(report.removed, 'article')}{kept}")
 
 
 @index_group.command("export")
@@ -285,7 +303,7 @@ def export_command(index: str, store: str | None, report_format: str, output: st
     """
     from dedup.cli.options import write_output
 
-    with _open(index, store) as story_index:
+    with _existing(index, store) as story_index:
         result = story_index.export()
         if report_format == "json":
             record = json.loads(render_json(result))

@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from dedup.cli.console import StderrProgress
 from dedup.errors import DedupError
 from dedup.io import FieldMap, ReadOptions
 from dedup.io.options import INPUT_FORMATS
@@ -168,41 +168,5 @@ def write_output(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-class StderrProgress:
-    """A one-line progress display on stderr: stage, documents (or pairs) done, rate and ETA.
-
-    Updates are throttled to a few per second, each stage starts its own line and rate,
-    and runs under 10,000 documents show nothing.
-    """
-
-    def __init__(self, enabled: bool, interval: float = 0.25) -> None:
-        self.enabled = enabled
-        self.interval = interval
-        self.stage = ""
-        self.stage_started = self.last_shown = time.perf_counter()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or (total and total < 10_000) or (not total and done < 10_000):
-            return
-        now = time.perf_counter()
-        if stage != self.stage:
-            if self.stage:
-                click.echo(err=True)
-            self.stage, self.stage_started = stage, now
-        elif now - self.last_shown < self.interval and done < total:
-            return
-        self.last_shown = now
-        rate = done / max(now - self.stage_started, 1e-9)
-        unit = "pairs" if stage == "verify" else "docs"  # verification counts candidate pairs
-        line = f"\r{stage}: {done:,}" + (f"/{total:,}" if total else "") + f" {unit}, {rate:,.0f} {unit}/s"
-        if total and rate:
-            line += f", ETA {(total - done) / rate:,.0f}s"
-        click.echo(line + "   ", err=True, nl=False)
-
-    def close(self) -> None:
-        """End the progress line, if one was started."""
-        if self.stage:
-            click.echo(err=True)
-            self.stage = ""
-
-
+__all__ = ["StderrProgress", "build_config", "fingerprint_options", "friendly_errors", "input_options",
+           "match_options", "write_output"]

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from dedup.cli.console import StderrProgress, nothing_read, quiet_logging, report_problems, say
 from dedup.cli.options import (
-    StderrProgress,
     build_config,
     fingerprint_options,
     friendly_errors,
@@ -21,6 +21,7 @@ from dedup.pipeline import compare, scan
 from dedup.report import render
 from dedup.report.render import write_report
 from dedup.report.tables import TABLES, needs_provenance
+from dedup.report.terminal import plural
 from dedup.story.result import ScanResult
 
 FORMATS = ["text", "json", "csv", "html", "parquet"]
@@ -83,27 +84,25 @@ def scan_command(
     """
     config = build_config(opts)
     _check_table(report_format, table, output)
+    if quiet:
+        quiet_logging()
     progress = StderrProgress(not quiet)
     # the pairs table shows no passage: the scan can skip the diff and keep no texts
     detail = report_format not in ("csv", "parquet") or needs_provenance(table)  # type: ignore[arg-type]
     result = scan(inputs, config, progress=progress, jobs=jobs, detail=detail)
     progress.close()
+    if not quiet:
+        report_problems(result.problems, " (see the JSON report)")
+    if not result.documents:
+        raise nothing_read(result.problems, "scan")
     started = time.perf_counter()
     _write(result, report_format, table, output)
     result.timings["write"] = time.perf_counter() - started
     if not quiet:
-        if result.problems:
-            click.echo(f"skipped {len(result.problems)} records:", err=True)
-            for problem in result.problems[:20]:
-                click.echo(f"  {problem}", err=True)
-            if len(result.problems) > 20:
-                click.echo(f"  ... and {len(result.problems) - 20} more (see the JSON report)", err=True)
         timing = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
-        click.echo(
-            f"{result.stats['documents']} documents, {result.stats['clusters']} clusters, "
-            f"{result.stats['singletons']} singletons ({timing})",
-            err=True,
-        )
+        stats = result.stats
+        say(f"{plural(stats['documents'], 'document')}, {plural(stats['clusters'], 'cluster')}, "
+            f"{plural(stats['singletons'], 'singleton')} ({timing})")
 
 
 def _check_table(report_format: str, table: str, output: str | None) -> None:
@@ -152,11 +151,7 @@ def compare_command(
     result: ScanResult = compare(files, build_config(opts))
     _write(result, report_format, table, output)
     if not quiet:
-        for problem in result.problems[:20]:
-            click.echo(f"skipped {problem}", err=True)
-        click.echo(
-            f"{result.stats['documents']} documents, {result.stats['verified_pairs']} pairs verified, "
-            f"{result.stats['clusters']} clusters",
-            err=True,
-        )
-
+        report_problems(result.problems)
+        stats = result.stats
+        say(f"{plural(stats['documents'], 'document')}, {plural(stats['verified_pairs'], 'pair')} verified, "
+            f"{plural(stats['clusters'], 'cluster')}")

@@ -200,7 +200,8 @@ class StoryIndex:
                 newly_oversized += 1
                 continue
             hits.update(members)
-        candidates = sorted(i for i, n in hits.items() if n >= self.config.lsh.min_hits)
+        # not itself: a concurrent writer may have filed this id since ``existing`` (the retry says exists)
+        candidates = sorted(i for i, n in hits.items() if n >= self.config.lsh.min_hits and i != doc.doc_id)
         stored = txn.articles(candidates)
         edges = self._verify(txn, item, [stored[c] for c in candidates if c in stored])
 
@@ -243,7 +244,8 @@ class StoryIndex:
         if not candidates:
             return []
         doc_id = item.doc.doc_id
-        rows = sorted([(doc_id, item.signature, item.shingles)] + [(c.doc_id, c.signature, c.shingles) for c in candidates])
+        rows = sorted([(doc_id, item.signature, item.shingles)] + [(c.doc_id, c.signature, c.shingles) for c in candidates],
+                      key=lambda row: row[0])  # by id alone: a tie must never go on to compare arrays
         ids = [r[0] for r in rows]
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(r[2]) for r in rows], out=offsets[1:])

@@ -3,8 +3,11 @@
 One table, :data:`CODECS`, maps a file-name suffix to the codec that reads it. gzip, bz2
 and xz come with Python; zstd needs the ``zstandard`` package (``pip install
 "dedup[zstd]"``), imported only when a ``.zst`` file is read. Every opener returns a
-binary stream that decompresses as it is read, so a JSONL feed larger than memory is
-still read line by line.
+binary stream that decompresses as it is read, so nothing is ever decompressed whole: a
+JSONL feed or CSV file is read record by record, each bounded (:mod:`dedup.io.jsonl`,
+:mod:`dedup.io.delimited`), and a whole-file format reads at most its limit
+(:func:`read_input`). A small "bomb" that would expand to gigabytes therefore costs at
+most one limit of memory, and the file is reported instead of taking the run down.
 """
 
 from __future__ import annotations
@@ -98,13 +101,27 @@ def open_input(path: Path) -> IO[bytes]:
     return CODECS[suffix](path) if suffix else open(path, "rb")
 
 
-def read_input(path: Path) -> bytes:
-    """The whole (decompressed) content of ``path``."""
-    suffix = codec_of(path.name)
-    if suffix is None:
-        return path.read_bytes()
-    with CODECS[suffix](path) as stream:
-        return stream.read()
+class InputTooLarge(Exception):
+    """A file holds more than the limit it was read with; nothing past the limit was read."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"more than {limit:,} bytes")
 
 
-__all__ = ["CODECS", "DECOMPRESSION_ERRORS", "SUFFIXES", "codec_of", "open_input", "read_input", "strip_compression"]
+def read_input(path: Path, limit: int | None = None) -> bytes:
+    """The whole (decompressed) content of ``path``; :class:`InputTooLarge` past ``limit`` bytes.
+
+    With a limit, at most ``limit + 1`` bytes are ever decompressed or held.
+    """
+    with open_input(path) as stream:
+        data = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise InputTooLarge(limit)
+    return data
+
+
+__all__ = [
+    "CODECS", "DECOMPRESSION_ERRORS", "SUFFIXES", "InputTooLarge", "codec_of", "open_input", "read_input",
+    "strip_compression",
+]

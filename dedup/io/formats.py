@@ -14,9 +14,16 @@ from pathlib import Path
 
 from dedup.document import Document
 from dedup.io.compression import SUFFIXES as COMPRESSION_SUFFIXES
-from dedup.io.compression import DECOMPRESSION_ERRORS, codec_of, open_input, read_input, strip_compression
+from dedup.io.compression import (
+    DECOMPRESSION_ERRORS,
+    InputTooLarge,
+    codec_of,
+    open_input,
+    read_input,
+    strip_compression,
+)
 from dedup.io.feeds import read_feed
-from dedup.io.html import read_html_page
+from dedup.io.html import MAX_PAGE_FACTOR, read_html_page
 from dedup.io.options import (
     CSV_SUFFIXES,
     FEED_SUFFIXES,
@@ -73,7 +80,12 @@ def read_extra_format(records: Records, path: Path, doc_id: str, kind: InputForm
             # warcio inflates WARC.gz record by record itself; other codecs are undone here
             stream = open(path, "rb") if path.name.lower().endswith(".gz") else open_input(path)
         else:
-            raw = read_input(path)
+            # a page or a feed is read up to its bound (a Parquet file holds a whole corpus)
+            raw = read_input(path, None if kind == "parquet" else records.options.max_chars * MAX_PAGE_FACTOR)
+    except InputTooLarge as exc:
+        records.problem(location, "too_large", f"holds more than {exc.limit:,} bytes (decompressed), over "
+                        f"{MAX_PAGE_FACTOR}x --max-chars; not read further")
+        return
     except DECOMPRESSION_ERRORS as exc:
         records.problem(location, "unreadable", f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
         return

@@ -7,12 +7,46 @@ first one raises :class:`~dedup.errors.InputError`. A bad line never costs the l
 from __future__ import annotations
 
 import codecs
+import numbers
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from dedup.document import Document, Problem, ProblemKind
 from dedup.errors import InputError
 from dedup.io.options import OPTIONAL_FIELDS, ReadOptions
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The decoding error handler of streamed text: bytes a decoder cannot read become a lone
+# surrogate, which no codec ever yields, so that the record holding them is reported
+# (by :func:`first_surrogate`) and the rest of the stream is still read.
+DECODE_MARK = "dedup-mark"
+codecs.register_error(DECODE_MARK, lambda error: ("\udcff", error.end))  # type: ignore[arg-type,return-value]
+
+
+def first_surrogate(text: str) -> int | None:
+    """Where ``text`` holds a lone surrogate, or None.
+
+    JSON may write ``"\\ud800"``, which decodes to half of a UTF-16 pair: no valid
+    Unicode text holds one, UTF-8 cannot encode it, and every later stage (shingles,
+    spools, reports) would fail on it. Readers refuse such records, so that no later
+    stage ever sees one.
+    """
+    found = _SURROGATE.search(text)
+    return found.start() if found else None
+
+
+def id_text(value: object) -> str | None:
+    """An id as text: a string as it is, an integer as its decimal digits; None for other types.
+
+    Lists, objects, floats (``1.0`` and ``1`` would be two spellings of one id) and
+    booleans are refused rather than turned into ``"['a', 'b']"`` or ``"True"``.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # numpy's integers too
+        return str(int(value))
+    return None
 
 
 class Records:
@@ -22,7 +56,7 @@ class Records:
         self.options = options
         self.problems: list[Problem] = []
         self._seen: dict[str, str] = {}
-        self._utf8 = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        self.utf8 = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
     def problem(self, location: str, kind: ProblemKind, message: str) -> None:
         """Record a problem at ``location`` (file, or file:line); raise it under ``on_error="fail"``."""
@@ -34,7 +68,7 @@ class Records:
     def decode(self, raw: bytes, location: str) -> str | None:
         """The text of ``raw`` in the configured encoding, or None after reporting why not."""
         try:
-            if self._utf8:
+            if self.utf8:
                 # What the utf-8-sig codec does (error offsets included), by the faster built-in
                 # utf-8 decoder: this runs once per JSONL line.
                 return (raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw).decode("utf-8")
@@ -60,14 +94,19 @@ class Records:
         if doc_id is None:
             self.problem(location, "missing_field", f"no {fields.id!r} field")
             return None
+        key = id_text(doc_id)
+        if key is None:
+            kind = "boolean" if isinstance(doc_id, bool) else type(doc_id).__name__
+            self.problem(location, "malformed", f"field {fields.id!r} must be a string or an integer, not a {kind}")
+            return None
         optional = {name: _text_of(field_value(record, getattr(fields, name))) for name in OPTIONAL_FIELDS}
         if self.options.html_field is not None:
-            return self._page_record(record, str(doc_id), optional, location)
+            return self._page_record(record, key, optional, location)
         text = field_value(record, fields.text)
         if not isinstance(text, str):
             self.problem(location, "missing_field", f"no text in field {fields.text!r}")
             return None
-        return Document(str(doc_id), text, location=location, **optional)
+        return Document(key, text, location=location, **optional)
 
     def _page_record(self, record: Mapping, doc_id: str, optional: dict, location: str) -> Document | None:
         from dedup.io.html import MAX_PAGE_FACTOR, extract_page, page_document  # needs trafilatura
@@ -91,7 +130,10 @@ class Records:
     def checked(self, documents: Iterable[Document]) -> Iterator[Document]:
         """The documents that have an id and text, fit the size limit and repeat no earlier id."""
         for doc in documents:
-            if not doc.doc_id:
+            unreadable = _surrogate_field(doc)
+            if unreadable:
+                self.problem(doc.location, "encoding", unreadable)
+            elif not doc.doc_id:
                 self.problem(doc.location, "missing_field", "empty document id")
             elif not doc.text.strip():
                 self.problem(doc.location, "empty", f"document {doc.doc_id!r} has no text")
@@ -142,3 +184,15 @@ def _text_of(value: object) -> str | None:
     if isinstance(value, date):  # Parquet timestamps, pandas Timestamps
         return value.isoformat()
     return str(value)
+
+
+def _surrogate_field(doc: Document) -> str | None:
+    """Why ``doc`` cannot be used because a field holds a lone surrogate, or None."""
+    for name in ("doc_id", "text", "title", "source", "url", "published"):
+        value = getattr(doc, name)
+        position = first_surrogate(value) if value else None
+        if position is not None:
+            field = "id" if name == "doc_id" else name
+            return (f"the {field} holds a lone surrogate (U+{ord(value[position]):04X} at character {position}), "
+                    "which is not valid Unicode text")
+    return None

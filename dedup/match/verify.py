@@ -319,6 +319,30 @@ class ScoreColumns:
         ]
 
 
+# Shingle lookups made at once by batched verification: its working arrays take about 70
+# bytes per lookup, so a batch of many pairs of long documents (or of short ones with
+# character shingles, which share many) is scored in chunks of pairs holding at most this
+# many lookups. A chunk always holds at least one pair.
+MAX_LOOKUPS = 1 << 21
+
+
+def lookup_chunks(costs: np.ndarray, limit: int | None = None) -> list[tuple[int, int]]:
+    """Consecutive ranges ``[a, b)`` of items whose ``costs`` add up to at most ``limit`` each.
+
+    >>> lookup_chunks(np.array([3, 3, 3, 9, 1]), limit=6)
+    [(0, 2), (2, 3), (3, 4), (4, 5)]
+    """
+    limit = MAX_LOOKUPS if limit is None else limit
+    ends = np.cumsum(np.asarray(costs, dtype=np.int64))
+    chunks, start = [], 0
+    while start < len(ends):
+        base = int(ends[start - 1]) if start else 0
+        end = max(int(np.searchsorted(ends, base + limit, side="right")), start + 1)
+        chunks.append((start, end))
+        start = end
+    return chunks or [(0, 0)]
+
+
 def score_pair_batch(
     pairs: np.ndarray,
     shingles: np.ndarray,
@@ -339,9 +363,13 @@ def score_pair_batch(
     sets = SetIndex(shingles, offsets)
     sizes = np.diff(offsets)
     first, second = pairs[:, 0], pairs[:, 1]
-    estimates = jaccard_estimate(signatures[first], signatures[second])
-    shared = shared_shingle_counts(pairs, sets, offsets)
     size_first, size_second = sizes[first], sizes[second]
+    estimates = np.zeros(len(pairs))
+    shared = np.zeros(len(pairs), dtype=np.int64)
+    # Each pair compares two signatures and looks the smaller set's shingles up in the larger.
+    for lo, hi in lookup_chunks(np.minimum(size_first, size_second) + signatures.shape[1]):
+        estimates[lo:hi] = jaccard_estimate(signatures[first[lo:hi]], signatures[second[lo:hi]])
+        shared[lo:hi] = shared_shingle_counts(pairs[lo:hi], sets, offsets)
     union = size_first + size_second - shared
     with np.errstate(invalid="ignore", divide="ignore"):
         c_first = np.where(size_first > 0, shared / np.maximum(size_first, 1), 0.0)
@@ -354,9 +382,13 @@ def score_pair_batch(
     if len(chosen):
         rows = np.unique(pairs[chosen])
         units, unit_row = units_for(rows)
+        unit_shingles = np.diff(units.offsets[units.doc_offsets])  # unit shingles per unit row
         a, b = first[chosen], second[chosen]
-        passages_first[chosen] = shared_unit_counts(a, b, units, unit_row, sets, config.passage_overlap)
-        passages_second[chosen] = shared_unit_counts(b, a, units, unit_row, sets, config.passage_overlap)
+        # Each pair looks the unit shingles of both documents up in the other one.
+        for lo, hi in lookup_chunks(unit_shingles[unit_row[a]] + unit_shingles[unit_row[b]]):
+            part = chosen[lo:hi]
+            passages_first[part] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, config.passage_overlap)
+            passages_second[part] = shared_unit_counts(b[lo:hi], a[lo:hi], units, unit_row, sets, config.passage_overlap)
     same = plausible & (np.maximum(passages_first, passages_second) >= config.min_shared_passages)
     return ScoreColumns(
         np.asarray(pairs, dtype=np.int64).reshape(-1, 2),

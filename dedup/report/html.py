@@ -91,15 +91,28 @@ def _anchor(cluster_id: str) -> str:
     return "cl-" + re.sub(r"[^A-Za-z0-9_-]", "-", cluster_id)
 
 
+# Hues of shared passages: golden-angle steps (neighbours stay apart) within this range,
+# which keeps every one of them far from the reds and pinks that mark unique passages.
+SHARED_HUES = (45.0, 290.0)
+
+
+def shared_hue(group: int) -> float:
+    """The hue of shared-passage group ``group``, in :data:`SHARED_HUES`."""
+    low, high = SHARED_HUES
+    return low + (group * 137.508) % (high - low)
+
+
 def _colour(group: int) -> str:
-    """A light background per shared-passage group; golden-angle hues stay apart."""
-    hue = (group * 137.508) % 360
-    return f"hsl({hue:.0f}, 70%, 88%)"
+    """A light background per shared-passage group."""
+    return f"hsl({shared_hue(group):.0f}, 70%, 88%)"
 
 
 def passage_groups(cluster: Cluster) -> dict[tuple[int, int], int]:
-    """Colour group of each shared (member position, passage index): passages linked as counterparts share one."""
-    content = [[k for k, d in enumerate(m.passages) if d.passage.kind != "boilerplate"] for m in cluster.members]
+    """Colour group of each shared (member position, passage index): passages linked as counterparts share one.
+
+    Counterparts name passages by their index among all the member's passages
+    (boilerplate included), as the JSON report does.
+    """
     parent: dict[tuple[int, int], tuple[int, int]] = {}
 
     def find(node: tuple[int, int]) -> tuple[int, int]:
@@ -113,7 +126,7 @@ def passage_groups(cluster: Cluster) -> dict[tuple[int, int], int]:
         for k, diff in enumerate(member.passages):
             for counterpart in diff.counterparts:
                 for p in counterpart.passages:
-                    a, b = find((m, k)), find((counterpart.member, content[counterpart.member][p]))
+                    a, b = find((m, k)), find((counterpart.member, p))
                     if a != b:
                         parent[max(a, b)] = min(a, b)
     roots = sorted({find(node) for node in parent})
@@ -329,7 +342,7 @@ def _cluster_body(result: ScanResult, cluster: Cluster, provenance: Provenance) 
             f"<li>{_e(docs[s.first].doc_id)} ~ {_e(docs[s.second].doc_id)}: {_e(s.reason)}</li>"
             for s in provenance.siblings) + "</ul>")
     parts.append(
-        '<h3>Side by side</h3><p class="legend"><span><span class="swatch" style="background:hsl(0,70%,88%)"></span>'
+        f'<h3>Side by side</h3><p class="legend"><span><span class="swatch" style="background:{_colour(0)}"></span>'
         "same colour: one shared passage</span><span><span class=\"swatch\" style=\"background:#fdecea;"
         'border-left:4px solid #c62828"></span>unique to its member</span><span><ins>inserted</ins> / '
         "<del>deleted</del> words in a reworded passage</span></p>"

@@ -222,9 +222,15 @@ def _cell(value: object) -> object:
 def table_csv(table: Table) -> str:
     """``table`` as CSV text: the header row, then one line per row (empty cells for None)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.names)
-    writer.writerows([_cell(v) for v in row] for row in table.rows)
+    plain = csv.writer(out, lineterminator="\n")
+    # Python before 3.12 quotes only the characters of the line terminator, so a field
+    # holding a carriage return would break the table for every reader: such a row is
+    # written with every text field quoted (other rows as before).
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    plain.writerow(table.names)
+    for row in table.rows:
+        cells = [_cell(v) for v in row]
+        (quoted if any(isinstance(c, str) and "\r" in c for c in cells) else plain).writerow(cells)
     return out.getvalue()
 
 

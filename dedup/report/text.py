@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from dedup.report.records import UNREAD_DATE_EXAMPLES, skipped_summary
+from dedup.report.terminal import plural, terminal_safe
 from dedup.story.links import cluster_links
 from dedup.story.provenance import (
     OutletView,
@@ -24,8 +25,7 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     return flat if len(flat) <= limit else textwrap.shorten(flat, limit, placeholder=" […]")
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+_count = plural
 
 
 def provenance_lines(result: ScanResult, provenance: Provenance) -> list[str]:
@@ -44,7 +44,7 @@ def provenance_lines(result: ScanResult, provenance: Provenance) -> list[str]:
         verbatim = sum(1 for p in edge.shared if p.relation == "verbatim")
         lines.append(
             f"    {source.doc_id} -> {target.doc_id}: containment {edge.containment_target_in_source:.2f} of the copy "
-            f"in the source, {edge.containment_source_in_target:.2f} back; {len(edge.shared)} shared passages "
+            f"in the source, {edge.containment_source_in_target:.2f} back; {_count(len(edge.shared), 'shared passage')} "
             f"({verbatim} verbatim, {len(edge.shared) - verbatim} reworded), {len(edge.dropped)} dropped, "
             f"{len(edge.added)} added, {len(edge.boilerplate_added)} boilerplate added"
         )
@@ -101,7 +101,7 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
         f"parameters: {fp['shingle_kind']} {fp['shingle_size']}-shingles, num_perm {fp['num_perm']}, seed {fp['seed']}, "
         f"quotes {'ignored' if fp['ignore_quotes'] else 'kept'}; LSH {params['lsh']['bands']}x{params['lsh']['rows']} "
         f"min hits {params['lsh']['min_hits']}; min containment {params['match']['min_containment']}",
-        f"pairs: {stats['candidate_pairs']} candidates, {stats['verified_pairs']} verified, "
+        f"pairs: {_count(stats['candidate_pairs'], 'candidate')}, {stats['verified_pairs']} verified, "
         f"{stats['same_story_pairs']} same story",
     ]
     skipped = skipped_summary(result)
@@ -121,7 +121,7 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
             if doc.source:
                 label += f" [{doc.source}]"
             lines.append(
-                f"{label}: {len(member.passages)} passages, {counts['shared']} shared, "
+                f"{label}: {_count(len(member.passages), 'passage')}, {counts['shared']} shared, "
                 f"{counts['unique']} unique, {counts['boilerplate']} boilerplate"
             )
         lines.append("  pairs:")
@@ -153,6 +153,7 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
                 lines.append(f"    [{p.start}-{p.end}] boilerplate: «{shorten(doc.text[p.start:p.end])}»")
         lines += provenance_lines(result, provenance)
     lines += outlet_lines(outlet_view(result, provenances))
-    return "\n".join(lines) + "\n"
+    # ids, file names and texts may hold control characters: the report is for a terminal
+    return terminal_safe("\n".join(lines), keep_lines=True) + "\n"
 
 

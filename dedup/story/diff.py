@@ -187,30 +187,78 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
         )
         windows = normalize(select @ matrix, norm="l2", copy=False)
         windows.eliminate_zeros()
-        cosines = (windows @ matrix.T).tocsr()
         short = (words <= SHORT_PASSAGE_WORDS).astype(np.float64)
-        if short.any():
+        wins, cols, values, other = _blockwise_best(
+            windows, matrix, short, window_member, members_of_rows, config.min_cosine
+        )
+        for col, member, window, value in zip(cols.tolist(), other.tolist(), wins.tolist(), values.tolist()):
+            best[(col, member)] = (window, value)
+
+    return _BestWindows(best, window_first.tolist(), window_length.tolist())
+
+
+# Passage cosines are computed for a block of windows at a time, each block making at most
+# about this many (window, passage) products: two long near-identical documents share
+# common words in every passage, so one product of all windows with all passages grows
+# with the square of their length (6 GB for two 2M-character copies; 0.4 GB in blocks).
+COSINE_BLOCK = 1 << 22
+
+
+def _window_blocks(windows, matrix) -> list[tuple[int, int]]:
+    """Row ranges of ``windows`` whose products with ``matrix.T`` stay near :data:`COSINE_BLOCK`.
+
+    A window's cost is the number of (term, passage) entries its terms meet, an upper
+    bound on the nonzeros of its row of the product.
+    """
+    passages_per_term = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    entry_row = np.repeat(np.arange(windows.shape[0]), np.diff(windows.indptr))
+    cost = np.bincount(entry_row, weights=passages_per_term[windows.indices], minlength=windows.shape[0])
+    ends = np.cumsum(cost)
+    blocks, start = [], 0
+    while start < windows.shape[0]:
+        base = ends[start - 1] if start else 0.0
+        end = max(int(np.searchsorted(ends, base + COSINE_BLOCK, side="right")), start + 1)
+        blocks.append((start, end))
+        start = end
+    return blocks
+
+
+def _blockwise_best(windows, matrix, short, window_member, members_of_rows, min_cosine):
+    """For each (passage, other member): the best window scoring at least ``min_cosine``.
+
+    Returns ``(windows, passages, values, members)`` sorted by passage and member; ties go
+    to the first window. Blocks of windows are scored in order and reduced as they come,
+    so memory holds one block's products and the best windows so far, and the answer is
+    the one a single product of all windows gives (each row of a product depends on that
+    row alone).
+    """
+    from scipy import sparse
+
+    squared = sparse.csr_matrix(sparse.diags(short) @ matrix.multiply(matrix)).T if short.any() else None
+    empty = np.zeros(0, dtype=np.int64)
+    best = (empty, empty, np.zeros(0), empty)
+    for start, end in _window_blocks(windows, matrix):
+        block = windows[start:end]
+        cosines = (block @ matrix.T).tocsr()
+        if squared is not None:
             # coverage: a short passage's squared weights on terms the window also has
-            present = windows.copy()
+            present = block.copy()
             present.data[:] = 1.0
-            squared = sparse.diags(short) @ matrix.multiply(matrix)
-            cosines = cosines.maximum(present @ sparse.csr_matrix(squared).T)
+            cosines = cosines.maximum(present @ squared)
         found = cosines.tocoo()
-        wins, cols, values = found.row.astype(np.int64), found.col.astype(np.int64), found.data
-        keep = (values >= config.min_cosine) & (window_member[wins] != members_of_rows[cols])
-        wins, cols, values = wins[keep], cols[keep], values[keep]
+        wins, cols, values = found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
+        keep = (values >= min_cosine) & (window_member[wins] != members_of_rows[cols])
+        wins = np.concatenate((best[0], wins[keep]))
+        cols = np.concatenate((best[1], cols[keep]))
+        values = np.concatenate((best[2], values[keep]))
         other = window_member[wins]
         # Best window of each other member for each passage; ties go to the first window.
         order = np.lexsort((wins, -values, other, cols))
         wins, cols, values, other = wins[order], cols[order], values[order], other[order]
         first = np.ones(len(wins), dtype=bool)
         first[1:] = (cols[1:] != cols[:-1]) | (other[1:] != other[:-1])
-        for col, member, window, value in zip(
-            cols[first].tolist(), other[first].tolist(), wins[first].tolist(), values[first].tolist()
-        ):
-            best[(col, member)] = (window, value)
-
-    return _BestWindows(best, window_first.tolist(), window_length.tolist())
+        best = (wins[first], cols[first], values[first], other[first])
+    return best
 
 
 def _passage_diffs(

@@ -68,7 +68,7 @@ def test_skipped_records_are_summarised_on_stderr(runner, tmp_path):
         out.write("{broken\n")
     result = runner.invoke(main, ["scan", str(path), "--format", "json"])
     assert result.exit_code == 0
-    assert "skipped 1 records" in result.stderr and "f.jsonl:2: malformed JSON" in result.stderr
+    assert "skipped 1 record:" in result.stderr and "f.jsonl:2: malformed JSON" in result.stderr
     report = json.loads(result.stdout)
     assert report["summary"]["skipped"] == {"malformed": 1}
     assert report["skipped"][0]["location"].endswith("f.jsonl:2")
@@ -82,9 +82,9 @@ def test_on_error_fail_exits_1_without_traceback(runner, tmp_path):
     assert "f.jsonl:2: malformed JSON" in result.stderr and "Traceback" not in result.output
 
 
-def test_missing_input_is_skipped_and_reported(runner, tmp_path):
-    result = runner.invoke(main, ["scan", str(tmp_path / "nope.txt")])
-    assert result.exit_code == 0 and "no such file or folder" in result.stderr
+def test_missing_input_is_skipped_and_reported(runner, tmp_path, seeds_dir):
+    result = runner.invoke(main, ["scan", str(tmp_path / "nope.txt"), str(seeds_dir)])
+    assert result.exit_code == 0 and "nope.txt: no such file or folder" in result.stderr
 
 
 def test_bad_boilerplate_pattern_is_a_clear_error(runner, seeds_dir, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 from dedup.errors import InputError
 from dedup.io import FieldMap, InputReader, ReadOptions
 from tests.conftest import write_jsonl
+from tests.unprivileged import open_folder, run_unprivileged
 
 
 def read(inputs, **options):
@@ -120,20 +121,13 @@ def test_fail_mode_stops_at_the_first_problem(tmp_path):
         read([path], on_error="fail")
 
 
-def test_unreadable_file_is_reported_and_the_rest_is_read(tmp_path, monkeypatch):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("x", encoding="utf-8")
-    (tmp_path / "fine.txt").write_text("Lisible.", encoding="utf-8")
-    real_read = type(secret).read_bytes
-
-    def read_bytes(self):
-        # chmod 000 does not stop root, so the permission error is raised here instead
-        if self.name == "secret.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read(self)
-
-    monkeypatch.setattr(type(secret), "read_bytes", read_bytes)
-    docs, problems = read([tmp_path])
+def test_unreadable_file_is_reported_and_the_rest_is_read():
+    with open_folder() as folder:
+        secret = folder / "secret.txt"
+        secret.write_text("x", encoding="utf-8")
+        secret.chmod(0)
+        (folder / "fine.txt").write_text("Lisible.", encoding="utf-8")
+        docs, problems = run_unprivileged(lambda: read([folder]))
     assert [d.doc_id for d in docs] == ["fine.txt"]
     assert problems[0].kind == "unreadable" and "Permission denied" in problems[0].message
 

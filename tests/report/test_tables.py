@@ -34,9 +34,9 @@ def test_members_table_lists_every_document(independent_dir, seeds_dir):
     rows = [dict(zip(table.names, row)) for row in table.rows]
     assert len(rows) == result.stats["documents"] == 7
     clustered = [r for r in rows if r["role"] != "singleton"]
+    trim, rewrite, original = (f"seeds/{name}" for name in (SEED_TRIM, SEED_REWRITE, SEED_ORIGINAL))  # two folders
     assert [(r["doc_id"], r["role"], r["parent"], r["representative"]) for r in clustered] == [
-        (SEED_TRIM, "copy", SEED_ORIGINAL, False), (SEED_REWRITE, "copy", SEED_ORIGINAL, False),
-        (SEED_ORIGINAL, "origin", None, True)]
+        (trim, "copy", original, False), (rewrite, "copy", original, False), (original, "origin", None, True)]
     singletons = [r for r in rows if r["role"] == "singleton"]
     # each singleton is a story of its own: one cluster id each, keeping one row per story keeps them all
     assert len({r["cluster_id"] for r in singletons}) == 4
