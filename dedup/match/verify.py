@@ -21,6 +21,7 @@ The defaults and the measurements behind them are in the README's design notes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -366,7 +367,7 @@ def _chunks(costs: np.ndarray, budget: int = LOOKUP_BUDGET) -> list[tuple[int, i
         start = bounds[-1]
         done = int(ends[start - 1]) if start else 0
         bounds.append(max(start + 1, int(np.searchsorted(ends, done + budget, side="right"))))
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def score_pair_batch(

@@ -17,22 +17,21 @@ from dedup.match.verify import (
 )
 from tests.conftest import SEEDS
 
-AGENCY = " ".join([
+AGENCY = (
     "The central bank raised its benchmark interest rate by half a percentage point on Thursday, the largest increase "
-    "in more than two decades, as policymakers moved to curb inflation that has reached its highest level since 1991.",
+    "in more than two decades, as policymakers moved to curb inflation that has reached its highest level since 1991. "
     "The decision, announced after a two-day meeting in Frankfurt, lifts the deposit rate to 3.5 percent and was backed "
-    "by all but two members of the governing council.",
+    "by all but two members of the governing council. "
     'Finance Minister Anna Berg said on Monday: "We will not raise taxes on families this year, whatever the pressure '
-    'from our coalition partners," as the cabinet met in Oslo.',
-    "Markets had priced in a smaller move, and the euro rose nearly one percent against the dollar within minutes of the announcement.",
-    "Bank president Maria Lindqvist told a news conference that further increases were likely in the coming months.",
-    "Consumer prices rose 8.1 percent in the year to May, according to figures published last week by the statistics office.",
-    "Energy costs accounted for almost half of the increase, while food prices climbed at the fastest pace on record.",
-    "Several governments have introduced subsidies to shield households from rising bills, a policy the bank has "
-    "criticised as adding to inflation.",
-    "Economists at three large lenders said they now expected the deposit rate to reach 4 percent by the end of the year.",
-    "The next rate decision is due on September 14.",
-])
+    'from our coalition partners," as the cabinet met in Oslo. '
+    "Markets had priced in a smaller move, and the euro rose nearly one percent against the dollar within minutes of "
+    "the announcement. Bank president Maria Lindqvist told a news conference that further increases were likely in the "
+    "coming months. Consumer prices rose 8.1 percent in the year to May, according to figures published last week by "
+    "the statistics office. Energy costs accounted for almost half of the increase, while food prices climbed at the "
+    "fastest pace on record. Several governments have introduced subsidies to shield households from rising bills, a "
+    "policy the bank has criticised as adding to inflation. Economists at three large lenders said they now expected "
+    "the deposit rate to reach 4 percent by the end of the year. The next rate decision is due on September 14."
+)
 # An RSS lede: both sentences lightly edited, so neither keeps half of its 5-grams.
 EDITED_LEDE = (
     "The central bank raised its key interest rate by half a point on Thursday, the biggest rise in more than two decades, "
@@ -59,7 +58,8 @@ QUOTE_ELSEWHERE = (
 )
 
 
-def decide(texts, pairs, config=MatchConfig()):
+def decide(texts, pairs, config=None):
+    config = config or MatchConfig()
     fingerprint_config = FingerprintConfig()
     prints = fingerprint([content_text(t) for t in texts], fingerprint_config)
     units = build_units(texts, fingerprint_config)

@@ -1,5 +1,6 @@
 """Sentence ends and word tokens in every script."""
 
+import itertools
 import json
 import unicodedata
 from pathlib import Path
@@ -156,7 +157,7 @@ def test_sentence_units_match_segmentation_in_any_script(text):
 def test_sentence_spans_cover_the_text(text):
     spans = split_sentences(text)
     assert spans == sorted(spans)
-    assert all(s < e <= s2 for (s, e), (s2, _) in zip(spans, spans[1:]))
+    assert all(s < e <= s2 for (s, e), (s2, _) in itertools.pairwise(spans))
     covered = set()
     for start, end in spans:
         assert text[start:end] == text[start:end].strip()
