@@ -10,9 +10,10 @@ and Python's ``PYTHONHASHSEED``.
 Words are the tokens of :func:`dedup.text.normalize.words`: runs of letters, marks and
 digits in scripts written with spaces, and single letters (with their marks) in scripts
 written without (Chinese, Japanese, Thai...), so a run of such text is shingled by
-characters and the rest of a mixed-script document by words. ASCII-only batches are
-cut by a byte table; others by a table of code point classes, mapped back to UTF-8
-byte offsets, so a word hashes the same bytes either way. A newline
+characters and the rest of a mixed-script document by words. Bytes are classed by
+a table, non-ASCII ones by their code point's class; batches with combining marks or
+spaceless letters are cut character by character and mapped back to UTF-8 offsets, so
+a word hashes the same bytes either way. A newline
 in the input is a hard break: no shingle spans it. Callers use it between lines and in
 place of quoted spans. Batches are processed in slices of about :data:`SLICE_BYTES`
 so that the working arrays stay in the CPU cache.
@@ -37,7 +38,8 @@ _BYTE_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _WORD_BASE = np.uint64(0x9E3779B97F4A7C15)
 SLICE_BYTES = 1 << 19
 
-# Byte classes of ASCII: 0 separator, 1 word byte, 2 hard break (newline, or NUL between texts).
+# Byte classes of ASCII (those of dedup.text.scripts): 0 separator, 1 word byte, 2 hard
+# break (newline, or NUL between texts); non-ASCII bytes get their character's class.
 _BYTE_CLASS = np.zeros(256, dtype=np.uint8)
 for _byte in b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _BYTE_CLASS[_byte] = 1
@@ -97,11 +99,36 @@ def word_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, n
     """Byte offsets in ``buffer`` (``_concat(texts)``) where each word starts and ends.
 
     The words are those of :func:`dedup.text.normalize.words`; a test checks that they agree.
+    Without marks or spaceless letters, a word is a run of word bytes, as in ASCII; the
+    code points of the other characters are decoded from their UTF-8 bytes (few, in most
+    texts of Latin script) and their class given to every byte of theirs.
     """
-    if not (buffer >= 0x80).any():  # ASCII: a byte is a character
-        is_word = _BYTE_CLASS[buffer] == 1
-        edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
-        return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    classes = _BYTE_CLASS[buffer]
+    leads = np.flatnonzero(buffer >= 0xC0)  # the first byte of every non-ASCII character
+    if len(leads):
+        first = buffer[leads].astype(np.uint32)
+        lengths = 2 + (first >= 0xE0).astype(np.int64) + (first >= 0xF0)
+        codes = first & (0x7F >> lengths).astype(np.uint32)
+        for k in (1, 2, 3):
+            more = np.flatnonzero(lengths > k)
+            codes[more] = (codes[more] << 6) | (buffer[leads[more] + k] & 0x3F)
+        char_classes = classes_of(codes)
+        if ((char_classes == MARK) | (char_classes == SPACELESS)).any():
+            return _char_bounds(texts, buffer)
+        classes[_ranges_of(leads, lengths)] = np.repeat(char_classes, lengths)
+    is_word = classes == WORD
+    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _ranges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for every ``(s, n)``."""
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+
+
+def _char_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`word_bounds` of a batch with marks or spaceless letters, character by character."""
     codes = np.frombuffer(("\0".join(texts) + "\0").encode("utf-32-le"), dtype=np.uint32)
     classes = classes_of(codes)
     count = len(classes)

@@ -86,13 +86,25 @@ def normalize_text(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> st
         text = text.casefold()
         if config.unicode_nfkc:
             text = unicodedata.normalize("NFKC", text)
-    if config.strip_optional_marks and not text.isascii():
+    if config.strip_optional_marks and _beyond_latin1(text):
         stripped = _OPTIONAL_MARKS.sub("", text)
         if stripped != text:
             text = unicodedata.normalize("NFKC", stripped) if config.unicode_nfkc else stripped
     if config.collapse_whitespace:
         text = " ".join(text.split())
     return text
+
+
+def _beyond_latin1(text: str) -> bool:
+    """Whether ``text`` holds a character above U+00FF (encoding stops at the first one).
+
+    Every optional mark lies above it, and this test costs far less than the regex.
+    """
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 _SEPARATOR = "\0"

@@ -48,7 +48,7 @@ PassageKind = Literal["text", "heading", "boilerplate"]
 
 # A short line without a final stop, among several paragraphs, is an intertitle.
 MAX_HEADING_WORDS = 10
-_FINAL_STOPS = tuple(".!?…:;,") + tuple(SCRIPT_STOPS) + tuple(CLAUSE_MARKS)
+_FINAL_STOPS = frozenset(".!?…:;," + SCRIPT_STOPS + CLAUSE_MARKS)
 _HEADING_CLOSERS = "»”\"' 」』）》〉】〕"
 
 # A paragraph with more words than this is split into sentences: it is usually several
@@ -298,7 +298,7 @@ def _glued_pieces(
 
 def _looks_like_heading(line: str) -> bool:
     # The stop test first: it is cheap, and fails on most paragraphs.
-    return not line.rstrip(_HEADING_CLOSERS).rstrip().endswith(_FINAL_STOPS) and len(line.split()) <= MAX_HEADING_WORDS
+    return line.rstrip(_HEADING_CLOSERS).rstrip()[-1:] not in _FINAL_STOPS and len(line.split()) <= MAX_HEADING_WORDS
 
 
 def _word_count(paragraph: str) -> int:

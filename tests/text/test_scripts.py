@@ -183,3 +183,20 @@ def test_normalising_arabic_script_twice_changes_nothing(text):
     once = normalize_text(text)
     assert normalize_text(once) == once
     assert not any(unicodedata.category(c) == "Mn" and c not in "\u0653\u0654\u0655" for c in once)
+
+
+_SPACED = st.lists(
+    st.sampled_from(["é", "œ", "€", "’", "«", "ß", "Путин", "Αθήνα", "وزیراعظم", "،", "۔", "שלום", "한국", "😀", "𝐀", "x", " ", "\n", "5"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SPACED, min_size=1, max_size=4))
+def test_byte_and_character_word_bounds_agree(texts):
+    """Batches without marks or spaceless letters take the byte path; it cuts what the character path cuts."""
+    from dedup.match.shingle import _char_bounds, _concat, word_bounds
+
+    buffer, _ = _concat(texts)
+    fast, slow = word_bounds(texts, buffer), _char_bounds(texts, buffer)
+    assert fast[0].tolist() == slow[0].tolist() and fast[1].tolist() == slow[1].tolist()
