@@ -42,7 +42,7 @@ VERIFY_BATCH = 2_000
 # Shingles of the documents of one verification batch (their sets and texts are loaded
 # together): a few long documents fill a batch long before VERIFY_BATCH documents do.
 # Verification then looks the shingles of a batch's pairs up in chunks of bounded size
-# (verify.MAX_LOOKUPS), so that many pairs, as character shingles make, cost no more.
+# (verify.LOOKUP_BUDGET), so that many pairs, as character shingles make, cost no more.
 VERIFY_SHINGLES = 1 << 23
 
 

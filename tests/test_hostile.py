@@ -494,16 +494,14 @@ def _char_batch(count: int):
         unit_row[rows] = np.arange(len(rows))
         return verify.build_unit_sets([texts[r] for r in rows.tolist()], config), unit_row
 
-    return lambda: verify.score_pair_batch(pairs, prints.shingles, prints.offsets, prints.signatures, units_for,
-                                           verify.MatchConfig())
+    return lambda budget: verify.score_pair_batch(pairs, prints.shingles, prints.offsets, prints.signatures,
+                                                  units_for, verify.MatchConfig(), lookup_budget=budget)
 
 
 def test_14_verification_looks_shingles_up_in_bounded_chunks(monkeypatch):
     run = _char_batch(60)
-    monkeypatch.setattr(verify, "MAX_LOOKUPS", 1 << 40)  # one chunk: what verification did before
-    whole, whole_peak = _peak_while(run)
-    monkeypatch.setattr(verify, "MAX_LOOKUPS", 1 << 15)
-    chunked, chunk_peak = _peak_while(run)
+    whole, whole_peak = _peak_while(lambda: run(1 << 40))  # one chunk: what verification did before
+    chunked, chunk_peak = _peak_while(lambda: run(1 << 15))
     for name in ("pairs", "values", "counts", "same_story"):
         assert np.array_equal(getattr(whole, name), getattr(chunked, name))
     assert chunk_peak * 4 < whole_peak, (chunk_peak >> 20, whole_peak >> 20)

@@ -24,8 +24,11 @@ import numpy as np
 
 from dedup.match.verify import PairScore
 
-# Bump when the stored layout changes; an index of another version is refused.
-FORMAT_VERSION = 1
+# Bump when the stored layout changes, or what a stored shingle set means; an index of
+# another version is refused. 2: words follow Unicode character classes (letters of
+# scripts written without spaces are words of their own; optional Arabic and Hebrew
+# marks are removed), so non-Latin texts shingle differently from version 1.
+FORMAT_VERSION = 2
 
 PruneBy = Literal["published", "ingested"]
 

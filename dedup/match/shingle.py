@@ -7,8 +7,13 @@ word hashes, and every hash goes through the splitmix64 finaliser with the seed 
 All of it is integer arithmetic, so hashes are identical across processes, platforms
 and Python's ``PYTHONHASHSEED``.
 
-Words are runs of ASCII letters, digits and ``_`` and of any non-ASCII bytes (letters
-of other scripts; typographic punctuation is already folded by normalisation). A newline
+Words are the tokens of :func:`dedup.text.normalize.words`: runs of letters, marks and
+digits in scripts written with spaces, and single letters (with their marks) in scripts
+written without (Chinese, Japanese, Thai...), so a run of such text is shingled by
+characters and the rest of a mixed-script document by words. Bytes are classed by
+a table, non-ASCII ones by their code point's class; batches with combining marks or
+spaceless letters are cut character by character and mapped back to UTF-8 offsets, so
+a word hashes the same bytes either way. A newline
 in the input is a hard break: no shingle spans it. Callers use it between lines and in
 place of quoted spans. Batches are processed in slices of about :data:`SLICE_BYTES`
 so that the working arrays stay in the CPU cache.
@@ -23,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
+from dedup.text.scripts import MARK, SEPARATOR, SPACELESS, WORD, classes_of
 
 ShingleKind = Literal["word", "char"]
 
@@ -32,11 +38,11 @@ _BYTE_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _WORD_BASE = np.uint64(0x9E3779B97F4A7C15)
 SLICE_BYTES = 1 << 19
 
-# Byte classes: 0 separator, 1 word byte, 2 hard break (newline, or NUL between texts).
+# Byte classes of ASCII (those of dedup.text.scripts): 0 separator, 1 word byte, 2 hard
+# break (newline, or NUL between texts); non-ASCII bytes get their character's class.
 _BYTE_CLASS = np.zeros(256, dtype=np.uint8)
 for _byte in b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _BYTE_CLASS[_byte] = 1
-_BYTE_CLASS[0x80:] = 1
 _BYTE_CLASS[0x0A] = _BYTE_CLASS[0x00] = 2
 
 
@@ -89,6 +95,62 @@ def _concat(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return buffer, starts
 
 
+def word_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Byte offsets in ``buffer`` (``_concat(texts)``) where each word starts and ends.
+
+    The words are those of :func:`dedup.text.normalize.words`; a test checks that they agree.
+    Without marks or spaceless letters, a word is a run of word bytes, as in ASCII; the
+    code points of the other characters are decoded from their UTF-8 bytes (few, in most
+    texts of Latin script) and their class given to every byte of theirs.
+    """
+    classes = _BYTE_CLASS[buffer]
+    leads = np.flatnonzero(buffer >= 0xC0)  # the first byte of every non-ASCII character
+    if len(leads):
+        first = buffer[leads].astype(np.uint32)
+        lengths = 2 + (first >= 0xE0).astype(np.int64) + (first >= 0xF0)
+        codes = first & (0x7F >> lengths).astype(np.uint32)
+        for k in (1, 2, 3):
+            more = np.flatnonzero(lengths > k)
+            codes[more] = (codes[more] << 6) | (buffer[leads[more] + k] & 0x3F)
+        char_classes = classes_of(codes)
+        if ((char_classes == MARK) | (char_classes == SPACELESS)).any():
+            return _char_bounds(texts, buffer)
+        classes[_ranges_of(leads, lengths)] = np.repeat(char_classes, lengths)
+    is_word = classes == WORD
+    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _ranges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for every ``(s, n)``."""
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+
+
+def _char_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`word_bounds` of a batch with marks or spaceless letters, character by character."""
+    codes = np.frombuffer(("\0".join(texts) + "\0").encode("utf-32-le"), dtype=np.uint32)
+    classes = classes_of(codes)
+    count = len(classes)
+    is_mark = classes == MARK
+    resolved = classes
+    if is_mark.any():
+        # A mark belongs to the token of the character before it; after a space, it starts a word.
+        last_base = np.maximum.accumulate(np.where(is_mark, -1, np.arange(count)))
+        base = np.where(last_base >= 0, classes[np.maximum(last_base, 0)], SEPARATOR)
+        resolved = np.where(is_mark, np.where(base == SPACELESS, SPACELESS, WORD), classes)
+    in_token = (resolved == WORD) | (resolved == SPACELESS)
+    continues = np.zeros(count, dtype=bool)
+    continues[1:] = in_token[1:] & (
+        (is_mark[1:] & in_token[:-1]) | ((resolved[1:] == WORD) & (resolved[:-1] == WORD))
+    )
+    last = in_token.copy()
+    last[:-1] &= ~continues[1:]
+    # The byte offset of each character: where its UTF-8 lead byte (not 10xxxxxx) stands.
+    offsets = np.append(np.flatnonzero((buffer & 0xC0) != 0x80), len(buffer))
+    return offsets[np.flatnonzero(in_token & ~continues)], offsets[np.flatnonzero(last) + 1]
+
+
 def _combine(hashes: np.ndarray, size: int) -> np.ndarray:
     """Hash of each window of ``size`` consecutive values (windows start at 0..n-size)."""
     count = len(hashes) - size + 1
@@ -107,7 +169,6 @@ def shingle_hashes(texts: Sequence[str], config: ShingleConfig, seed: int = 0) -
     A text with words but fewer than ``size`` of them between breaks gets one shingle
     made of all its words, so that short texts still have a fingerprint.
     """
-    make = _char_shingles if config.kind == "char" else _word_shingles
     parts: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     first = 0
@@ -116,8 +177,12 @@ def shingle_hashes(texts: Sequence[str], config: ShingleConfig, seed: int = 0) -
         while last < len(texts) and (last == first or size < SLICE_BYTES):
             size += len(texts[last]) + 1
             last += 1
-        buffer, text_starts = _concat(texts[first:last])
-        hashes, offsets = make(buffer, text_starts, config.size, seed)
+        batch = texts[first:last]
+        buffer, text_starts = _concat(batch)
+        if config.kind == "char":
+            hashes, offsets = _char_shingles(buffer, text_starts, config.size, seed)
+        else:
+            hashes, offsets = _word_shingles(buffer, text_starts, word_bounds(batch, buffer), config.size, seed)
         parts.append(hashes)
         counts.append(np.diff(offsets))
         first = last
@@ -128,13 +193,11 @@ def shingle_hashes(texts: Sequence[str], config: ShingleConfig, seed: int = 0) -
     return hashes, offsets
 
 
-def _word_shingles(buffer: np.ndarray, text_starts: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    classes = _BYTE_CLASS[buffer]
-    is_break = classes == 2
-    is_word = classes == 1
-    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
-    word_starts = np.flatnonzero(edges == 1)
-    word_ends = np.flatnonzero(edges == -1)
+def _word_shingles(
+    buffer: np.ndarray, text_starts: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    is_break = (buffer == 0x0A) | (buffer == 0x00)
+    word_starts, word_ends = bounds
     num_texts = len(text_starts) - 1
     if len(word_starts) == 0:
         return np.zeros(0, dtype=_U64), np.zeros(num_texts + 1, dtype=np.int64)

@@ -6,8 +6,13 @@ sentences of one document appear near-verbatim (at least ``passage_overlap`` of 
 shingles) in the other. A pair is a copy of the same story when
 
 * the containment of the smaller document in the larger is at least ``min_containment``,
-* they share at least ``min_shared_shingles`` shingles, and
-* at least ``min_shared_passages`` sentences are shared near-verbatim.
+* they share at least ``min_shared_shingles`` shingles, or half of the smaller document's
+  shingles when it has fewer than twice that many (a short lede cannot give more), and
+* at least ``min_shared_passages`` sentences are shared near-verbatim, or one of the two
+  documents has at most ``few_units`` sentences and shares as much of its whole text as
+  one of them would need: ``passage_overlap / units``. A lede of two sentences shares a
+  quarter of its shingles, wherever they lie: a light edit of every sentence (a changed
+  number, a respelt name) keeps no sentence half intact, but leaves the text shared.
 
 Shingles come from narrative text (quotes are breaks, see :mod:`dedup.match.fingerprint`), so
 statements that every outlet quotes do not make two independent articles look copied.
@@ -16,6 +21,7 @@ The defaults and the measurements behind them are in the README's design notes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +37,9 @@ from dedup.text.segment import sentence_units
 
 # Sentences with fewer narrative shingles than this are too short to count as evidence.
 MIN_UNIT_SHINGLES = 3
+# Pairs are scored in chunks that hold about this many shingle look-ups, so that the
+# memory verification takes stays bounded whatever the shingles and the candidates.
+LOOKUP_BUDGET = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -41,14 +50,15 @@ class MatchConfig:
     min_shared_shingles: int = 8
     min_shared_passages: int = 1
     passage_overlap: float = 0.5
+    few_units: int = 3
 
     def __post_init__(self) -> None:
         for name in ("min_containment", "passage_overlap"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ParameterError(f"{name} must be between 0 and 1, not {value}")
-        if self.min_shared_shingles < 0 or self.min_shared_passages < 0:
-            raise ParameterError("minimum shared counts cannot be negative")
+        if self.min_shared_shingles < 0 or self.min_shared_passages < 0 or self.few_units < 0:
+            raise ParameterError("minimum shared counts and few_units cannot be negative")
 
     def describe(self) -> dict[str, object]:
         return {
@@ -56,7 +66,26 @@ class MatchConfig:
             "min_shared_shingles": self.min_shared_shingles,
             "min_shared_passages": self.min_shared_passages,
             "passage_overlap": self.passage_overlap,
+            "few_units": self.few_units,
         }
+
+    def shingle_floor(self, smaller: np.ndarray | int) -> np.ndarray:
+        """Shared shingles a pair needs, given the size of its smaller shingle set.
+
+        ``min_shared_shingles``, or half the smaller set (rounded up, at least one) when
+        that is less: quote removal can leave a short lede fewer shingles than the floor.
+        """
+        half = np.maximum(1, -(-np.asarray(smaller, dtype=np.int64) * 1 // 2))
+        return np.minimum(self.min_shared_shingles, half)
+
+    def whole_text_evidence(self, containment: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Whether a document with ``units`` evidence sentences shares enough of its whole text.
+
+        True where ``units <= few_units`` and ``containment`` reaches ``passage_overlap``
+        divided by the units (a document without any counts as one unit).
+        """
+        units = np.maximum(np.asarray(units, dtype=np.int64), 1)
+        return (units <= self.few_units) & (np.asarray(containment) >= self.passage_overlap / units - 1e-12)
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,11 @@ def shared_unit_mask(units: Units, other: np.ndarray, overlap: float) -> np.ndar
     return mask
 
 
+def evidence_units(units: Units) -> int:
+    """How many of a document's units are long enough to count as evidence."""
+    return sum(1 for unit in units.shingles if len(unit) >= MIN_UNIT_SHINGLES)
+
+
 def score_pairs(
     pairs: np.ndarray,
     fingerprints: Fingerprints,
@@ -142,12 +176,18 @@ def score_pairs(
         c_first = shared / len(set_first) if len(set_first) else 0.0
         c_second = shared / len(set_second) if len(set_second) else 0.0
         passages_first = passages_second = 0
-        plausible = max(c_first, c_second) >= config.min_containment and shared >= config.min_shared_shingles
+        floor = int(config.shingle_floor(min(len(set_first), len(set_second))))
+        plausible = max(c_first, c_second) >= config.min_containment and shared >= floor
+        same = False
         if plausible:
             # Passage evidence is only needed, and only computed, for plausible pairs.
-            passages_first = int(shared_unit_mask(units_of(first), set_second, config.passage_overlap).sum())
-            passages_second = int(shared_unit_mask(units_of(second), set_first, config.passage_overlap).sum())
-        same = plausible and max(passages_first, passages_second) >= config.min_shared_passages
+            units_first, units_second = units_of(first), units_of(second)
+            passages_first = int(shared_unit_mask(units_first, set_second, config.passage_overlap).sum())
+            passages_second = int(shared_unit_mask(units_second, set_first, config.passage_overlap).sum())
+            whole = config.whole_text_evidence(
+                np.array([c_first, c_second]), np.array([evidence_units(units_first), evidence_units(units_second)])
+            )
+            same = max(passages_first, passages_second) >= config.min_shared_passages or bool(whole.any())
         scores.append(
             PairScore(
                 first=first,
@@ -319,28 +359,15 @@ class ScoreColumns:
         ]
 
 
-# Shingle lookups made at once by batched verification: its working arrays take about 70
-# bytes per lookup, so a batch of many pairs of long documents (or of short ones with
-# character shingles, which share many) is scored in chunks of pairs holding at most this
-# many lookups. A chunk always holds at least one pair.
-MAX_LOOKUPS = 1 << 21
-
-
-def lookup_chunks(costs: np.ndarray, limit: int | None = None) -> list[tuple[int, int]]:
-    """Consecutive ranges ``[a, b)`` of items whose ``costs`` add up to at most ``limit`` each.
-
-    >>> lookup_chunks(np.array([3, 3, 3, 9, 1]), limit=6)
-    [(0, 2), (2, 3), (3, 4), (4, 5)]
-    """
-    limit = MAX_LOOKUPS if limit is None else limit
+def _chunks(costs: np.ndarray, budget: int = LOOKUP_BUDGET) -> list[tuple[int, int]]:
+    """Consecutive ranges of items whose costs add up to about ``budget`` (one item at least)."""
     ends = np.cumsum(np.asarray(costs, dtype=np.int64))
-    chunks, start = [], 0
-    while start < len(ends):
-        base = int(ends[start - 1]) if start else 0
-        end = max(int(np.searchsorted(ends, base + limit, side="right")), start + 1)
-        chunks.append((start, end))
-        start = end
-    return chunks or [(0, 0)]
+    bounds = [0]
+    while bounds[-1] < len(ends):
+        start = bounds[-1]
+        done = int(ends[start - 1]) if start else 0
+        bounds.append(max(start + 1, int(np.searchsorted(ends, done + budget, side="right"))))
+    return list(itertools.pairwise(bounds))
 
 
 def score_pair_batch(
@@ -350,49 +377,62 @@ def score_pair_batch(
     signatures: np.ndarray,
     units_for: Callable[[np.ndarray], tuple[UnitSets, np.ndarray]],
     config: MatchConfig,
+    lookup_budget: int = LOOKUP_BUDGET,
 ) -> ScoreColumns:
     """:func:`score_pairs` for a batch, vectorised; indices are rows of ``offsets``/``signatures``.
 
     ``units_for(rows)`` returns the unit sets of those rows and a map from row to unit row;
-    it is called once, for the rows of plausible pairs only.
+    it is called once, for the rows of plausible pairs only. Pairs are looked up in chunks
+    of about ``lookup_budget`` shingles (or signature values), so the working memory
+    stays bounded however many pairs a batch holds and however large their sets are.
     """
-    if len(pairs) == 0:
-        return ScoreColumns(
-            np.zeros((0, 2), dtype=np.int64), np.zeros((0, 4)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=bool)
-        )
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    count = len(pairs)
     sets = SetIndex(shingles, offsets)
     sizes = np.diff(offsets)
     first, second = pairs[:, 0], pairs[:, 1]
     size_first, size_second = sizes[first], sizes[second]
-    estimates = np.zeros(len(pairs))
-    shared = np.zeros(len(pairs), dtype=np.int64)
-    # Each pair compares two signatures and looks the smaller set's shingles up in the larger.
-    for lo, hi in lookup_chunks(np.minimum(size_first, size_second) + signatures.shape[1]):
+    estimates = np.zeros(count)
+    for lo, hi in _chunks(np.full(count, signatures.shape[1] if signatures.ndim == 2 else 1), lookup_budget):
         estimates[lo:hi] = jaccard_estimate(signatures[first[lo:hi]], signatures[second[lo:hi]])
+    shared = np.zeros(count, dtype=np.int64)
+    for lo, hi in _chunks(np.minimum(size_first, size_second) + 1, lookup_budget):
         shared[lo:hi] = shared_shingle_counts(pairs[lo:hi], sets, offsets)
     union = size_first + size_second - shared
     with np.errstate(invalid="ignore", divide="ignore"):
         c_first = np.where(size_first > 0, shared / np.maximum(size_first, 1), 0.0)
         c_second = np.where(size_second > 0, shared / np.maximum(size_second, 1), 0.0)
         jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
-    plausible = (np.maximum(c_first, c_second) >= config.min_containment) & (shared >= config.min_shared_shingles)
-    passages_first = np.zeros(len(pairs), dtype=np.int64)
-    passages_second = np.zeros(len(pairs), dtype=np.int64)
+    floor = config.shingle_floor(np.minimum(size_first, size_second))
+    plausible = (np.maximum(c_first, c_second) >= config.min_containment) & (shared >= floor)
+    passages_first = np.zeros(count, dtype=np.int64)
+    passages_second = np.zeros(count, dtype=np.int64)
+    whole = np.zeros(count, dtype=bool)
     chosen = np.flatnonzero(plausible)
     if len(chosen):
-        rows = np.unique(pairs[chosen])
-        units, unit_row = units_for(rows)
-        unit_shingles = np.diff(units.offsets[units.doc_offsets])  # unit shingles per unit row
+        units, unit_row = units_for(np.unique(pairs[chosen]))
+        doc_units = _evidence_units_per_doc(units)
         a, b = first[chosen], second[chosen]
-        # Each pair looks the unit shingles of both documents up in the other one.
-        for lo, hi in lookup_chunks(unit_shingles[unit_row[a]] + unit_shingles[unit_row[b]]):
+        for lo, hi in _chunks(size_first[chosen] + size_second[chosen] + 1, lookup_budget):
             part = chosen[lo:hi]
-            passages_first[part] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, config.passage_overlap)
-            passages_second[part] = shared_unit_counts(b[lo:hi], a[lo:hi], units, unit_row, sets, config.passage_overlap)
-    same = plausible & (np.maximum(passages_first, passages_second) >= config.min_shared_passages)
+            overlap = config.passage_overlap
+            passages_first[part] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, overlap)
+            passages_second[part] = shared_unit_counts(b[lo:hi], a[lo:hi], units, unit_row, sets, overlap)
+        whole[chosen] = config.whole_text_evidence(c_first[chosen], doc_units[unit_row[a]]) | config.whole_text_evidence(
+            c_second[chosen], doc_units[unit_row[b]]
+        )
+    same = plausible & ((np.maximum(passages_first, passages_second) >= config.min_shared_passages) | whole)
     return ScoreColumns(
-        np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
-        np.stack([np.asarray(estimates, dtype=np.float64), jaccard, c_first, c_second], axis=1),
+        pairs,
+        np.stack([estimates, jaccard, c_first, c_second], axis=1),
         np.stack([shared, passages_first, passages_second], axis=1).astype(np.int64),
         np.asarray(same, dtype=bool),
     )
+
+
+def _evidence_units_per_doc(units: UnitSets) -> np.ndarray:
+    """How many units of each document of ``units`` are long enough to count as evidence."""
+    per_doc = np.diff(units.doc_offsets)
+    owner = np.repeat(np.arange(len(per_doc)), per_doc)
+    long_enough = np.diff(units.offsets) >= MIN_UNIT_SHINGLES
+    return np.bincount(owner[long_enough], minlength=len(per_doc)).astype(np.int64)

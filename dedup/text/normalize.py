@@ -3,11 +3,15 @@
 :func:`normalize_text` is one pure function. Its steps run in this order:
 
 1. Unicode NFKC (folds compatibility forms; non-breaking and narrow spaces become spaces);
-2. typographic quotes ``« » “ ” „ ‟ ‹ ›`` become ``"`` (with the inner space of
-   French guillemets), apostrophes ``’ ‘ ‚ ʼ ′ ´ ``` ``
+2. typographic quotes ``« » “ ” „ ‟ ‹ ›`` and the CJK corner brackets ``「 」`` become
+   ``"`` (with the inner space of French guillemets), apostrophes ``’ ‘ ‚ ʼ ′ ´ ``` ``
    become ``'``, and dashes ``‐ ‑ ‒ – — ― −`` become ``-``;
 3. case folding (``str.casefold``, so ``ß`` and ``ss`` compare equal);
-4. every run of whitespace becomes one space, and the ends are stripped.
+4. optional marks are removed: the Arabic short vowels, tanween, shadda, sukun and
+   superscript alef, the tatweel that stretches letters, and the Hebrew vowel points and
+   cantillation marks, which sites write or leave out at will (``أيضاً`` and ``أيضا``,
+   ``اعلیٰ`` and ``اعلی`` compare equal); NFKC runs again where a mark went;
+5. every run of whitespace becomes one space, and the ends are stripped.
 
 Each step is idempotent and none undoes another, so normalising twice changes nothing.
 Boilerplate and metadata are handled per line by :mod:`dedup.text.boilerplate`, before this.
@@ -20,17 +24,19 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_QUOTES = "«»“”„‟‹›〝〞＂"
+from dedup.text.scripts import tokens
+
+_QUOTES = "«»“”„‟‹›〝〞＂「」"
 _APOSTROPHES = "’‘‚‛ʼ′´`"
 _DASHES = "‐‑‒–—―−"
+# Arabic harakat (not the hamza and madda above and below, which make letters), the
+# superscript alef, Quranic annotation marks and tatweel; Hebrew points and accents.
+_OPTIONAL_MARKS = re.compile("[\u064b-\u0652\u0656-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]+")
 
 # (character, replacement) pairs; chained str.replace is several times faster than
 # str.translate with a dict on typical article lengths.
 # French guillemets carry an inner space ("« mot »"); it goes with them.
 _FOLDS = (("« ", '"'), (" »", '"')) + tuple((c, '"') for c in _QUOTES) + tuple((c, "'") for c in _APOSTROPHES) + tuple((c, "-") for c in _DASHES)
-# Words are runs of letters and digits; apostrophes and hyphens separate them, so
-# "l'attentat" gives "l", "attentat" whichever apostrophe the site used.
-WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class NormalizeConfig:
     unicode_nfkc: bool = True
     fold_punctuation: bool = True
     casefold: bool = True
+    strip_optional_marks: bool = True
     collapse_whitespace: bool = True
 
     def describe(self) -> dict[str, bool]:
@@ -47,6 +54,7 @@ class NormalizeConfig:
             "unicode_nfkc": self.unicode_nfkc,
             "fold_punctuation": self.fold_punctuation,
             "casefold": self.casefold,
+            "strip_optional_marks": self.strip_optional_marks,
             "collapse_whitespace": self.collapse_whitespace,
         }
 
@@ -78,9 +86,25 @@ def normalize_text(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> st
         text = text.casefold()
         if config.unicode_nfkc:
             text = unicodedata.normalize("NFKC", text)
+    if config.strip_optional_marks and _beyond_latin1(text):
+        stripped = _OPTIONAL_MARKS.sub("", text)
+        if stripped != text:
+            text = unicodedata.normalize("NFKC", stripped) if config.unicode_nfkc else stripped
     if config.collapse_whitespace:
         text = " ".join(text.split())
     return text
+
+
+def _beyond_latin1(text: str) -> bool:
+    """Whether ``text`` holds a character above U+00FF (encoding stops at the first one).
+
+    Every optional mark lies above it, and this test costs far less than the regex.
+    """
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 _SEPARATOR = "\0"
@@ -107,8 +131,17 @@ def normalize_many(texts: Sequence[str], config: NormalizeConfig = DEFAULT_NORMA
 
 
 def words(normalized: str) -> list[str]:
-    """Split normalised text into words."""
-    return WORD.findall(normalized)
+    """Split normalised text into word tokens (:func:`dedup.text.scripts.tokens`).
+
+    Words are runs of letters, marks and digits; apostrophes and hyphens separate them, so
+    "l'attentat" gives "l", "attentat" whichever apostrophe the site used. A letter of a
+    script written without spaces (Chinese, Japanese, Thai...) is a word of its own, so
+    mixed-script text gives words where words are spaced and letters where they are not.
+
+    >>> words("l'attentat à 北京 हिन्दी")
+    ['l', 'attentat', 'à', '北', '京', 'हिन्दी']
+    """
+    return tokens(normalized)
 
 
 # A quoted span never crosses a line or a NUL (the separator of normalize_many's pieces).

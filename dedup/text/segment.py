@@ -6,6 +6,16 @@ of the next (``(EI).Des dissensions``, ``conflit.Concernant``); those glued stop
 recovered as paragraph breaks, and AFP-style intertitles (``- Entretien rare -``) become
 headings. Abbreviations (``M. Lecornu``), ``a-t-il``, decimals (``6.1``), dotted
 acronyms (``U.S.``), initials (``J.K.``) and URLs are never split.
+
+Sentences end in every script (see :mod:`dedup.text.scripts`). The stops that cased
+scripts also use for abbreviations and decimals (``. ! ? …``) end a sentence before a
+capital, or before a letter of a caseless script (Arabic, Hebrew, Devanagari, CJK...),
+which has no capital to show the start of a sentence. Every other sentence terminal
+(``۔ ؟ ؛ । ॥ 。 ！ ？ ። ፧ ։ ။ ។ །``) ends a sentence wherever it stands, glued to the next
+word or not (CJK puts no space after it), except between two digits. Closing brackets and
+quotes after a stop stay with its sentence. In scripts written without spaces (Thai, Lao,
+CJK), a space between two letters ends a sentence; Khmer and Myanmar, which have stops,
+use spaces between phrases.
 """
 
 from __future__ import annotations
@@ -22,21 +32,37 @@ from dedup.text.boilerplate import (
     BoilerplateRules,
     split_leading_metadata,
 )
+from dedup.text.scripts import (
+    CASELESS_LETTERS,
+    CLAUSE_MARKS,
+    CLOSING_PUNCTUATION,
+    MARKS,
+    SCRIPT_STOP_CHARS,
+    SCRIPT_STOPS,
+    SPACE_STOP_LETTERS,
+    one_of,
+    spaceless_count,
+)
 
 PassageKind = Literal["text", "heading", "boilerplate"]
 
 # A short line without a final stop, among several paragraphs, is an intertitle.
 MAX_HEADING_WORDS = 10
-_FINAL_STOPS = tuple(".!?…:;,")
+_FINAL_STOPS = frozenset(".!?…:;," + SCRIPT_STOPS + CLAUSE_MARKS)
+_HEADING_CLOSERS = "»”\"' 」』）》〉】〕"
 
 # A paragraph with more words than this is split into sentences: it is usually several
 # paragraphs whose breaks were lost in a way that left no trace.
 MAX_PARAGRAPH_WORDS = 120
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁΑ-Ω"
+# What may follow ". ! ? …" at a sentence start: a capital, or a letter with no case.
+_STARTER = one_of(CASELESS_LETTERS, extra=_UPPER)
+_CASELESS = one_of(CASELESS_LETTERS)
 _OPEN_QUOTE = "\"«“„'‘"
 _CLOSE = "\"»”’')\\]"
 _CLOSING_CHARS = "\"»”’')]"  # _CLOSE as plain characters
+_STRAIGHT_QUOTES = "\"'"
 _STOPS = ".!?…"
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|\S+@\S+\.\w+", re.IGNORECASE)
 # A stop glued to the next capitalised word: "(EI).Des", "ajouté.Des", "cela\".Le".
@@ -45,6 +71,27 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|\S+@\S+\.\w
 # character or a closing quote (see _glued_stops); checking that after the match, rather
 # than with a look-behind, lets the regex engine skip quickly to the next stop.
 _GLUED = re.compile(rf"[.!?…]+[»”’)\]]?(?=[{_OPEN_QUOTE}]?[{_UPPER}])")
+# A stop of a cased script glued between two letters of caseless scripts ("کیا.اس",
+# "किया.उन्होंने"): a sentence end, though not a lost paragraph break as _GLUED's are.
+# (The letter before the stop is checked apart: a pattern that starts with a plain class
+# lets the regex engine skip quickly to the next candidate.)
+_GLUED_CASELESS = re.compile(rf"[.!?…]+(?=[{_OPEN_QUOTE}]?{_CASELESS})")
+_CASELESS_OR_MARK = re.compile(one_of(CASELESS_LETTERS, MARKS))
+_MARK = re.compile(one_of(MARKS))
+# A script's own terminal, then its closing brackets and quotes; straight quotes only
+# when a space follows them (glued, they may open the next sentence).
+_SCRIPT_STOP = re.compile(
+    rf"[{SCRIPT_STOP_CHARS.basic}\U00010000-\U0010ffff](?<={one_of(SCRIPT_STOP_CHARS)}){one_of(SCRIPT_STOP_CHARS)}*(?:{one_of(CLOSING_PUNCTUATION, extra=_STRAIGHT_QUOTES)}*(?=\s|$)|{one_of(CLOSING_PUNCTUATION)}*)"
+)
+# A space between two letters of a script written without spaces or stops (Thai, Lao).
+# (The letter before the space is checked apart, as for _GLUED_CASELESS.)
+_SPACELESS_GAP = re.compile(rf"\s+(?={one_of(SPACE_STOP_LETTERS)})")
+_SPACE_STOP_LETTER = re.compile(one_of(SPACE_STOP_LETTERS))
+# A character without which none of the three patterns above can match: most lines of
+# text in cased scripts hold none, and one scan for it saves the three.
+_SCRIPT_TRIGGER = re.compile(
+    f"[{SCRIPT_STOP_CHARS.basic}{CASELESS_LETTERS.basic}{SPACE_STOP_LETTERS.basic}\\U00010000-\\U0010ffff]"
+)
 # An intertitle glued between two paragraphs: 'cela".- Entretien rare -Le 22 mars'.
 # The intertitle is the "body" group; the stop before it is matched rather than looked
 # behind for, which lets the regex engine skip quickly to the next stop.
@@ -52,7 +99,7 @@ _INTERTITLE = re.compile(
     rf"[.!?…{_CLOSE}](?P<body>\s*-\s*(?P<title>[^\-.!?\n]{{2,60}}?)\s*-\s*)(?=[{_OPEN_QUOTE}]?[{_UPPER}])"
 )
 # An ordinary sentence end: punctuation, optional closing quote, space, capital.
-_SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSE}]*\s+(?=[{_OPEN_QUOTE}(]?[{_UPPER}])")
+_SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSE}]*\s+(?=[{_OPEN_QUOTE}(]?{_STARTER})")
 _ABBREVIATIONS = frozenset(
     """m mm mme mmes mlle mlles me mgr dr drs pr prof st ste mr mrs ms messrs jr sr gen gén col lt
     sgt capt cpt gov sen rep rev hon inc ltd co corp cie vs no nr nos art av ave bd blvd cf ex fig
@@ -140,6 +187,30 @@ def _glued_stops(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
                 yield match
 
 
+def _script_ends(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """Sentence ends in ``text[start:end]`` that no capital announces (see the module docstring).
+
+    Script terminals (not between two digits), stops glued between caseless letters (not
+    after an abbreviation or an initial), and spaces between letters of spaceless scripts.
+    """
+    if not _SCRIPT_TRIGGER.search(text, start, end):
+        return
+    for match in _SCRIPT_STOP.finditer(text, start, end):
+        stop, after = match.start(), match.end()
+        if not (stop > 0 and text[stop - 1].isdigit() and after < len(text) and text[after].isdigit()):
+            yield match
+    for match in _GLUED_CASELESS.finditer(text, start, end):
+        stop = match.start()
+        if stop > 0 and _CASELESS_OR_MARK.match(text, stop - 1) and not _is_abbreviation(text, stop):
+            yield match
+    for match in _SPACELESS_GAP.finditer(text, start, end):
+        letter = match.start() - 1
+        while letter >= start and _MARK.match(text, letter):
+            letter -= 1
+        if letter >= start and _SPACE_STOP_LETTER.match(text, letter):
+            yield match
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence spans of ``text[start:end]``, glued stops included.
 
@@ -167,6 +238,7 @@ def split_sentences_within(text: str, spans: Sequence[tuple[int, int]]) -> list[
             for match in itertools.chain(_SENTENCE_END.finditer(text, first, last), _glued_stops(text, first, last))
             if not _in_url(match.start(), urls) and not _is_abbreviation(text, match.start())
         }
+        | {match.end() for match in _script_ends(text, first, last) if not _in_url(match.start(), urls)}
     )
     sentences = []
     for start, end in spans:
@@ -226,7 +298,15 @@ def _glued_pieces(
 
 def _looks_like_heading(line: str) -> bool:
     # The stop test first: it is cheap, and fails on most paragraphs.
-    return not line.rstrip("»”\"' ").rstrip().endswith(_FINAL_STOPS) and len(line.split()) <= MAX_HEADING_WORDS
+    return line.rstrip(_HEADING_CLOSERS).rstrip()[-1:] not in _FINAL_STOPS and len(line.split()) <= MAX_HEADING_WORDS
+
+
+def _word_count(paragraph: str) -> int:
+    """Words of ``paragraph``, each letter of a spaceless script counting as one."""
+    count = len(paragraph.split())
+    if count > MAX_PARAGRAPH_WORDS or paragraph.isascii():
+        return count
+    return count + spaceless_count(paragraph)
 
 
 def segment(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> Segmentation:
@@ -254,7 +334,7 @@ def segment(text: str, rules: BoilerplateRules = DEFAULT_RULES) -> Segmentation:
         text_count = sum(1 for *_, kind in raw if kind == "text")
     passages: list[Passage] = []
     for s, e, kind in raw:
-        too_long = len(text[s:e].split()) > MAX_PARAGRAPH_WORDS
+        too_long = _word_count(text[s:e]) > MAX_PARAGRAPH_WORDS
         if kind == "text" and (text_count == 1 or too_long):
             passages.extend(Passage(ss, se, "text") for ss, se in split_sentences(text, s, e))
         else:
@@ -295,5 +375,6 @@ def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int, list[i
     """The text pieces of one line without URLs (as :func:`_split_glued`), with the line's sorted sentence cuts."""
     pieces, cuts = _glued_pieces(text, start, end, [])
     cuts += [m.end() for m in _SENTENCE_END.finditer(text, start, end) if not _is_abbreviation(text, m.start())]
+    cuts += [m.end() for m in _script_ends(text, start, end)]
     cuts = sorted(set(cuts))
     return [(s, e, cuts) for s, e, kind in pieces if kind == "text"]

@@ -1,0 +1,44 @@
+"""Default scans group copies of one article in Urdu, Hindi, Chinese and Japanese, and not the independent report."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dedup.document import Document
+from dedup.pipeline import scan, scan_documents
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
+LANGUAGES = ("ur", "hi", "zh", "ja")
+
+
+def groups(result) -> set[frozenset[str]]:
+    return {frozenset(result.documents[m.index].doc_id for m in c.members) for c in result.clusters}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_copies_group_and_the_independent_report_stays_apart(language):
+    result = scan([FIXTURES / f"{language}.jsonl"])
+    copies = frozenset(f"{language}-{name}" for name in ("agency", "copy", "trimmed"))
+    assert groups(result) == {copies}
+    pairs = {(result.documents[s.first].doc_id, result.documents[s.second].doc_id): s for s in result.pairs}
+    for (first, second), score in pairs.items():
+        if f"{language}-independent" in (first, second):
+            assert not score.same_story and score.containment < 0.05
+    # the trimmed copy is nearly contained in the agency article, passage by passage
+    trimmed = next(s for key, s in pairs.items() if set(key) == {f"{language}-agency", f"{language}-trimmed"})
+    assert trimmed.containment > 0.9 and trimmed.shared_passages >= 4
+
+
+def test_every_language_in_one_scan_gives_one_cluster_each():
+    result = scan([FIXTURES / f"{language}.jsonl" for language in LANGUAGES])
+    assert groups(result) == {frozenset(f"{lang}-{name}" for name in ("agency", "copy", "trimmed")) for lang in LANGUAGES}
+
+
+def test_mixed_script_documents_match_on_each_run_of_text():
+    """A Chinese dispatch quoted inside an English page is found, whatever the page adds."""
+    chinese = [json.loads(line) for line in (FIXTURES / "zh.jsonl").read_text(encoding="utf-8").splitlines()]
+    agency = chinese[0]["text"]
+    page = "World news in brief.\n\nThe Xinhua report, in full:\n\n" + agency + "\n\nTranslated excerpts follow tomorrow."
+    result = scan_documents([Document("agency", agency), Document("page", page), Document("other", chinese[3]["text"])])
+    assert groups(result) == {frozenset({"agency", "page"})}
