@@ -71,11 +71,26 @@ class InputReader:
             return self.options.input_format
         return format_of(path.name)
 
-    def _read_file(self, path: Path, doc_id: str, by_suffix: bool = False) -> Iterator[Document]:
+    def read_file(
+        self, path: Path, doc_id: str, *, location: str | None = None, by_suffix: bool = False
+    ) -> Iterator[Document]:
+        """The checked documents of one file, as :meth:`read` reads it.
+
+        For engines that fetch files themselves (the Spark scan copies each file it reads to
+        the executor's disk first): ``location`` is what documents and problems name (the
+        path by default), ``doc_id`` the id of a one-document file (a text or HTML page), and
+        ``by_suffix`` picks the format by suffix whatever ``input_format`` says, as for the
+        files of a folder.
+        """
+        return self._read_file(path, doc_id, by_suffix, location)
+
+    def _read_file(
+        self, path: Path, doc_id: str, by_suffix: bool = False, location: str | None = None
+    ) -> Iterator[Document]:
         kind = format_of(path.name) if by_suffix else self._format_of(path)
-        location = str(path)
+        location = str(path) if location is None else location
         if kind in EXTRA_FORMATS:
-            yield from self._records.checked(read_extra_format(self._records, path, doc_id, kind))
+            yield from self._records.checked(read_extra_format(self._records, path, doc_id, kind, location))
             return
         if kind == "jsonl":
             # JSONL is streamed line by line, so a feed larger than memory can be scanned.
