@@ -17,6 +17,7 @@ from dedup._version import __version__
 from dedup.cli.eval import eval_command
 from dedup.cli.index import index_group
 from dedup.cli.scan import compare_command, scan_command
+from dedup.cli.spark import spark_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,5 +38,6 @@ main.add_command(scan_command)
 main.add_command(compare_command)
 main.add_command(index_group)
 main.add_command(eval_command)
+main.add_command(spark_group)
 
 __all__ = ["main"]
