@@ -86,7 +86,9 @@ def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
 class VerifyTask:
     indices: np.ndarray  # global document indices, sorted
     texts: list[str] | SpooledTexts
-    shingles: SpooledSets | None  # the documents' shingle sets when spooled, else made from the texts
+    # the documents' shingle sets: spooled, in memory (CSR values and offsets, as Spark
+    # executors hold them), or None to make them from the texts
+    shingles: SpooledSets | tuple[np.ndarray, np.ndarray] | None
     pairs: np.ndarray  # (n, 2) local indices
     signatures: np.ndarray
     config: ScanConfig
@@ -95,8 +97,10 @@ class VerifyTask:
 def verify_batch(task: VerifyTask) -> ScoreColumns:
     """Exact scores of one batch of candidate pairs."""
     config = task.config
-    if task.shingles is not None:
+    if isinstance(task.shingles, SpooledSets):
         hashes, offsets = task.shingles.load()
+    elif task.shingles is not None:
+        hashes, offsets = task.shingles
     else:
         contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
         hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)

@@ -18,6 +18,7 @@ from dedup.cli.console import SafeGroup, configure_logging, stop_on_sigterm
 from dedup.cli.eval import eval_command
 from dedup.cli.index import index_group
 from dedup.cli.scan import compare_command, scan_command
+from dedup.cli.spark import spark_group
 
 
 @click.group(cls=SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,5 +41,6 @@ main.add_command(scan_command)
 main.add_command(compare_command)
 main.add_command(index_group)
 main.add_command(eval_command)
+main.add_command(spark_group)
 
 __all__ = ["main"]

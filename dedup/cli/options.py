@@ -102,6 +102,23 @@ def fingerprint_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def lsh_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The LSH candidate options, shared by the scans on one machine and on Spark."""
+    options = [
+        click.option("--lsh-threshold", type=click.FloatRange(0.001, 0.999), default=LSHConfig.threshold,
+                     show_default=True, help="Jaccard level the LSH bands are tuned for."),
+        click.option("--bands", type=click.IntRange(min=1), help="LSH bands (with --rows; overrides the threshold)."),
+        click.option("--rows", type=click.IntRange(min=1), help="LSH rows per band (with --bands)."),
+        click.option("--min-hits", type=click.IntRange(min=1), default=LSHConfig.min_hits, show_default=True,
+                     help="Bands two documents must share to be a candidate."),
+        click.option("--max-bucket", type=click.IntRange(min=2), default=LSHConfig.max_bucket, show_default=True,
+                     help="LSH buckets larger than this are reported, not expanded."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def match_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The pair decision and diff thresholds, shared by scan and compare."""
     options = [

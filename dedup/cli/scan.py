@@ -13,10 +13,10 @@ from dedup.cli.options import (
     fingerprint_options,
     friendly_errors,
     input_options,
+    lsh_options,
     match_options,
     write_output,
 )
-from dedup.match.lsh import LSHConfig
 from dedup.pipeline import compare, scan
 from dedup.report import render
 from dedup.report.render import write_report
@@ -33,14 +33,7 @@ TABLE_HELP = ("With --format csv or parquet: verified pairs, copy edges, the out
 @click.argument("inputs", nargs=-1, required=True)
 @input_options
 @fingerprint_options
-@click.option("--lsh-threshold", type=click.FloatRange(0.001, 0.999), default=LSHConfig.threshold, show_default=True,
-              help="Jaccard level the LSH bands are tuned for.")
-@click.option("--bands", type=click.IntRange(min=1), help="LSH bands (with --rows; overrides the threshold).")
-@click.option("--rows", type=click.IntRange(min=1), help="LSH rows per band (with --bands).")
-@click.option("--min-hits", type=click.IntRange(min=1), default=LSHConfig.min_hits, show_default=True,
-              help="Bands two documents must share to be a candidate.")
-@click.option("--max-bucket", type=click.IntRange(min=2), default=LSHConfig.max_bucket, show_default=True,
-              help="LSH buckets larger than this are reported, not expanded.")
+@lsh_options
 @match_options
 @click.option("--no-hub-guard", is_flag=True, help="Let one document chain unrelated clusters together.")
 @click.option("-f", "--format", "report_format", type=click.Choice(FORMATS), default="text",

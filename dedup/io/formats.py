@@ -65,13 +65,15 @@ def format_of(name: str) -> InputFormat:
     return "txt"
 
 
-def read_extra_format(records: Records, path: Path, doc_id: str, kind: InputFormat) -> Iterator[Document]:
+def read_extra_format(
+    records: Records, path: Path, doc_id: str, kind: InputFormat, location: str | None = None
+) -> Iterator[Document]:
     """The documents of a Parquet, HTML, WARC or feed file (unchecked: the caller checks them).
 
     ``doc_id`` is the id of a saved page (one document per file); the other formats
-    carry their own ids.
+    carry their own ids. ``location`` names the file in documents and problems (its path by default).
     """
-    location = str(path)
+    location = str(path) if location is None else location
     if kind == "parquet" and codec_of(path.name) is None:
         yield from read_parquet(records, path, location)  # by path: pyarrow reads only the columns it needs
         return

@@ -87,11 +87,26 @@ class InputReader:
             return self.options.input_format
         return format_of(path.name)
 
-    def _read_file(self, path: Path, doc_id: str, by_suffix: bool = False) -> Iterator[Document]:
+    def read_file(
+        self, path: Path, doc_id: str, *, location: str | None = None, by_suffix: bool = False
+    ) -> Iterator[Document]:
+        """The checked documents of one file, as :meth:`read` reads it.
+
+        For engines that fetch files themselves (the Spark scan copies each file it reads to
+        the executor's disk first): ``location`` is what documents and problems name (the
+        path by default), ``doc_id`` the id of a one-document file (a text or HTML page), and
+        ``by_suffix`` picks the format by suffix whatever ``input_format`` says, as for the
+        files of a folder.
+        """
+        return self._read_file(path, doc_id, by_suffix, location)
+
+    def _read_file(
+        self, path: Path, doc_id: str, by_suffix: bool = False, location: str | None = None
+    ) -> Iterator[Document]:
         kind = format_of(path.name) if by_suffix else self._format_of(path)
-        location = str(path)
+        location = str(path) if location is None else location
         if kind in EXTRA_FORMATS:
-            yield from self._records.checked(read_extra_format(self._records, path, doc_id, kind))
+            yield from self._records.checked(read_extra_format(self._records, path, doc_id, kind, location))
         elif kind == "jsonl":
             # JSONL is streamed line by line, so a feed larger than memory can be scanned.
             yield from self._stream(path, lambda stream: read_jsonl(self._records, stream, location))
@@ -99,10 +114,10 @@ class InputReader:
             delimiter = "\t" if ".tsv" in path.name.lower() else ","
             yield from self._stream(path, lambda stream: read_delimited(self._records, stream, location, delimiter))
         else:
-            yield from self._records.checked(self._read_text(path, strip_compression(doc_id)))
+            yield from self._records.checked(self._read_text(path, strip_compression(doc_id), location))
 
-    def _read_text(self, path: Path, doc_id: str) -> Iterator[Document]:
-        location, limit = str(path), BYTES_PER_CHAR * self.options.max_chars + 4
+    def _read_text(self, path: Path, doc_id: str, location: str) -> Iterator[Document]:
+        limit = BYTES_PER_CHAR * self.options.max_chars + 4
         try:
             raw = read_input(path, limit)
         except InputTooLarge:

@@ -137,3 +137,29 @@ def test_corrupt_gzip_is_reported(tmp_path):
     path.write_bytes(b"not gzip at all")
     docs, problems = read([path])
     assert docs == [] and problems[0].kind == "unreadable"
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("feed.jsonl", b'{"id": "a", "text": "Un."}\nnot json\n{"id": "a", "text": "Deux."}\n{"id": "b", "text": ""}\n'),
+        ("feed.jsonl.gz", gzip.compress(b'{"id": "c", "text": "Trois.", "source": "afp"}\n')),
+        ("rows.tsv", "id\ttext\nd\tQuatre.\ne\n".encode()),
+        ("note.txt.gz", gzip.compress("Cinq.".encode())),
+        ("broken.txt.gz", b"not gzip at all"),
+        ("latin.txt", "Café".encode("latin-1")),
+    ],
+)
+def test_a_copy_of_a_file_reads_as_the_file(tmp_path, name, content):
+    """read_file on a copy, named by the original's location (as the Spark scan reads the
+    files it fetched), gives the documents and problems of the original."""
+    original = tmp_path / "in" / name
+    original.parent.mkdir()
+    original.write_bytes(content)
+    copy = tmp_path / "copy" / name
+    copy.parent.mkdir()
+    copy.write_bytes(content)
+    expected_docs, expected_problems = read([original])
+    reader = InputReader(ReadOptions())
+    docs = list(reader.read_file(copy, name, location=str(original)))
+    assert docs == expected_docs and reader.problems == expected_problems

@@ -1,0 +1,313 @@
+"""The stages of the Spark scan, each a few DataFrame operations around one work unit.
+
+Every stage ends in a checkpoint (:meth:`Stages.keep`): its output is materialised and
+counted, and the next stages start from that data rather than from the whole history, so
+query plans stay small however many stages came before. The driver only ever receives
+counts, one row per partition (to number the documents) and the learned furniture lines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from dataclasses import replace
+from functools import partial
+
+import numpy as np
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from dedup._version import __version__
+from dedup.errors import DedupError, InputError
+from dedup.match.candidates import PREFILTER_SHARE
+from dedup.spark import records, work
+from dedup.spark.stories import component_stories
+from dedup.story.result import ScanConfig
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_COLUMNS = "location string, kind string, message string"
+FINGERPRINT_SCHEMA = (
+    "doc_index long, size long, signature binary, shingles binary, text string, outlet string, line_keys binary"
+)
+PRINT_SCHEMA = "doc_index long, size long, signature binary, shingles binary, text string, refingerprinted boolean"
+SCORE_SCHEMA = (
+    "a long, b long, minhash_jaccard double, jaccard double, containment_first_in_second double, "
+    "containment_second_in_first double, shared_shingles long, shared_passages_first long, "
+    "shared_passages_second long, same_story boolean"
+)
+STORY_SCHEMA = "kind string, cluster_id string, cluster_size int, first_index long, position int, payload string"
+ORDER = records.ORDER_FIELDS
+# monotonically_increasing_id holds the partition number above this bit, the row below (Spark's documented layout)
+ROW_BITS = 33
+# Same-story components are clustered in groups of at most about this many documents, as in dedup scan.
+STORY_BATCH = 2_000
+# Every pair (x < y) of a bucket's sorted members ``m``, without leaving the JVM.
+BUCKET_PAIRS = "explode(flatten(transform(m, (x, i) -> transform(slice(m, i + 2, size(m)), y -> named_struct('a', x, 'b', y)))))"
+
+
+class Stages:
+    """One scan's stages, the checkpoints they keep and how long each took."""
+
+    def __init__(self, spark: SparkSession, config: ScanConfig, work_dir: str | None) -> None:
+        self.spark = spark
+        self.config = config
+        self.work_dir = work_dir.rstrip("/") if work_dir else None
+        self.timings: dict[str, float] = {}
+        self.held: list[DataFrame] = []
+        self.counts: dict[str, int] = {}
+        self._last = time.perf_counter()
+
+    def keep(self, stage: str, frame: DataFrame) -> tuple[DataFrame, int]:
+        """Checkpoint ``frame``, the output of ``stage``, and count it.
+
+        With a work folder the checkpoint is Parquet there, which survives losing an
+        executor; without one it stays on the executors (faster, for local sessions).
+        """
+        if self.work_dir:
+            path = f"{self.work_dir}/{stage.replace(' ', '-')}"
+            frame.write.mode("overwrite").parquet(path)
+            frame = self.spark.read.parquet(path)
+        else:
+            frame = frame.localCheckpoint(eager=True)
+        rows = frame.count()
+        self.held.append(frame)
+        self.mark(stage)
+        logger.info("stage %s: %d rows in %.1fs", stage, rows, self.timings[stage])
+        return frame, rows
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
+        self._last = now
+
+    def drop(self, *frames: DataFrame) -> None:
+        """Let go of checkpoints no later stage reads (Spark cleans them once unreferenced)."""
+        for frame in frames:
+            frame.unpersist()
+            if any(frame is held for held in self.held):
+                self.held = [held for held in self.held if held is not frame]
+
+    # -- documents ---------------------------------------------------------------------
+
+    def read_problems(self, rows: DataFrame) -> DataFrame:
+        """Skipped records in input order: what the readers reported, then repeated ids.
+
+        Of an id's records the first in input order is kept (``_input, _file, _record`` is
+        unique); finding the repeats needs ids and positions only, not the texts. Under
+        ``on_error="fail"`` the first problem stops the scan, as in ``dedup scan``.
+        """
+        ids = rows.filter(F.col("kind").isNull()).select("doc_id", "location", *ORDER)
+        by_id = Window.partitionBy("doc_id").orderBy(*ORDER)
+        repeats = (
+            ids.select("*", F.row_number().over(by_id).alias("_rank"), F.first("location").over(by_id).alias("first_location"))
+            .filter(F.col("_rank") > 1)
+            .drop("_rank")
+        )
+        repeated = repeats.mapInPandas(
+            partial(records.duplicate_problems, options=self.config.read, version=__version__),
+            f"{PROBLEM_COLUMNS}, _input int, _file string, _record long",
+        )
+        problems = (
+            rows.filter(F.col("kind").isNotNull())
+            .select("location", "kind", "message", *ORDER)
+            .unionByName(repeated)
+            .withColumn("_stage", F.lit(0))
+        )
+        problems, count = self.keep("read problems", problems)
+        if count and self.config.read.on_error == "fail":
+            first = problems.orderBy(*ORDER).first()
+            raise InputError(first["message"], first["location"])
+        return problems
+
+    def number_documents(self, rows: DataFrame) -> DataFrame:
+        """The documents, numbered by the rank of their id (``doc_index``), as ``dedup scan`` numbers them.
+
+        Sorting by id puts each id's records in one partition (range partitioning) and the
+        partitions in id order, so a document's number is the count of documents in the
+        partitions before its own plus its position in its partition: one count per
+        partition reaches the driver. The row ids are stored before any checkpoint, so a
+        Parquet round trip, which does not keep partition order, changes nothing.
+        """
+        by_id = Window.partitionBy("doc_id").orderBy(*ORDER)
+        first = (
+            rows.filter(F.col("kind").isNull())
+            .drop("kind", "message")
+            .repartitionByRange("doc_id")
+            .sortWithinPartitions("doc_id", *ORDER)
+            .withColumn("_rank", F.row_number().over(by_id))
+            .filter(F.col("_rank") == 1)
+            .withColumn("_row", F.monotonically_increasing_id())
+            .select("_row", *records.DOCUMENT_FIELDS)
+        )
+        kept, self.counts["documents"] = self.keep("documents", first)
+        part = F.col("_row").bitwiseAND(~((1 << ROW_BITS) - 1))
+        parts = sorted(
+            tuple(row) for row in kept.groupBy(part.alias("part")).agg(F.count(F.lit(1)), F.min("doc_id"), F.max("doc_id")).collect()
+        )
+        if any(before[3] >= after[2] for before, after in itertools.pairwise(parts)):
+            raise DedupError("Spark did not keep the documents in id order: they cannot be numbered as dedup scan numbers them")
+        offsets, done = [], 0
+        for number, count, _, _ in parts:
+            offsets.append((number, done))
+            done += count
+        offset_frame = self.spark.createDataFrame(offsets or [(0, 0)], "part long, offset long")
+        return kept.join(F.broadcast(offset_frame), part == F.col("part")).select(
+            (F.col("offset") + F.col("_row") - F.col("part")).alias("doc_index"), *records.DOCUMENT_FIELDS
+        )
+
+    # -- fingerprints and page furniture ---------------------------------------------------
+
+    def fingerprint(self, documents: DataFrame) -> tuple[DataFrame, DataFrame]:
+        """Signatures, shingle sets and sizes; then furniture learned and its carriers fingerprinted again.
+
+        Also the problems of documents left without content, worded as ``dedup scan`` words them.
+        """
+        work_unit = partial(work.fingerprint_documents, config=self.config, version=__version__)
+        prints, _ = self.keep(
+            "fingerprint",
+            documents.select("doc_index", "text", "source", "url").mapInPandas(work_unit, FINGERPRINT_SCHEMA),
+        )
+        learned = self.learn_furniture(prints)
+        if self.counts["documents"]:
+            self.counts["learned_furniture_lines"] = len(learned)
+        if len(learned):
+            self.config = replace(self.config, boilerplate=self.config.boilerplate.with_learned(learned.tolist()))
+            again = partial(work.refingerprint_furniture, config=self.config, version=__version__)
+            refreshed, _ = self.keep("furniture", prints.mapInPandas(again, PRINT_SCHEMA))
+            self.drop(prints)
+            carriers = refreshed.filter("refingerprinted").count()
+        else:
+            refreshed, carriers = prints.drop("outlet", "line_keys"), 0
+        if self.counts["documents"]:
+            self.counts["documents_with_furniture"] = carriers
+        empty = refreshed.filter(F.col("size") == 0).select("doc_index")
+        self.counts["documents_without_content"] = empty.count()
+        schema = f"{PROBLEM_COLUMNS}, _stage int, _input int, _file string, _record long"
+        if not self.counts["documents_without_content"]:
+            return refreshed, self.spark.createDataFrame([], schema)
+        problems = (
+            empty.join(documents.select("doc_index", "doc_id", "location"), "doc_index")
+            .mapInPandas(partial(records.content_problems, version=__version__), f"{PROBLEM_COLUMNS}, _record long")
+            .select("location", "kind", "message", F.lit(1).alias("_stage"), F.lit(0).alias("_input"),
+                    F.lit("").alias("_file"), "_record")
+        )
+        problems, _ = self.keep("content problems", problems)
+        return refreshed, problems
+
+    def learn_furniture(self, prints: DataFrame) -> np.ndarray:
+        """The short lines found on at least ``min_documents`` and ``min_share`` of one outlet's pages.
+
+        :func:`dedup.text.furniture.learn_furniture`'s rule as two aggregations: documents
+        per (outlet, line) and documents per outlet. Only the learned lines, a few per
+        outlet, reach the driver: they join the boilerplate rules of every later stage.
+        """
+        rule = self.config.furniture
+        if not rule.enabled:
+            return np.zeros(0, dtype=np.uint64)
+        pages = prints.filter(F.col("outlet").isNotNull())
+        per_outlet = pages.groupBy("outlet").agg(F.count(F.lit(1)).alias("pages"))
+        lines = pages.select("outlet", "line_keys").mapInPandas(
+            partial(work.outlet_lines, version=__version__), "outlet string, key long"
+        )
+        needed = F.greatest(F.lit(rule.min_documents).cast("double"), F.ceil(F.lit(rule.min_share) * F.col("pages")))
+        learned = (
+            lines.groupBy("outlet", "key").agg(F.count(F.lit(1)).alias("documents"))
+            .join(per_outlet, "outlet")
+            .filter(F.col("documents") >= needed)
+            .select("key").distinct()
+        )
+        keys = np.array([row[0] for row in learned.collect()], dtype=np.int64).view(np.uint64)
+        return np.unique(keys)
+
+    # -- candidates and verification ---------------------------------------------------------
+
+    def candidates(self, prints: DataFrame) -> tuple[DataFrame, tuple[int, int]]:
+        """Pairs that share at least ``min_hits`` LSH buckets; buckets over ``max_bucket`` are only counted."""
+        lsh = self.config.lsh
+        num_perm = self.config.fingerprint.minhash.num_perm
+        bands, rows = lsh.resolve(num_perm)
+        keys_of = partial(work.document_band_keys, num_perm=num_perm, bands=bands, rows=rows, version=__version__)
+        keys = prints.filter(F.col("size") > 0).select("doc_index", "signature").mapInPandas(keys_of, "key long, doc_index long")
+        # Bucket sizes by a window count, which spills to disk however many documents share
+        # a key; buckets of one document (most keys) are dropped before anything is stored.
+        shared = keys.withColumn("bucket", F.count(F.lit(1)).over(Window.partitionBy("key"))).filter(F.col("bucket") >= 2)
+        shared, _ = self.keep("band keys", shared)
+        over = shared.filter(F.col("bucket") > lsh.max_bucket).agg(F.countDistinct("key"), F.countDistinct("doc_index")).first()
+        buckets = (
+            shared.filter(F.col("bucket") <= lsh.max_bucket)
+            .groupBy("key")
+            .agg(F.sort_array(F.collect_list("doc_index")).alias("m"))
+        )
+        candidates = (
+            buckets.select(F.expr(BUCKET_PAIRS).alias("p"))
+            .groupBy(F.col("p.a").alias("a"), F.col("p.b").alias("b"))
+            .agg(F.count(F.lit(1)).alias("hits"))
+            .filter(F.col("hits") >= lsh.min_hits)
+        )
+        candidates, self.counts["candidate_pairs"] = self.keep("candidates", candidates)
+        self.drop(shared)
+        return candidates, (int(over[0]), int(over[1]))
+
+    def verify(self, candidates: DataFrame, prints: DataFrame) -> DataFrame:
+        """The signature prefilter, then exact scores of the pairs it keeps.
+
+        Each pair meets its documents by two joins; a batch of pairs with their documents'
+        signatures, shingle sets and texts is one :func:`~dedup.batches.verify_batch`.
+        """
+        num_perm = self.config.fingerprint.minhash.num_perm
+        estimate = {
+            s: prints.select(F.col("doc_index").alias(s), F.col("signature").alias(f"signature_{s}"), F.col("size").alias(f"size_{s}"))
+            for s in ("a", "b")
+        }
+        prefilter = partial(
+            work.prefilter_pairs, num_perm=num_perm,
+            min_containment=self.config.match.min_containment * PREFILTER_SHARE, version=__version__,
+        )
+        kept = candidates.join(estimate["a"], "a").join(estimate["b"], "b").mapInPandas(prefilter, "a long, b long")
+        exact = {
+            s: prints.select(
+                F.col("doc_index").alias(s), F.col("signature").alias(f"signature_{s}"),
+                F.col("shingles").alias(f"shingles_{s}"), F.col("text").alias(f"text_{s}"),
+            )
+            for s in ("a", "b")
+        }
+        verify = partial(work.verify_pairs, config=self.config, version=__version__)
+        joined = kept.join(exact["a"], "a").join(exact["b"], "b")
+        scores, self.counts["verified_pairs"] = self.keep("verify", joined.mapInPandas(verify, SCORE_SCHEMA))
+        return scores
+
+    # -- stories ------------------------------------------------------------------------------
+
+    def stories(self, documents: DataFrame, scores: DataFrame, components: DataFrame, report: bool) -> DataFrame:
+        """Per group of whole same-story components: the scan's clustering, passage diff and provenance.
+
+        Components are packed into groups of at most about :data:`STORY_BATCH` documents,
+        as ``dedup scan`` packs them, and several groups per core so that hashing them to
+        partitions leaves no core idle; a group's documents and pairs meet in one
+        ``applyInPandas`` call, so no component spans two Python workers.
+        """
+        sizes = components.groupBy("component").count().agg(F.sum("count"), F.max("count")).first()
+        clustered, largest = int(sizes[0] or 0), int(sizes[1] or 0)
+        if largest:
+            logger.info("largest same-story component: %d documents (one Python worker holds it)", largest)
+        groups = max(4 * self.spark.sparkContext.defaultParallelism, -(-clustered // STORY_BATCH), 1)
+        group = components.select("doc_index", "component", (F.col("component") % groups).alias("group"))
+        docs = group.join(documents, "doc_index").drop("component")
+        first = group.select(F.col("doc_index").alias("a"), F.col("component").alias("component_a"), "group")
+        second = components.select(F.col("doc_index").alias("b"), F.col("component").alias("component_b"))
+        pairs = (
+            scores.join(first, "a").join(second, "b")
+            .filter(F.col("component_a") == F.col("component_b"))
+            # a column of its own, not the documents' one: cogroup needs the two sides apart
+            .select((F.col("group") + F.lit(0)).alias("group"), *work.SCORE_KEYS)
+        )
+        config, version = self.config, __version__
+
+        def story(docs_frame, pairs_frame):  # two arguments: applyInPandas passes no key
+            return component_stories(docs_frame, pairs_frame, config, report, version)
+
+        found = docs.groupBy("group").cogroup(pairs.groupBy("group")).applyInPandas(story, STORY_SCHEMA)
+        found, _ = self.keep("stories", found)
+        return found

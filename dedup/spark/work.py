@@ -1,0 +1,210 @@
+"""What Spark executors run for fingerprints, band keys, furniture and verification.
+
+Every function here hands a batch to the library's own work units: the scan's
+:func:`~dedup.batches.fingerprint_batch`, :func:`~dedup.match.lsh.band_keys`,
+:func:`~dedup.match.candidates.prefilter_signatures` and :func:`~dedup.batches.verify_batch`
+(reading is in :mod:`dedup.spark.records`, the stories in :mod:`dedup.spark.stories`).
+So both engines run one algorithm; only who moves the data differs.
+
+Nothing here imports Spark: these are plain functions of pandas frames, which Spark calls
+through ``mapInPandas`` and ``applyInPandas``. Signatures travel as little-endian uint32
+bytes and shingle sets as sorted little-endian uint64 bytes, one binary cell per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from dedup._version import __version__
+from dedup.batches import (
+    FingerprintResult,
+    FingerprintTask,
+    VerifyTask,
+    fingerprint_batch,
+    verify_batch,
+)
+from dedup.document import Document
+from dedup.errors import DedupError
+from dedup.match.candidates import prefilter_signatures
+from dedup.match.lsh import band_keys
+from dedup.story.result import ScanConfig
+from dedup.text.furniture import outlet_of
+
+SCORE_COLUMNS = (
+    "minhash_jaccard", "jaccard", "containment_first_in_second", "containment_second_in_first",
+    "shared_shingles", "shared_passages_first", "shared_passages_second", "same_story",
+)
+SCORE_KEYS = ("a", "b", *SCORE_COLUMNS)
+
+
+def check_version(expected: str) -> None:
+    """Refuse to work when this executor runs another dedup than the driver."""
+    if __version__ != expected:
+        raise DedupError(
+            f"the executors run dedup {__version__} and the driver dedup {expected}: "
+            "install the same version on every node"
+        )
+
+
+def _uint_matrix(cells: Iterable[bytes], dtype: str, width: int) -> np.ndarray:
+    data = b"".join(cells)
+    return np.frombuffer(data, dtype=dtype).astype(dtype[1:]).reshape(-1, width)
+
+
+def _print_frame(doc_index: np.ndarray, texts: list[str], done: FingerprintResult) -> dict[str, object]:
+    signatures = np.ascontiguousarray(done.signatures, dtype="<u4")
+    shingles = np.ascontiguousarray(done.shingles, dtype="<u8")
+    offsets = done.offsets.tolist()
+    return {
+        "doc_index": doc_index,
+        "size": np.diff(done.offsets).astype(np.int64),
+        "signature": [row.tobytes() for row in signatures],
+        "shingles": [shingles[offsets[k] : offsets[k + 1]].tobytes() for k in range(len(texts))],
+        "text": texts,
+    }
+
+
+def fingerprint_documents(batches: Iterable[pd.DataFrame], config: ScanConfig, version: str) -> Iterator[pd.DataFrame]:
+    """``doc_index, text, source, url`` -> ``doc_index, size, signature, shingles, text, outlet, line_keys``.
+
+    The scan's fingerprint work unit. The text comes along so that verification finds all
+    it needs about a document in one row; the outlet and the keys of the short content
+    lines are what furniture learning counts.
+    """
+    check_version(version)
+    for batch in batches:
+        texts = batch["text"].tolist()
+        done = fingerprint_batch(FingerprintTask(texts, config))
+        frame = _print_frame(batch["doc_index"].to_numpy(dtype=np.int64), texts, done)
+        keys = np.ascontiguousarray(done.line_keys, dtype="<u8")
+        bounds = done.line_offsets.tolist()
+        frame["outlet"] = [
+            outlet_of(Document("", "", source=source, url=url)) for source, url in zip(batch["source"], batch["url"])
+        ]
+        frame["line_keys"] = [keys[bounds[k] : bounds[k + 1]].tobytes() for k in range(len(texts))]
+        yield pd.DataFrame(frame)
+
+
+def outlet_lines(batches: Iterable[pd.DataFrame], version: str) -> Iterator[pd.DataFrame]:
+    """``outlet, line_keys`` -> one ``outlet, key`` row per distinct short line of each document."""
+    check_version(version)
+    for batch in batches:
+        outlets, keys = [], []
+        for outlet, cell in zip(batch["outlet"], batch["line_keys"]):
+            unique = np.unique(np.frombuffer(cell, dtype="<u8"))
+            outlets.extend([outlet] * len(unique))
+            keys.append(unique)
+        values = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        yield pd.DataFrame({"outlet": outlets, "key": values.astype(np.uint64).view(np.int64)})
+
+
+def refingerprint_furniture(
+    batches: Iterable[pd.DataFrame], config: ScanConfig, version: str
+) -> Iterator[pd.DataFrame]:
+    """Fingerprint again, with ``config``'s learned furniture, the documents that carry a learned line.
+
+    Columns in: those of :func:`fingerprint_documents`; out: the same less the outlet and
+    line keys, plus ``refingerprinted``. Other documents pass unchanged, as in ``dedup scan``.
+    """
+    check_version(version)
+    learned = np.fromiter(sorted(config.boilerplate.learned), dtype=np.uint64)
+    for batch in batches:
+        carries = np.array(
+            [bool(np.isin(np.frombuffer(cell, dtype="<u8"), learned).any()) for cell in batch["line_keys"]], dtype=bool
+        )
+        out = batch.drop(columns=["outlet", "line_keys"]).reset_index(drop=True)
+        out["refingerprinted"] = carries
+        chosen = np.flatnonzero(carries)
+        if len(chosen):
+            texts = out["text"].iloc[chosen].tolist()
+            done = fingerprint_batch(FingerprintTask(texts, config))
+            again = _print_frame(out["doc_index"].to_numpy(np.int64)[chosen], texts, done)
+            for column in ("size", "signature", "shingles"):
+                values = out[column].tolist()
+                for position, value in zip(chosen.tolist(), list(again[column])):
+                    values[position] = value
+                out[column] = values
+        yield out
+
+
+def document_band_keys(
+    batches: Iterable[pd.DataFrame], num_perm: int, bands: int, rows: int, version: str
+) -> Iterator[pd.DataFrame]:
+    """``doc_index, signature`` -> one ``key, doc_index`` row per band (the scan's own band keys)."""
+    check_version(version)
+    for batch in batches:
+        signatures = _uint_matrix(batch["signature"], "<u4", num_perm)
+        keys = band_keys(signatures, bands, rows)  # (documents, bands) uint64
+        yield pd.DataFrame(
+            {
+                "key": keys.view(np.int64).ravel(),
+                "doc_index": np.repeat(batch["doc_index"].to_numpy(dtype=np.int64), bands),
+            }
+        )
+
+
+def prefilter_pairs(
+    batches: Iterable[pd.DataFrame], num_perm: int, min_containment: float, version: str
+) -> Iterator[pd.DataFrame]:
+    """``a, b, signature_a, signature_b, size_a, size_b`` -> the ``a, b`` that pass the scan's prefilter."""
+    check_version(version)
+    for batch in batches:
+        count = len(batch)
+        signatures = np.concatenate(
+            [_uint_matrix(batch["signature_a"], "<u4", num_perm), _uint_matrix(batch["signature_b"], "<u4", num_perm)]
+        )
+        sizes = np.concatenate([batch["size_a"].to_numpy(np.int64), batch["size_b"].to_numpy(np.int64)])
+        rows = np.arange(count, dtype=np.int64)
+        kept = prefilter_signatures(np.stack([rows, rows + count], axis=1), signatures, sizes, min_containment)[:, 0]
+        yield pd.DataFrame(
+            {"a": batch["a"].to_numpy(np.int64)[kept], "b": batch["b"].to_numpy(np.int64)[kept]}
+        )
+
+
+def verify_pairs(batches: Iterable[pd.DataFrame], config: ScanConfig, version: str) -> Iterator[pd.DataFrame]:
+    """Pairs joined with both documents' signature, shingle set and text -> their exact scores.
+
+    Columns in: ``a, b`` and ``signature_x, shingles_x, text_x`` for x in a, b. The batch's
+    documents become one :class:`VerifyTask`, scored by the scan's own :func:`verify_batch`.
+    """
+    check_version(version)
+    num_perm = config.fingerprint.minhash.num_perm
+    for batch in batches:
+        sides = [
+            batch[[side, f"signature_{side}", f"shingles_{side}", f"text_{side}"]].set_axis(
+                ["doc", "signature", "shingles", "text"], axis=1
+            )
+            for side in ("a", "b")
+        ]
+        docs = pd.concat(sides, ignore_index=True).drop_duplicates("doc").sort_values("doc")
+        indices = docs["doc"].to_numpy(np.int64)
+        lengths = np.fromiter((len(cell) // 8 for cell in docs["shingles"]), dtype=np.int64, count=len(docs))
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        values = np.frombuffer(b"".join(docs["shingles"]), dtype="<u8").astype(np.uint64)
+        pairs = np.stack(
+            [np.searchsorted(indices, batch["a"].to_numpy(np.int64)), np.searchsorted(indices, batch["b"].to_numpy(np.int64))],
+            axis=1,
+        )
+        task = VerifyTask(
+            indices, docs["text"].tolist(), (values, offsets), pairs,
+            _uint_matrix(docs["signature"], "<u4", num_perm), config,
+        )
+        columns = verify_batch(task)
+        yield pd.DataFrame(
+            {
+                "a": columns.pairs[:, 0],
+                "b": columns.pairs[:, 1],
+                "minhash_jaccard": columns.values[:, 0],
+                "jaccard": columns.values[:, 1],
+                "containment_first_in_second": columns.values[:, 2],
+                "containment_second_in_first": columns.values[:, 3],
+                "shared_shingles": columns.counts[:, 0],
+                "shared_passages_first": columns.counts[:, 1],
+                "shared_passages_second": columns.counts[:, 2],
+                "same_story": columns.same_story,
+            }
+        )
