@@ -27,13 +27,13 @@ import numpy as np
 
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
+from dedup.index.batch import QUERY_SEQ, Batch, assignment_for, new_article
 from dedup.index.params import config_from_params, differences, index_params
 from dedup.index.records import (
     Assignment,
     Match,
     Prepared,
     PruneReport,
-    Status,
     parse_time,
     sort_matches,
 )
@@ -44,13 +44,10 @@ from dedup.index.store import (
     Conflict,
     EdgeRecord,
     MergeRecord,
-    NewArticle,
     PruneBy,
     Store,
     Transaction,
     WritePlan,
-    shingles_bytes,
-    signature_bytes,
 )
 from dedup.match.candidates import PREFILTER_SHARE, prefilter
 from dedup.match.fingerprint import (
@@ -69,8 +66,6 @@ logger = logging.getLogger(__name__)
 
 # Optimistic stores (Redis) redo an article when a concurrent writer touched its data.
 MAX_ATTEMPTS = 100
-# A query never writes; its article gets a position after everything indexed.
-QUERY_SEQ = 2**62
 # Sentence units of recently matched indexed articles, kept in memory (least recently used go).
 UNITS_CACHE = 4096
 
@@ -94,6 +89,9 @@ class StoryIndex:
         self.bands, self.rows = self.config.lsh.resolve(self.config.fingerprint.minhash.num_perm)
         self._initialised = bool(meta)
         self._units: OrderedDict[tuple[str, int], Units] = OrderedDict()
+        # Add and query a batch at a time where the store can (dedup.index.batch); the
+        # results are those of one article at a time, which False forces.
+        self.batched = bool(getattr(store, "batched", False))
 
     # -- parameters ----------------------------------------------------------------
     def _check_meta(self, meta: dict[str, str], config: ScanConfig | None) -> None:
@@ -151,7 +149,10 @@ class StoryIndex:
         for batch in _chunks(documents, batch_size):
             prepared = self.prepare(batch)
             with self.store.writing() as transactions:
-                done = [self._settle_article(transactions.begin, item) for item in prepared]
+                if self.batched:
+                    done = Batch(self, transactions.begin(), write=True).run(prepared)  # type: ignore[arg-type]
+                else:
+                    done = [self._settle_article(transactions.begin, item) for item in prepared]
             yield from done
 
     def query(self, documents: Iterable[Document], batch_size: int = 256) -> Iterator[Assignment]:
@@ -159,9 +160,11 @@ class StoryIndex:
         for batch in _chunks(documents, batch_size):
             prepared = self.prepare(batch)
             with self.store.reading() as transactions:
-                for item in prepared:
-                    assignment, _ = self._decide(transactions.begin(), item, write=False)
-                    yield assignment
+                if self.batched:
+                    done = Batch(self, transactions.begin(), write=False).run(prepared)  # type: ignore[arg-type]
+                else:
+                    done = [self._decide(transactions.begin(), item, write=False)[0] for item in prepared]
+            yield from done
 
     def _settle_article(self, begin: Callable[[], Transaction], item: Prepared) -> Assignment:
         for _ in range(MAX_ATTEMPTS):
@@ -211,22 +214,12 @@ class StoryIndex:
         members = {**state.members, doc.doc_id: (seq, "")}
         settlement = self._settle(members, state.edges + same, state.comp_of, txn, doc, article=doc.doc_id)
 
-        story = settlement.story_of[doc.doc_id]
-        # the story of each match after this article is placed
-        match_story = {i: settlement.story_of.get(i, stored[i].story) for i in stored}
-        matches = sort_matches(Match(e.other(doc.doc_id), match_story[e.other(doc.doc_id)], e) for e in edges)
-        merged = tuple(m for m in settlement.merges if m.kind == "merge")
-        joined = any(m.story == story for m in matches if m.score.same_story)
-        status: Status = "merged" if merged else "joined" if joined else "new_story"
-        assignment = Assignment(doc.doc_id, story, status, matches, tuple(settlement.merges))
+        # the story of each match before this article is placed
+        assignment = assignment_for(doc.doc_id, edges, settlement, {i: stored[i].story for i in stored})
         if not write:
             return assignment, None
         plan = WritePlan(
-            article=NewArticle(
-                doc.doc_id, seq, doc.text, doc.title, doc.source, doc.url, doc.published, item.published_ts,
-                time.time(), doc.location, signature_bytes(item.signature), shingles_bytes(item.shingles),
-                len(candidates), bool(len(item.keys)),
-            ),
+            article=new_article(item, seq, len(candidates)),
             bucket_adds=bucket_adds,
             newly_oversized=newly_oversized,
             edges=edges,

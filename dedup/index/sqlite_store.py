@@ -15,9 +15,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from dedup.errors import DedupError
+from dedup.index.buckets import BucketRows
 from dedup.index.store import (
     ArticleRow,
+    BatchPlan,
     ComponentState,
     EdgeRecord,
     MergeRecord,
@@ -137,6 +141,64 @@ class SQLiteTransaction:
         self.conn.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
         return self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
 
+    # -- a whole batch at once (see dedup.index.batch) ------------------------------------
+    def existing_many(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for part in _chunks(sorted(set(doc_ids))):
+            out.update(self.conn.execute(f"SELECT doc_id, story FROM articles WHERE doc_id IN ({_marks(len(part))})", part))
+        return out
+
+    def bucket_rows(self, keys: np.ndarray) -> BucketRows:
+        rows: list[tuple[int, int, str]] = []
+        for part in _chunks(np.unique(np.asarray(keys, dtype=np.uint64)).view(np.int64).tolist()):
+            rows += self.conn.execute(
+                "SELECT b.key, b.seq, a.doc_id FROM buckets b JOIN articles a ON a.seq = b.seq "
+                f"WHERE b.key IN ({_marks(len(part))})",
+                part,
+            ).fetchall()
+        signed = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        seqs = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        order = np.lexsort((seqs, signed.view(np.uint64)))
+        return BucketRows(signed.view(np.uint64)[order], seqs[order], {seq: doc_id for _, seq, doc_id in rows})
+
+    def last_seq(self) -> int:
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def apply_batch(self, plan: BatchPlan) -> None:
+        db = self.conn
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a.seq, a.doc_id, a.text, a.title, a.source, a.url, a.published, a.published_ts, a.ingested, a.location,
+              a.signature, a.shingles, a.candidates, int(a.has_content), comp, story) for a, comp, story in plan.articles],
+        )
+        # in key order, so that the writes walk the bucket table's B-tree once
+        keys = np.array([k for k, _ in plan.bucket_adds], dtype=np.uint64).view(np.int64)
+        seqs = np.array([seq for _, seq in plan.bucket_adds], dtype=np.int64)
+        order = np.lexsort((seqs, keys))
+        db.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)", zip(keys[order].tolist(), seqs[order].tolist()))
+        if plan.newly_oversized:
+            db.execute(
+                "INSERT INTO counters VALUES ('oversized_buckets', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
+                (plan.newly_oversized, plan.newly_oversized),
+            )
+        if plan.articles:
+            db.execute("INSERT INTO counters VALUES ('seq', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                       (plan.last_seq,))
+        db.executemany(
+            "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?)",
+            [(e.first, e.second, int(e.same_story), e.to_json()) for e in plan.edges],
+        )
+        db.executemany("UPDATE articles SET comp = ?, story = ? WHERE doc_id = ?",
+                       [(comp, story, doc_id) for doc_id, (comp, story) in plan.membership.items()])
+        db.executemany("DELETE FROM comps WHERE comp = ?", [(c,) for c, held in plan.comps.items() if held is None])
+        db.executemany("INSERT OR REPLACE INTO comps VALUES (?, ?)",
+                       [(c, held[1]) for c, held in plan.comps.items() if held is not None])
+        db.executemany(
+            "INSERT INTO merges (old, new, kind, article) VALUES (?, ?, ?, ?)",
+            [(m.old, m.into, m.kind, m.article) for m in plan.merges],
+        )
+
     def apply(self, plan: WritePlan) -> None:
         db = self.conn
         a = plan.article
@@ -204,6 +266,8 @@ class SQLiteStore:
     """An index in one SQLite file."""
 
     kind = "sqlite"
+    # One writer holds the file for a whole batch: its transactions add a batch at once.
+    batched = True
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
