@@ -34,8 +34,9 @@ import numpy as np
 
 from dedup.errors import DedupError
 from dedup.index.buckets import Found, batch_candidates
+from dedup.index.prepare import gather_units
 from dedup.index.records import Assignment, Match, Prepared, Status, sort_matches
-from dedup.index.settle import Settlement
+from dedup.index.settle import Settlement, settle_alone
 from dedup.index.store import (
     BatchPlan,
     BatchTransaction,
@@ -151,16 +152,19 @@ class _State:
 class Batch:
     """One batch of prepared articles, added (``write``) or queried, in one transaction."""
 
-    def __init__(self, index: StoryIndex, txn: BatchTransaction, write: bool) -> None:
-        self.index, self.txn, self.write = index, txn, write
+    def __init__(self, index: StoryIndex, txn: BatchTransaction, write: bool, units: UnitSets | None = None) -> None:
+        """``units``: the sentence units of the batch's articles, in order, when workers built them."""
+        self.index, self.txn, self.write, self.units = index, txn, write, units
         self.config = index.config
+        self.unit_of: dict[str, int] = {}  # article id -> its row in ``units``
+        self.made: dict[str, tuple[UnitSets, int]] = {}  # units of the batch's articles, as used
 
     def run(self, items: list[Prepared]) -> list[Assignment]:
         indexed = self.txn.existing_many([item.doc.doc_id for item in items])
         out: list[Assignment] = []
         segment: list[Prepared] = []
         seen: set[str] = set()
-        for item in items:
+        for number, item in enumerate(items):
             doc_id = item.doc.doc_id
             if doc_id in indexed or (self.write and doc_id in seen):
                 # answered as one at a time does, after what came before it is written
@@ -168,16 +172,26 @@ class Batch:
                 segment = []
                 out.append(self.index._decide(self.txn, item, write=self.write)[0])
                 continue
+            if doc_id in seen:  # a query repeating an id: queried on its own, like the first
+                out += self._segment(segment)
+                segment, seen = [], set()
             seen.add(doc_id)
             segment.append(item)
+            self.unit_of[doc_id] = number
         return out + self._segment(segment)
 
     # -- 2. candidates ---------------------------------------------------------------------
-    def _candidates(self, items: list[Prepared]) -> list[Found]:
+    def _candidates(self, items: list[Prepared]) -> tuple[list[Found], list[list[str]], dict[str, StoredArticle]]:
+        """Each article's buckets, its candidates (sorted ids), and the indexed candidates' data."""
         keys = [item.keys for item in items]
-        rows = self.txn.bucket_rows(np.concatenate(keys))
         lsh = self.config.lsh
-        return batch_candidates(keys, rows, [item.doc.doc_id for item in items], lsh.max_bucket, lsh.min_hits, self.write)
+        found = batch_candidates(keys, self.txn.bucket_rows(np.concatenate(keys)), lsh.max_bucket, lsh.min_hits, self.write)
+        by_seq = self.txn.articles_by_seq(sorted({c for f in found for c in f.candidates if c >= 0}))
+        names = [
+            sorted(by_seq[c].doc_id if c >= 0 else items[-1 - c].doc.doc_id for c in f.candidates if c < 0 or c in by_seq)
+            for f in found
+        ]
+        return found, names, {a.doc_id: a for a in by_seq.values()}
 
     # -- 3. verification ---------------------------------------------------------------------
     def _verify(
@@ -219,12 +233,33 @@ class Batch:
 
         def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
             names = [ids[r] for r in rows.tolist()]
-            missing = [n for n in names if n not in texts]
-            if missing:
-                texts.update(self.txn.texts(missing))
             unit_row = np.full(len(ids), -1, dtype=np.int64)
             unit_row[rows] = np.arange(len(rows))
-            return build_unit_sets([texts[n] for n in names], self.config.fingerprint, self.config.boilerplate), unit_row
+            # Units the workers built for the batch's articles, or kept from earlier batches
+            # for indexed ones; the rest are built here, in one go.
+            ready: dict[str, tuple[UnitSets, int]] = {}
+            for name in names:
+                if name in position:
+                    if self.units is not None:
+                        ready[name] = (self.units, self.unit_of[name])
+                else:
+                    cached = self.index._unit_cache.get((name, stored[name].seq))
+                    if cached is not None:
+                        ready[name] = cached
+            fresh = [n for n in names if n not in ready]
+            missing = [n for n in fresh if n not in texts]
+            if missing:
+                texts.update(self.txn.texts(missing))
+            built = build_unit_sets([texts[n] for n in fresh], self.config.fingerprint, self.config.boilerplate)
+            ready.update((name, (built, k)) for k, name in enumerate(fresh))
+            for name in names:
+                if name in position:
+                    self.made[name] = ready[name]  # kept once the article has its seq
+                else:
+                    self.index._unit_cache.put((name, stored[name].seq), ready[name])
+            if len(fresh) == len(names):
+                return built, unit_row
+            return gather_units([ready[n] for n in names]), unit_row
 
         columns = score_pair_batch(kept, shingles, offsets, signature_matrix, units_for, self.config.match)
         for score in columns.scores():
@@ -240,21 +275,19 @@ class Batch:
     def _segment(self, items: list[Prepared]) -> list[Assignment]:
         if not items:
             return []
-        found = self._candidates(items)
+        found, candidates, stored = self._candidates(items)
         in_batch = {item.doc.doc_id for item in items}
-        wanted = sorted({c for f in found for c in f.candidates if c not in in_batch})
-        stored = self.txn.articles(wanted)
-        if len(stored) != len(wanted):
-            raise DedupError("internal error: a bucket names an article the index does not hold")
-        edges = self._verify(items, [f.candidates for f in found], stored)
+        edges = self._verify(items, candidates, stored)
         state = _State()
         partners = {e.other(item.doc.doc_id) for item, held in zip(items, edges) for e in held if e.same_story}
         state.load(self.txn, stored, partners - in_batch)
         texts = _Texts(self.txn, {item.doc.doc_id: item.doc.text for item in items})
         plan = BatchPlan(last_seq=self.txn.last_seq())
         comps: dict[str, tuple[list[str], int] | None] = {}
+        filed_keys: list[np.ndarray] = []
+        filed_seqs: list[np.ndarray] = []
         out = []
-        for item, bucket, held in zip(items, found, edges):
+        for item, bucket, names, held in zip(items, found, candidates, edges):
             doc_id = item.doc.doc_id
             same = [e for e in held if e.same_story]
             if self.write:
@@ -267,14 +300,18 @@ class Batch:
             seq_of = {d: v[0] for d, v in members.items()}
             seq_of[doc_id] = seq
             members[doc_id] = (seq, "")
-            settlement = self.index._settle(members, comp_edges + same, comp_of, texts, item.doc, article=doc_id)
+            if same:
+                settlement = self.index._settle(members, comp_edges + same, comp_of, texts, item.doc, article=doc_id)
+            else:
+                settlement = settle_alone(doc_id)  # most articles: nothing to re-cluster
             before = {e.other(doc_id): state.article[e.other(doc_id)][2] for e in held}
             out.append(assignment_for(doc_id, held, settlement, before))
             if not self.write:
                 continue
             state.settled(settlement, seq_of, same)
-            plan.articles.append((new_article(item, seq, len(bucket.candidates)), "", ""))
-            plan.bucket_adds += [(key, seq) for key in dict.fromkeys(bucket.filed)]
+            plan.articles.append((new_article(item, seq, len(names)), "", ""))
+            filed_keys.append(np.unique(bucket.filed))  # a key the article holds twice is filed once
+            filed_seqs.append(np.full(len(filed_keys[-1]), seq, dtype=np.int64))
             plan.newly_oversized += bucket.filled
             plan.edges += held
             for comp in settlement.dropped_comps:
@@ -283,6 +320,11 @@ class Batch:
             plan.story_sizes.update(settlement.story_sizes)
             plan.merges += settlement.merges
         if self.write:
+            for article, _, _ in plan.articles:
+                if article.doc_id in self.made:
+                    self.index._unit_cache.put((article.doc_id, article.seq), self.made.pop(article.doc_id))
+            if filed_keys:
+                plan.bucket_keys, plan.bucket_seqs = np.concatenate(filed_keys), np.concatenate(filed_seqs)
             plan.articles = [(a, *state.article[a.doc_id][1:]) for a, _, _ in plan.articles]
             plan.membership = {d: state.article[d][1:] for d, read in state.loaded.items() if state.article[d][1:] != read}
             plan.comps = comps

@@ -9,11 +9,11 @@ way when the batch's earlier articles are filed before it: a bucket's size when 
 ``t``-th article of the batch reaches it is what the index held plus the earlier ones
 filed there, and those stop once the bucket is full. No Python loop runs per bucket.
 
-    >>> rows = BucketRows(np.array([5], np.uint64), np.array([1]), {1: "old"})
+    >>> rows = BucketRows(np.array([5], np.uint64), np.array([1]))  # article seq 1 is in bucket 5
     >>> keys = [np.array([5, 6], np.uint64), np.array([5, 6], np.uint64)]
-    >>> found = batch_candidates(keys, rows, ["a", "b"], max_bucket=200, min_hits=2, write=True)
-    >>> [f.candidates for f in found]
-    [[], ['a']]
+    >>> found = batch_candidates(keys, rows, max_bucket=200, min_hits=2, write=True)
+    >>> [f.candidates for f in found]  # the second article meets the first (-1) in both buckets
+    [[], [-1]]
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -34,35 +33,33 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BucketRows:
-    """Stored bucket entries for some band keys: ``keys[i]`` holds article ``seqs[i]``.
-
-    Sorted by key; ``ids`` maps each seq to its article id.
-    """
+    """Stored bucket entries for some band keys, sorted by key: ``keys[i]`` holds article ``seqs[i]``."""
 
     keys: np.ndarray  # uint64
     seqs: np.ndarray  # int64
-    ids: dict[int, str]
 
 
 @dataclass(frozen=True)
 class Found:
-    """One article's buckets: its candidates (sorted ids), the keys it is filed under (in its
-    own order, as one at a time lists them), and how many of those it filled."""
+    """One article's buckets: its candidates, the keys it is filed under (in its own order,
+    as one at a time lists them), and how many of those it filled.
 
-    candidates: list[str]
-    filed: list[int]
+    Candidates are codes: an indexed article's seq, or ``-1 - k`` for the batch's article ``k``.
+    """
+
+    candidates: list[int]
+    filed: np.ndarray  # uint64
     filled: int
 
 
 def batch_candidates(
     keys: Sequence[np.ndarray],
     rows: BucketRows,
-    names: Sequence[str],
     max_bucket: int,
     min_hits: int,
     write: bool,
 ) -> list[Found]:
-    """What each of a batch's articles (band ``keys``, ids ``names``) gets from the buckets.
+    """What each of a batch's articles (band ``keys``) gets from the stored buckets ``rows``.
 
     With ``write`` each article counts as filed before the next one looks (adding);
     without, every article sees only the stored buckets (querying).
@@ -70,7 +67,7 @@ def batch_candidates(
     count = len(keys)
     lengths = np.array([len(k) for k in keys], dtype=np.int64)
     if lengths.sum() == 0:
-        return [Found([], [], 0) for _ in range(count)]
+        return [Found([], np.zeros(0, dtype=np.uint64), 0) for _ in range(count)]
     flat = np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
     owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
     start = np.searchsorted(rows.keys, flat, side="left")
@@ -108,11 +105,12 @@ def batch_candidates(
     pair, hits = np.unique(by * len(members) + member_index.reshape(-1), return_counts=True)
     chosen = pair[hits >= min_hits]
 
-    candidates: list[list[str]] = [[] for _ in range(count)]
-    for article, member in zip((chosen // max(1, len(members))).tolist(), members[chosen % max(1, len(members))].tolist()):
-        candidates[article].append(rows.ids[member] if member >= 0 else names[-1 - member])
+    candidates: list[list[int]] = [[] for _ in range(count)]
+    width = max(1, len(members))
+    for article, member in zip((chosen // width).tolist(), members[chosen % width].tolist()):
+        candidates[article].append(member)
     filed_keys = np.split(flat[filed].astype(np.uint64), np.cumsum(np.bincount(owner[filed], minlength=count))[:-1])
     filled_count = np.bincount(owner[filled], minlength=count).tolist()
     return [
-        Found(sorted(candidates[k]), filed_keys[k].tolist(), filled_count[k]) for k in range(count)
+        Found(candidates[k], filed_keys[k], filled_count[k]) for k in range(count)
     ]

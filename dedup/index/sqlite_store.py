@@ -33,6 +33,7 @@ from dedup.index.store import (
 )
 
 BUSY_TIMEOUT_MS = 120_000
+CACHE_MIB = 128
 # SQLite caps the parameters of one statement; IN lists are sent in chunks of this size.
 CHUNK = 900
 
@@ -149,17 +150,26 @@ class SQLiteTransaction:
         return out
 
     def bucket_rows(self, keys: np.ndarray) -> BucketRows:
-        rows: list[tuple[int, int, str]] = []
+        # Seqs only: joining each entry to its article would double the time, and every
+        # entry names an indexed article (prune removes an article's entries with it;
+        # `index stats --check` verifies it).
+        rows: list[tuple[int, int]] = []
         for part in _chunks(np.unique(np.asarray(keys, dtype=np.uint64)).view(np.int64).tolist()):
-            rows += self.conn.execute(
-                "SELECT b.key, b.seq, a.doc_id FROM buckets b JOIN articles a ON a.seq = b.seq "
-                f"WHERE b.key IN ({_marks(len(part))})",
+            rows += self.conn.execute(f"SELECT key, seq FROM buckets WHERE key IN ({_marks(len(part))})", part).fetchall()
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        order = np.lexsort((table[:, 1], table[:, 0].view(np.uint64)))
+        return BucketRows(table[order, 0].view(np.uint64), table[order, 1])
+
+    def articles_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredArticle]:
+        out = {}
+        for part in _chunks(list(seqs)):
+            for doc_id, seq, signature, shingles, comp, story in self.conn.execute(
+                "SELECT doc_id, seq, signature, shingles, comp, story FROM articles "
+                f"WHERE seq IN ({_marks(len(part))})",
                 part,
-            ).fetchall()
-        signed = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        seqs = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        order = np.lexsort((seqs, signed.view(np.uint64)))
-        return BucketRows(signed.view(np.uint64)[order], seqs[order], {seq: doc_id for _, seq, doc_id in rows})
+            ):
+                out[seq] = StoredArticle(doc_id, seq, signature_from(signature), shingles_from(shingles), comp, story)
+        return out
 
     def last_seq(self) -> int:
         row = self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()
@@ -173,8 +183,8 @@ class SQLiteTransaction:
               a.signature, a.shingles, a.candidates, int(a.has_content), comp, story) for a, comp, story in plan.articles],
         )
         # in key order, so that the writes walk the bucket table's B-tree once
-        keys = np.array([k for k, _ in plan.bucket_adds], dtype=np.uint64).view(np.int64)
-        seqs = np.array([seq for _, seq in plan.bucket_adds], dtype=np.int64)
+        keys = np.asarray(plan.bucket_keys, dtype=np.uint64).view(np.int64)
+        seqs = np.asarray(plan.bucket_seqs, dtype=np.int64)
         order = np.lexsort((seqs, keys))
         db.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)", zip(keys[order].tolist(), seqs[order].tolist()))
         if plan.newly_oversized:
@@ -279,6 +289,9 @@ class SQLiteStore:
             _retry_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # NORMAL in WAL mode: a commit survives the process dying (not a power cut).
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # A batch reads and files 128 band keys per article all over the bucket table:
+            # a page cache of CACHE_MIB keeps its pages between lookups and writes.
+            self.conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}")
             # Under the write lock, so that processes opening a new file at once agree.
             with self.writing():
                 for statement in SCHEMA.split(";"):

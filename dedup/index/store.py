@@ -196,7 +196,8 @@ class BatchPlan:
     """
 
     articles: list[tuple[NewArticle, str, str]] = field(default_factory=list)
-    bucket_adds: list[tuple[int, int]] = field(default_factory=list)  # (band key, seq)
+    bucket_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # filed band keys
+    bucket_seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # and their articles
     newly_oversized: int = 0
     edges: list[EdgeRecord] = field(default_factory=list)
     membership: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -247,6 +248,9 @@ class BatchTransaction(Transaction, Protocol):
 
     def bucket_rows(self, keys: np.ndarray) -> BucketRows:
         """The articles filed under any of the band ``keys`` (uint64)."""
+
+    def articles_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredArticle]:
+        """:meth:`articles`, by sequence number."""
 
     def last_seq(self) -> int:
         """The last sequence number handed out (0 for none)."""

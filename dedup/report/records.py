@@ -8,6 +8,7 @@ and parameters always give byte-identical output.
 from __future__ import annotations
 
 from dedup.match.verify import PairScore
+from dedup.report.encode import dumps
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
@@ -18,7 +19,6 @@ from dedup.story.provenance import (
     outlet_view,
     unread_dates,
 )
-from dedup.report.encode import dumps
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
 from dedup.text.credits import Credit
 

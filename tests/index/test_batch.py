@@ -37,7 +37,8 @@ def run(path, docs, batched: bool, config=None, batch_size=64):
     with open_index(str(path), None, config) as index:
         index.batched = batched
         lines = [a.to_dict() for a in index.add(docs, batch_size=batch_size)]
-        queried = [a.to_dict() for a in index.query(docs[:40] + [Document("q-new", docs[3].text)], batch_size=batch_size)]
+        asked = docs[:40] + [Document("q-new", docs[3].text), Document("q-new", docs[5].text), docs[7]]
+        queried = [a.to_dict() for a in index.query(asked, batch_size=batch_size)]
         stored = sorted((r.doc_id, r.seq, r.comp, r.story, r.candidates) for r in index.store.all_articles())
         return {
             "lines": lines,
@@ -129,9 +130,50 @@ def test_bucket_candidates_match_one_at_a_time(keys, stored, max_bucket, min_hit
     seq_of = {name: 1000 + k for k, name in enumerate(sorted({n for ms in members.values() for n in ms}))}
     entries = sorted((key, seq_of[name]) for key, ms in members.items() for name in ms)
     rows = BucketRows(
-        np.array([k for k, _ in entries], dtype=np.uint64), np.array([s for _, s in entries], dtype=np.int64),
-        {seq: name for name, seq in seq_of.items()},
+        np.array([k for k, _ in entries], dtype=np.uint64), np.array([s for _, s in entries], dtype=np.int64)
     )
-    found = batch_candidates(key_arrays, rows, names, max_bucket, min_hits, write)
-    expected = reference(key_arrays, members, names, max_bucket, min_hits, write)
-    assert [(f.candidates, f.filed, f.filled) for f in found] == expected
+    name_of = {seq: name for name, seq in seq_of.items()}
+    found = batch_candidates(key_arrays, rows, max_bucket, min_hits, write)
+    got = [
+        (sorted(name_of[c] if c >= 0 else names[-1 - c] for c in f.candidates), f.filed.tolist(), f.filled)
+        for f in found
+    ]
+    assert got == reference(key_arrays, members, names, max_bucket, min_hits, write)
+
+
+def test_workers_give_the_same_results(tmp_path):
+    docs = feed(seed=8)[:160]
+    outputs = []
+    for jobs in (1, 2):
+        with open_index(str(tmp_path / f"jobs-{jobs}.db")) as index:
+            lines = [a.to_dict() for a in index.add(docs, batch_size=50, jobs=jobs)]
+            outputs.append((lines, to_json_dict(index.export()), index.check()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2] == []
+
+
+def test_gathered_units_equal_units_built_together():
+    from dedup.index.prepare import gather_units
+    from dedup.match.fingerprint import FingerprintConfig
+    from dedup.match.verify import build_unit_sets
+
+    texts = [d.text for d in feed(seed=2)[:12]] + ["", "One sentence only."]
+    config = FingerprintConfig()
+    first, second = build_unit_sets(texts[:7], config), build_unit_sets(texts[7:], config)
+    order = [3, 9, 0, 12, 13, 5, 7]
+    chosen = [(first, k) if k < 7 else (second, k - 7) for k in order]
+    gathered, direct = gather_units(chosen), build_unit_sets([texts[k] for k in order], config)
+    assert gathered.spans == direct.spans
+    for name in ("hashes", "offsets", "doc_offsets"):
+        assert np.array_equal(getattr(gathered, name), getattr(direct, name)), name
+        assert getattr(gathered, name).dtype == getattr(direct, name).dtype, name
+
+
+def test_an_article_alone_settles_as_the_full_settlement_does(tmp_path):
+    from dedup.index.settle import settle_alone
+
+    with open_index(str(tmp_path / "alone.db")) as index:
+        for doc_id, seq in (("e0000001-0", 1), ("zz", 77)):
+            doc = Document(doc_id, "Some text of its own.")
+            full = index._settle({doc_id: (seq, "")}, [], {}, None, doc, article=doc_id)
+            assert settle_alone(doc_id) == full
