@@ -10,6 +10,7 @@ from dedup.document import Document
 from dedup.pipeline import scan_documents
 from dedup.report import render, render_jsonl, to_json_dict
 from tests.conftest import SEED_ORIGINAL, SEED_TRIM
+from tests.schema_check import assert_valid
 
 
 def parse(text: str) -> list[dict]:
@@ -43,6 +44,10 @@ def test_lines_hold_the_json_report_records():
     assert outlets == report["outlets"]
     assert [untagged(r) for r in records if r["type"] == "pair"] == report["pairs"]
     assert [untagged(r) for r in records if r["type"] == "skipped"] == report["skipped"]
+    # put back together, the lines are a report that follows the report's JSON Schema
+    assert_valid({**header, "clusters": clusters, "outlets": outlets,
+                  "pairs": [untagged(r) for r in records if r["type"] == "pair"],
+                  "skipped": [untagged(r) for r in records if r["type"] == "skipped"]})
 
 
 def test_no_outlets_line_without_sources_and_skipped_lines_for_bad_records(tmp_path, runner, seeds_dir):
