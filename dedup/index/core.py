@@ -40,6 +40,7 @@ from dedup.index.records import (
 from dedup.index.settle import Settlement, settle
 from dedup.index.store import (
     FORMAT_VERSION,
+    READABLE_VERSIONS,
     ComponentState,
     Conflict,
     EdgeRecord,
@@ -100,7 +101,7 @@ class StoryIndex:
     # -- parameters ----------------------------------------------------------------
     def _check_meta(self, meta: dict[str, str], config: ScanConfig | None) -> None:
         version = meta.get("format_version")
-        if version != str(FORMAT_VERSION):
+        if version not in READABLE_VERSIONS:
             raise IncompatibleDataError(
                 f"the index has format version {version}, this dedup reads version {FORMAT_VERSION}: "
                 "rebuild it with `dedup index add` into a new index"

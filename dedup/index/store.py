@@ -27,7 +27,10 @@ from dedup.index.buckets import BucketRows
 from dedup.match.verify import PairScore
 
 # Bump when the stored layout changes; an index of another version is refused.
-FORMAT_VERSION = 1
+# 2: SQLite files file new bucket entries in a second table (see sqlite_store); version 1
+# files are read, and SQLite marks them 2 when it opens them.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = ("1", "2")
 
 PruneBy = Literal["published", "ingested"]
 
