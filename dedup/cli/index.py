@@ -25,6 +25,7 @@ from dedup.cli.options import (
 from dedup.document import Document
 from dedup.errors import IncompatibleDataError, ParameterError
 from dedup.index import StoryIndex, open_store, parse_time
+from dedup.index.core import BATCH_SIZE
 from dedup.index.params import differences, index_params
 from dedup.io import InputReader
 from dedup.report import render, render_json
@@ -153,14 +154,16 @@ def index_group() -> None:
 @input_options
 @fingerprint_options
 @store_option
-@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Articles per transaction; a crash loses at most the batch being written.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes fingerprinting the next batches; the output is the same for any number.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the JSON lines here instead of stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @friendly_errors
-def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_size: int, output: str | None,
-                quiet: bool, **opts: Any) -> None:
+def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_size: int, jobs: int,
+                output: str | None, quiet: bool, **opts: Any) -> None:
     """Add the articles in INPUTS to INDEX, each joining a story or starting one.
 
     Prints one JSON line per article: its id, its story id, a status (new_story,
@@ -172,6 +175,8 @@ def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_si
 
         dedup index add stories.db feed-2024-06-01.jsonl
 
+        dedup index add stories.db backfill.jsonl.gz --jobs 2 -o assignments.jsonl
+
         cat feed.jsonl | dedup index add live --store redis://localhost:6379/0 -
     """
     if quiet:
@@ -179,7 +184,7 @@ def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_si
     documents, reader = _documents(inputs, opts, "add")
     progress = StderrProgress(not quiet, min_items=ADD_PROGRESS_FROM)
     with _open(index, store, opts) as story_index:
-        lines = (json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.add(documents, batch_size=batch_size))
+        lines = (json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.add(documents, batch_size=batch_size, jobs=jobs))
         count = _write_lines(lines, output, progress)
         progress.close()
         if not quiet:

@@ -24,7 +24,7 @@ from dedup.report.tables import TABLES, needs_provenance
 from dedup.report.terminal import plural
 from dedup.story.result import ScanResult
 
-FORMATS = ["text", "json", "csv", "html", "parquet"]
+FORMATS = ["text", "json", "jsonl", "csv", "html", "parquet"]
 TABLE_HELP = ("With --format csv or parquet: verified pairs, copy edges, the outlet copy matrix, "
               "or every document's cluster, role and parent.")
 
@@ -37,7 +37,7 @@ TABLE_HELP = ("With --format csv or parquet: verified pairs, copy edges, the out
 @match_options
 @click.option("--no-hub-guard", is_flag=True, help="Let one document chain unrelated clusters together.")
 @click.option("-f", "--format", "report_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Report format (parquet needs -o).")
+              show_default=True, help="Report format (jsonl: one record per line, for pipelines; parquet needs -o).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the report here (a CSV table's parameters go to OUTPUT.json beside it).")
 @click.option("--table", type=click.Choice(list(TABLES)), default="pairs", show_default=True, help=TABLE_HELP)
@@ -60,6 +60,8 @@ def scan_command(
         dedup scan seeds/
 
         dedup scan feed.jsonl.gz --format json -o report.json
+
+        dedup scan feed.jsonl --format jsonl | jq -c 'select(.type == "cluster") | .size'
 
         dedup scan big-feed.jsonl --jobs 2 --format csv -o pairs.csv
 
@@ -122,7 +124,7 @@ def _write(result: ScanResult, report_format: str, table: str, output: str | Non
 @fingerprint_options
 @match_options
 @click.option("-f", "--format", "report_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Report format (parquet needs -o).")
+              show_default=True, help="Report format (jsonl: one record per line, for pipelines; parquet needs -o).")
 @click.option("--table", type=click.Choice(list(TABLES)), default="pairs", show_default=True, help=TABLE_HELP)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")

@@ -33,6 +33,12 @@ def story_id_for(doc_id: str, salt: str = "") -> str:
     return "s-" + hashlib.blake2b(f"{salt}{doc_id}".encode("utf-8"), digest_size=6).hexdigest()
 
 
+def settle_alone(doc_id: str) -> Settlement:
+    """What :func:`settle` gives a new article that joins nothing: a story and a component of its own."""
+    story = story_id_for(doc_id)
+    return Settlement({doc_id: (doc_id, story)}, {doc_id: story}, {doc_id: ([doc_id], 0)}, [], {story: 1})
+
+
 def settle(
     ids: list[str],
     members: dict[str, tuple[int, str]],

@@ -1,5 +1,14 @@
 """The embedded store: one SQLite file in WAL mode, no server.
 
+Band buckets are kept in two tables of ``(key, seq)`` entries: ``buckets``, large, and
+``recent_buckets``, where new entries go. Keys are hashes, so filing an article's 128
+entries in one large B-tree touches pages all over it: at 100,000 articles a batch of
+1,000 rewrote most of its 230 MB through the WAL. The recent table stays small, and is
+merged into the large one in key order, one pass, once it holds more than
+:func:`recent_limit` entries (about the square root of twice the large table's entries
+times a batch's: the merge's cost spread over the batches that filled it equals what
+those batches pay to file in the recent table). Lookups read both.
+
 A batch of adds is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock up front,
 so two processes adding to one file take turns batch by batch (the other waits up to
 ``busy_timeout``) and never interleave inside a story. WAL keeps readers (query, stats,
@@ -9,15 +18,21 @@ its last commit: SQLite rolls the open transaction back on the next open.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from dedup.errors import DedupError
+from dedup.index.buckets import BucketRows
 from dedup.index.store import (
+    FORMAT_VERSION,
     ArticleRow,
+    BatchPlan,
     ComponentState,
     EdgeRecord,
     MergeRecord,
@@ -29,6 +44,7 @@ from dedup.index.store import (
 )
 
 BUSY_TIMEOUT_MS = 120_000
+CACHE_MIB = 128
 # SQLite caps the parameters of one statement; IN lists are sent in chunks of this size.
 CHUNK = 900
 
@@ -45,6 +61,7 @@ CREATE INDEX IF NOT EXISTS articles_comp ON articles (comp);
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published_ts);
 CREATE INDEX IF NOT EXISTS articles_ingested ON articles (ingested);
 CREATE TABLE IF NOT EXISTS buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recent_buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges (
     first TEXT NOT NULL, second TEXT NOT NULL, same INTEGER NOT NULL, score TEXT NOT NULL,
     PRIMARY KEY (first, second)
@@ -55,6 +72,26 @@ CREATE TABLE IF NOT EXISTS merges (
     id INTEGER PRIMARY KEY, old TEXT NOT NULL, new TEXT NOT NULL, kind TEXT NOT NULL, article TEXT
 );
 """
+
+
+# Entries of a batch of 1,000 articles (128 bands each), and the fewest the recent table may hold.
+BATCH_ENTRIES = 128_000
+RECENT_MIN = 500_000
+BUCKET_TABLES = ("buckets", "recent_buckets")
+
+
+def recent_limit(large: int) -> int:
+    """Entries the recent bucket table may hold before it is merged into the large one.
+
+    Filing a batch rewrites about the recent table's pages, and a merge the large one's;
+    with ``r`` entries allowed, merges come every ``r / b`` batches of ``b`` entries, so a
+    batch pays about ``r / 2 + large * b / r`` entries of page writes, least at
+    ``r = sqrt(2 * large * b)``.
+
+    >>> recent_limit(0), recent_limit(12_800_000)
+    (500000, 1810000)
+    """
+    return max(RECENT_MIN, int(round(math.sqrt(2 * large * BATCH_ENTRIES), -4)))
 
 
 def _signed(key: int) -> int:
@@ -71,6 +108,13 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
+def _both_tables(count: int) -> str:
+    """The entries of ``count`` keys (given twice) in both bucket tables, as a subquery."""
+    marks = _marks(count)
+    return (f"(SELECT key, seq FROM buckets WHERE key IN ({marks}) "
+            f"UNION ALL SELECT key, seq FROM recent_buckets WHERE key IN ({marks}))")
+
+
 class SQLiteTransaction:
     """Reads and writes inside the store's open transaction."""
 
@@ -84,10 +128,10 @@ class SQLiteTransaction:
     def buckets(self, keys: Sequence[int]) -> list[list[str]]:
         signed = [_signed(k) for k in keys]
         found: dict[int, list[str]] = {}
-        for part in _chunks(sorted(set(signed))):
+        for part in _chunks(sorted(set(signed)), CHUNK // 2):  # each key is asked of both tables
             for key, doc_id in self.conn.execute(
-                f"SELECT b.key, a.doc_id FROM buckets b JOIN articles a ON a.seq = b.seq WHERE b.key IN ({_marks(len(part))})",
-                part,
+                f"SELECT b.key, a.doc_id FROM {_both_tables(len(part))} b JOIN articles a ON a.seq = b.seq",
+                [*part, *part],
             ):
                 found.setdefault(key, []).append(doc_id)
         return [sorted(found.get(k, [])) for k in signed]
@@ -137,6 +181,93 @@ class SQLiteTransaction:
         self.conn.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
         return self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
 
+    # -- the two bucket tables -------------------------------------------------------------
+    def _count(self, table: str, change: int) -> int:
+        """The entries of a bucket table, kept in ``counters`` (counted once where missing)."""
+        row = self.conn.execute("SELECT value FROM counters WHERE name = ?", (table,)).fetchone()
+        held = row[0] if row else self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        self.conn.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (table, held + change))
+        return held + change
+
+    def _file(self, entries: list[tuple[int, int]]) -> None:
+        """File ``(signed key, seq)`` entries in the recent table; merge it once it is full."""
+        added = self.conn.executemany("INSERT OR IGNORE INTO recent_buckets VALUES (?, ?)", entries).rowcount
+        recent = self._count("recent_buckets", added)
+        large = self._count("buckets", 0)
+        if recent > recent_limit(large):
+            # in key order: one pass over the large table's B-tree
+            moved = self.conn.execute("INSERT OR IGNORE INTO buckets SELECT key, seq FROM recent_buckets ORDER BY key, seq")
+            self._count("buckets", moved.rowcount)
+            self.conn.execute("DELETE FROM recent_buckets")
+            self._count("recent_buckets", -recent)
+
+    # -- a whole batch at once (see dedup.index.batch) ------------------------------------
+    def existing_many(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for part in _chunks(sorted(set(doc_ids))):
+            out.update(self.conn.execute(f"SELECT doc_id, story FROM articles WHERE doc_id IN ({_marks(len(part))})", part))
+        return out
+
+    def bucket_rows(self, keys: np.ndarray) -> BucketRows:
+        # Seqs only: joining each entry to its article would double the time, and every
+        # entry names an indexed article (prune removes an article's entries with it;
+        # `index stats --check` verifies it).
+        rows: list[tuple[int, int]] = []
+        for part in _chunks(np.unique(np.asarray(keys, dtype=np.uint64)).view(np.int64).tolist(), CHUNK // 2):
+            rows += self.conn.execute(f"SELECT key, seq FROM {_both_tables(len(part))}", [*part, *part]).fetchall()
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        order = np.lexsort((table[:, 1], table[:, 0].view(np.uint64)))
+        return BucketRows(table[order, 0].view(np.uint64), table[order, 1])
+
+    def articles_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredArticle]:
+        out = {}
+        for part in _chunks(list(seqs)):
+            for doc_id, seq, signature, shingles, comp, story in self.conn.execute(
+                "SELECT doc_id, seq, signature, shingles, comp, story FROM articles "
+                f"WHERE seq IN ({_marks(len(part))})",
+                part,
+            ):
+                out[seq] = StoredArticle(doc_id, seq, signature_from(signature), shingles_from(shingles), comp, story)
+        return out
+
+    def last_seq(self) -> int:
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def apply_batch(self, plan: BatchPlan) -> None:
+        db = self.conn
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a.seq, a.doc_id, a.text, a.title, a.source, a.url, a.published, a.published_ts, a.ingested, a.location,
+              a.signature, a.shingles, a.candidates, int(a.has_content), comp, story) for a, comp, story in plan.articles],
+        )
+        # in key order, so that the writes walk the bucket table's B-tree once
+        keys = np.asarray(plan.bucket_keys, dtype=np.uint64).view(np.int64)
+        seqs = np.asarray(plan.bucket_seqs, dtype=np.int64)
+        order = np.lexsort((seqs, keys))
+        self._file(list(zip(keys[order].tolist(), seqs[order].tolist())))
+        if plan.newly_oversized:
+            db.execute(
+                "INSERT INTO counters VALUES ('oversized_buckets', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
+                (plan.newly_oversized, plan.newly_oversized),
+            )
+        if plan.articles:
+            db.execute("INSERT INTO counters VALUES ('seq', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                       (plan.last_seq,))
+        db.executemany(
+            "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?)",
+            [(e.first, e.second, int(e.same_story), e.to_json()) for e in plan.edges],
+        )
+        db.executemany("UPDATE articles SET comp = ?, story = ? WHERE doc_id = ?",
+                       [(comp, story, doc_id) for doc_id, (comp, story) in plan.membership.items()])
+        db.executemany("DELETE FROM comps WHERE comp = ?", [(c,) for c, held in plan.comps.items() if held is None])
+        db.executemany("INSERT OR REPLACE INTO comps VALUES (?, ?)",
+                       [(c, held[1]) for c, held in plan.comps.items() if held is not None])
+        db.executemany(
+            "INSERT INTO merges (old, new, kind, article) VALUES (?, ?, ?, ?)",
+            [(m.old, m.into, m.kind, m.article) for m in plan.merges],
+        )
+
     def apply(self, plan: WritePlan) -> None:
         db = self.conn
         a = plan.article
@@ -147,7 +278,7 @@ class SQLiteTransaction:
                 (a.seq, a.doc_id, a.text, a.title, a.source, a.url, a.published, a.published_ts, a.ingested,
                  a.location, a.signature, a.shingles, a.candidates, int(a.has_content), comp, story),
             )
-            db.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)", [(_signed(k), a.seq) for k in plan.bucket_adds])
+            self._file([(_signed(k), a.seq) for k in plan.bucket_adds])
         if plan.newly_oversized:
             db.execute(
                 "INSERT INTO counters VALUES ('oversized_buckets', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
@@ -155,7 +286,9 @@ class SQLiteTransaction:
             )
         for doc_id, keys in plan.removed.items():
             seq = db.execute("SELECT seq FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()[0]
-            db.executemany("DELETE FROM buckets WHERE key = ? AND seq = ?", [(_signed(k), seq) for k in keys])
+            for table in BUCKET_TABLES:
+                removed = db.executemany(f"DELETE FROM {table} WHERE key = ? AND seq = ?", [(_signed(k), seq) for k in keys])
+                self._count(table, -removed.rowcount)
             db.execute("DELETE FROM edges WHERE first = ? OR second = ?", (doc_id, doc_id))
             db.execute("DELETE FROM articles WHERE doc_id = ?", (doc_id,))
         db.executemany(
@@ -204,6 +337,8 @@ class SQLiteStore:
     """An index in one SQLite file."""
 
     kind = "sqlite"
+    # One writer holds the file for a whole batch: its transactions add a batch at once.
+    batched = True
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -215,11 +350,18 @@ class SQLiteStore:
             _retry_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # NORMAL in WAL mode: a commit survives the process dying (not a power cut).
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # A batch reads and files 128 band keys per article all over the bucket table:
+            # a page cache of CACHE_MIB keeps its pages between lookups and writes.
+            self.conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}")
             # Under the write lock, so that processes opening a new file at once agree.
             with self.writing():
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
+                # A version 1 file is a version 2 file with no recent bucket table yet; once it
+                # has one, a dedup that reads only the first must refuse it.
+                self.conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version' AND value = '1'",
+                                  (str(FORMAT_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise DedupError(f"{self.path}: not a dedup index, or a damaged one ({exc})") from exc
 
@@ -295,9 +437,10 @@ class SQLiteStore:
         ).fetchone()[0]
         if orphans:
             problems.append(f"{orphans} articles belong to no recorded component")
-        stray = self.conn.execute("SELECT COUNT(*) FROM buckets WHERE seq NOT IN (SELECT seq FROM articles)").fetchone()[0]
-        if stray:
-            problems.append(f"{stray} bucket entries name no article")
+        for table in BUCKET_TABLES:
+            stray = self.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE seq NOT IN (SELECT seq FROM articles)").fetchone()[0]
+            if stray:
+                problems.append(f"{stray} bucket entries name no article")
         return problems
 
     def close(self) -> None:

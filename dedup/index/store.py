@@ -6,7 +6,8 @@ it was filed under, its *component* (articles connected by verified same-story p
 and its *story*. It also holds every verified pair as JSON, and a log of story merges.
 Nothing is pickled: whatever is read back is bytes of a fixed layout or JSON.
 
-The index works one article at a time inside a :class:`Transaction`. Every read a
+The index works one article at a time inside a :class:`Transaction`, or a batch at a
+time inside a :class:`BatchTransaction` where the store offers one. Every read a
 transaction makes is part of its snapshot; :meth:`Transaction.apply` writes the plan
 atomically, or raises :class:`Conflict` when another writer changed what was read (the
 index then redoes the article).
@@ -22,13 +23,16 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from dedup.index.buckets import BucketRows
 from dedup.match.verify import PairScore
 
-# Bump when the stored layout changes, or what a stored shingle set means; an index of
-# another version is refused. 2: words follow Unicode character classes (letters of
-# scripts written without spaces are words of their own; optional Arabic and Hebrew
-# marks are removed), so non-Latin texts shingle differently from version 1.
+# Bump when the stored layout changes; an index of another version is refused.
+# 2: SQLite files file new bucket entries in a second table (see sqlite_store); version 1
+# files are read, and SQLite marks them 2 when it opens them. Words of non-Latin scripts
+# were also redefined in version 2 (letters of spaceless scripts are words of their own,
+# optional Arabic and Hebrew marks removed): rebuild a version 1 index of such texts.
 FORMAT_VERSION = 2
+READABLE_VERSIONS = ("1", "2")
 
 PruneBy = Literal["published", "ingested"]
 
@@ -81,7 +85,14 @@ class EdgeRecord:
                          self.shared_passages_second, self.same_story)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        # the fields by hand: asdict() deep-copies, and was a tenth of a batch's write
+        return json.dumps(
+            {"containment_first_in_second": self.containment_first_in_second,
+             "containment_second_in_first": self.containment_second_in_first, "first": self.first,
+             "jaccard": self.jaccard, "minhash_jaccard": self.minhash_jaccard, "same_story": self.same_story,
+             "second": self.second, "shared_passages_first": self.shared_passages_first,
+             "shared_passages_second": self.shared_passages_second, "shared_shingles": self.shared_shingles},
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> EdgeRecord:
@@ -180,6 +191,27 @@ class WritePlan:
     merges: list[MergeRecord] = field(default_factory=list)
 
 
+@dataclass
+class BatchPlan:
+    """What adding a batch of articles writes at once (see :mod:`dedup.index.batch`).
+
+    ``articles`` carry each new article's final ``(comp, story)``; ``membership`` covers the
+    already indexed articles whose comp or story the batch changed; ``comps`` maps every
+    component the batch touched to ``(members, refused)``, or to None when it is gone.
+    """
+
+    articles: list[tuple[NewArticle, str, str]] = field(default_factory=list)
+    bucket_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # filed band keys
+    bucket_seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # and their articles
+    newly_oversized: int = 0
+    edges: list[EdgeRecord] = field(default_factory=list)
+    membership: dict[str, tuple[str, str]] = field(default_factory=dict)
+    comps: dict[str, tuple[list[str], int] | None] = field(default_factory=dict)
+    story_sizes: dict[str, int] = field(default_factory=dict)
+    merges: list[MergeRecord] = field(default_factory=list)
+    last_seq: int = 0
+
+
 class Transaction(Protocol):
     """One consistent read-then-write unit of work."""
 
@@ -205,6 +237,30 @@ class Transaction(Protocol):
         ...
 
     def apply(self, plan: WritePlan) -> None:
+        ...
+
+
+class BatchTransaction(Transaction, Protocol):
+    """A transaction that also reads and writes for a whole batch of articles at once.
+
+    A store whose transactions are batch transactions (SQLite: one writer holds the file
+    for the batch) lets :mod:`dedup.index.batch` add a batch with a few queries and one
+    write; the others (Redis: optimistic, article by article) add one article at a time.
+    """
+
+    def existing_many(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The story of each of ``doc_ids`` that is indexed."""
+
+    def bucket_rows(self, keys: np.ndarray) -> BucketRows:
+        """The articles filed under any of the band ``keys`` (uint64)."""
+
+    def articles_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredArticle]:
+        """:meth:`articles`, by sequence number."""
+
+    def last_seq(self) -> int:
+        """The last sequence number handed out (0 for none)."""
+
+    def apply_batch(self, plan: BatchPlan) -> None:
         ...
 
 

@@ -7,9 +7,8 @@ and parameters always give byte-identical output.
 
 from __future__ import annotations
 
-import json
-
 from dedup.match.verify import PairScore
+from dedup.report.encode import dumps
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
@@ -238,21 +237,32 @@ def outlets_record(view: OutletView | None) -> dict[str, object] | None:
     }
 
 
-def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None) -> dict[str, object]:
-    links = cluster_links(result)
-    provenances = analyse(result) if provenances is None else provenances
+def header_record(result: ScanResult) -> dict[str, object]:
+    """What a report says before its clusters: versions, parameters and counts."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": tool_info(),
         "parameters": result.config.describe(),
         "summary": {**result.stats, "skipped": skipped_summary(result)},
+    }
+
+
+def skipped_records(result: ScanResult) -> list[dict[str, object]]:
+    return [{"location": p.location, "kind": p.kind, "message": p.message} for p in result.problems]
+
+
+def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None) -> dict[str, object]:
+    links = cluster_links(result)
+    provenances = analyse(result) if provenances is None else provenances
+    return {
+        **header_record(result),
         "clusters": [
             cluster_record(result, c, p, links.get(c.cluster_id, ())) for c, p in zip(result.clusters, provenances)
         ],
         "outlets": outlets_record(outlet_view(result, provenances)),
         "unread_dates": unread_dates_record(result, provenances),
         "pairs": [pair_record(result, s) for s in result.pairs],
-        "skipped": [{"location": p.location, "kind": p.kind, "message": p.message} for p in result.problems],
+        "skipped": skipped_records(result),
     }
 
 
@@ -277,6 +287,5 @@ def skipped_summary(result: ScanResult) -> dict[str, int]:
 
 
 def render_json(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
-    return json.dumps(to_json_dict(result, provenances), ensure_ascii=False, indent=2) + "\n"
-
-
+    # orjson where it writes what json.dumps(..., ensure_ascii=False, indent=2) writes (see encode)
+    return dumps(to_json_dict(result, provenances)) + "\n"

@@ -1,4 +1,4 @@
-"""Reports of a scan: text (default), JSON, CSV, HTML and Parquet, each in a module of its own."""
+"""Reports of a scan: text (default), JSON, JSON lines, CSV, HTML and Parquet, each in a module of its own."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Literal
 
 from dedup.errors import ParameterError
+from dedup.report.lines import render_jsonl
 from dedup.report.records import render_json
 from dedup.report.tables import CsvTable, render_csv, write_csv_table
 from dedup.report.text import render_text
 from dedup.story.provenance import analyse
 from dedup.story.result import ScanResult
 
-ReportFormat = Literal["text", "json", "csv", "html"]
-FileFormat = Literal["text", "json", "csv", "html", "parquet"]
+ReportFormat = Literal["text", "json", "jsonl", "csv", "html"]
+FileFormat = Literal["text", "json", "jsonl", "csv", "html", "parquet"]
 
 
 def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> str:
@@ -24,6 +25,8 @@ def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "p
     provenances = analyse(result)
     if report_format == "json":
         return render_json(result, provenances)
+    if report_format == "jsonl":
+        return render_jsonl(result, provenances)
     if report_format == "html":
         from dedup.report.html import (
             render_html,  # the HTML module is large; load it only when asked
@@ -46,7 +49,7 @@ def write_report(result: ScanResult, path: str | Path, report_format: FileFormat
         return [Path(path)]
     if report_format == "csv":
         return [Path(path), write_csv_table(result, path, table)]
-    if report_format not in ("text", "json", "html"):
+    if report_format not in ("text", "json", "jsonl", "html"):
         raise ParameterError(f"unknown report format {report_format!r}")
     Path(path).write_text(render(result, report_format, table), encoding="utf-8")
     return [Path(path)]

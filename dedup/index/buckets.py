@@ -1,0 +1,116 @@
+"""Band buckets for a batch of new articles, in numpy: what each finds, files and fills.
+
+One article at a time, the index reads the article's buckets, skips each bucket holding
+more than ``max_bucket`` articles (oversized: scan would not expand it), files the
+article in every other one (counting those it fills to ``max_bucket + 1``), and takes as
+candidates the articles met in at least ``min_hits`` of the buckets it did not fill.
+:func:`batch_candidates` gives, for a whole batch, what each article in turn gets that
+way when the batch's earlier articles are filed before it: a bucket's size when the
+``t``-th article of the batch reaches it is what the index held plus the earlier ones
+filed there, and those stop once the bucket is full. No Python loop runs per bucket.
+
+    >>> rows = BucketRows(np.array([5], np.uint64), np.array([1]))  # article seq 1 is in bucket 5
+    >>> keys = [np.array([5, 6], np.uint64), np.array([5, 6], np.uint64)]
+    >>> found = batch_candidates(keys, rows, max_bucket=200, min_hits=2, write=True)
+    >>> [f.candidates for f in found]  # the second article meets the first (-1) in both buckets
+    [[], [-1]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``arange(s, s + n)`` for every ``(s, n)``, concatenated."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(np.asarray(starts) - (ends - lengths), lengths)
+
+
+@dataclass(frozen=True)
+class BucketRows:
+    """Stored bucket entries for some band keys, sorted by key: ``keys[i]`` holds article ``seqs[i]``."""
+
+    keys: np.ndarray  # uint64
+    seqs: np.ndarray  # int64
+
+
+@dataclass(frozen=True)
+class Found:
+    """One article's buckets: its candidates, the keys it is filed under (in its own order,
+    as one at a time lists them), and how many of those it filled.
+
+    Candidates are codes: an indexed article's seq, or ``-1 - k`` for the batch's article ``k``.
+    """
+
+    candidates: list[int]
+    filed: np.ndarray  # uint64
+    filled: int
+
+
+def batch_candidates(
+    keys: Sequence[np.ndarray],
+    rows: BucketRows,
+    max_bucket: int,
+    min_hits: int,
+    write: bool,
+) -> list[Found]:
+    """What each of a batch's articles (band ``keys``) gets from the stored buckets ``rows``.
+
+    With ``write`` each article counts as filed before the next one looks (adding);
+    without, every article sees only the stored buckets (querying).
+    """
+    count = len(keys)
+    lengths = np.array([len(k) for k in keys], dtype=np.int64)
+    if lengths.sum() == 0:
+        return [Found([], np.zeros(0, dtype=np.uint64), 0) for _ in range(count)]
+    flat = np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
+    owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    start = np.searchsorted(rows.keys, flat, side="left")
+    stored = np.searchsorted(rows.keys, flat, side="right") - start
+
+    # Entries in key order, the batch's order kept within a key: a run is one article's
+    # entries of one key (a key repeated within an article is read twice, filed once).
+    order = np.argsort(flat, kind="stable")
+    sorted_keys, sorted_owner = flat[order], owner[order]
+    new_key = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    new_run = new_key | np.r_[True, sorted_owner[1:] != sorted_owner[:-1]]
+    run = np.cumsum(new_run) - 1  # run number of each sorted entry
+    group_first_run = np.maximum.accumulate(np.where(new_key, run, 0))
+    earlier = np.zeros(len(flat), dtype=np.int64)  # articles of the batch that reached the key before
+    if write:
+        earlier[order] = run - group_first_run
+    room = np.maximum(0, max_bucket + 1 - stored)
+    size = stored + np.minimum(earlier, room)
+    filed = size <= max_bucket
+    filled = size == max_bucket
+    hit = size < max_bucket
+
+    # Articles met: the stored ones of each hit bucket, then the batch's earlier ones
+    # there (all filed, since the bucket is not full), coded -1 - position.
+    met_stored = rows.seqs[_ranges(start[hit], stored[hit])]
+    by_stored = np.repeat(owner[hit], stored[hit])
+    run_owner = sorted_owner[new_run]
+    first_run = np.zeros(len(flat), dtype=np.int64)
+    first_run[order] = group_first_run
+    met_batch = -1 - run_owner[_ranges(first_run[hit], earlier[hit])]
+    by_batch = np.repeat(owner[hit], earlier[hit])
+    met = np.concatenate([met_stored, met_batch])
+    by = np.concatenate([by_stored, by_batch])
+    members, member_index = np.unique(met, return_inverse=True)
+    pair, hits = np.unique(by * len(members) + member_index.reshape(-1), return_counts=True)
+    chosen = pair[hits >= min_hits]
+
+    candidates: list[list[int]] = [[] for _ in range(count)]
+    width = max(1, len(members))
+    for article, member in zip((chosen // width).tolist(), members[chosen % width].tolist()):
+        candidates[article].append(member)
+    filed_keys = np.split(flat[filed].astype(np.uint64), np.cumsum(np.bincount(owner[filed], minlength=count))[:-1])
+    filled_count = np.bincount(owner[filled], minlength=count).tolist()
+    return [
+        Found(candidates[k], filed_keys[k], filled_count[k]) for k in range(count)
+    ]

@@ -1,0 +1,106 @@
+"""Fingerprinting batches of articles for the index, in this process or in workers.
+
+:func:`prepare_batch` turns a batch of documents into :class:`Prepared` articles (content
+text, shingles, signature, band keys) and, when asked, their sentence units too. It is a
+top-level function of picklable arguments, so that ``dedup index add --jobs N`` runs it in
+worker processes (:class:`dedup.workers.WorkerPool`) on the next batches while the main
+process matches and writes the current one. The units let the main process score a
+batch's plausible pairs without segmenting the batch's own articles again: workers build
+them for every article (a few never need them), the main process only for the indexed
+articles a batch is verified against. :func:`gather_units` assembles the units of chosen
+documents from such batches, as :func:`dedup.match.verify.build_unit_sets` would give them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.document import Document
+from dedup.index.records import Prepared, parse_time
+from dedup.match.fingerprint import content_text, fingerprint
+from dedup.match.lsh import band_keys
+from dedup.match.verify import UnitSets, build_unit_sets
+from dedup.story.result import ScanConfig
+
+
+def prepare_documents(documents: Sequence[Document], config: ScanConfig, bands: int, rows: int) -> list[Prepared]:
+    """Fingerprint a batch of documents in one go."""
+    contents = [content_text(d.text, config.boilerplate, config.fingerprint.ignore_quotes) for d in documents]
+    prints = fingerprint(contents, config.fingerprint)
+    keys = band_keys(prints.signatures, bands, rows) if len(documents) else np.zeros((0, bands), np.uint64)
+    prepared = []
+    for k, doc in enumerate(documents):
+        active = prints.sizes[k] > 0
+        prepared.append(
+            Prepared(doc, prints.signatures[k], prints.shingle_set(k),
+                     keys[k] if active else np.zeros(0, dtype=np.uint64), parse_time(doc.published))
+        )
+    return prepared
+
+
+@dataclass(frozen=True)
+class PrepareTask:
+    documents: list[Document]
+    config: ScanConfig
+    bands: int
+    rows: int
+    units: bool  # also build every article's sentence units
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    articles: list[Prepared]
+    units: UnitSets | None  # of every article, in order, when the task asked for them
+
+
+def prepare_batch(task: PrepareTask) -> PreparedBatch:
+    articles = prepare_documents(task.documents, task.config, task.bands, task.rows)
+    units = None
+    if task.units:
+        units = build_unit_sets([d.text for d in task.documents], task.config.fingerprint, task.config.boilerplate)
+    return PreparedBatch(articles, units)
+
+
+def gather_units(chosen: Sequence[tuple[UnitSets, int]]) -> UnitSets:
+    """The units of documents ``(units, document number in them)``, in that order, as one batch."""
+    spans, hashes, sizes = [], [], []
+    for units, doc in chosen:
+        first, last = units.doc_offsets[doc], units.doc_offsets[doc + 1]
+        spans.append(units.spans[doc])
+        hashes.append(units.hashes[units.offsets[first] : units.offsets[last]])
+        sizes.append(np.diff(units.offsets[first : last + 1]))
+    offsets = np.zeros(sum(len(s) for s in sizes) + 1, dtype=np.int64)
+    if len(offsets) > 1:
+        np.cumsum(np.concatenate(sizes), out=offsets[1:])
+    doc_offsets = np.zeros(len(chosen) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in spans], out=doc_offsets[1:])
+    merged = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    return UnitSets(merged.astype(np.uint64, copy=False), offsets, doc_offsets, tuple(spans))
+
+
+class UnitCache:
+    """Sentence units of recently matched articles, least recently used dropped past ``size``.
+
+    Keyed by ``(id, seq)``: an indexed article's text never changes under its seq, and a
+    pruned and re-added id gets a new one. Values are ``(units, document number in them)``.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.held: OrderedDict[tuple[str, int], tuple[UnitSets, int]] = OrderedDict()
+
+    def get(self, key: tuple[str, int]) -> tuple[UnitSets, int] | None:
+        found = self.held.get(key)
+        if found is not None:
+            self.held.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, int], value: tuple[UnitSets, int]) -> None:
+        self.held[key] = value
+        self.held.move_to_end(key)
+        while len(self.held) > self.size:
+            self.held.popitem(last=False)

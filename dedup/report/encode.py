@@ -1,0 +1,114 @@
+"""JSON text of report records, written by orjson where it gives the standard library's bytes.
+
+Reports are the text ``json.dumps(value, ensure_ascii=False, indent=2)`` writes (and JSON
+lines the text of ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``). With
+``indent`` the standard library falls back to its pure-Python encoder, which is most of the
+time a large report takes to write; orjson writes the same text about ten times faster,
+except in these cases, where :func:`dumps` hands the whole value to the standard library:
+
+* floats outside ``[1e-4, 1e16)``: the two spell exponents differently (Python ``1e-05``
+  and ``1e+16``; orjson ``0.00001`` or ``1e-5`` by version, and ``1e16``). Report scores
+  are rounded to 4 decimals, so they never are; a parameter may be;
+* NaN and infinities: Python writes ``NaN`` and ``Infinity``, orjson ``null``;
+* anything but ``dict``, ``list``, ``tuple``, ``str``, ``int``, ``float``, ``bool`` and
+  ``None`` (subclasses, dataclasses, numpy scalars, enums...), which orjson may write where
+  the standard library would refuse, or write otherwise;
+* what orjson refuses: integers beyond 64 bits, keys that are not strings, lone surrogates,
+  nesting deeper than 255.
+
+Control characters, quotes and backslashes are escaped alike, and non-ASCII text (RTL,
+emoji and other non-BMP characters) is written as UTF-8 by both; tests/report/test_encode.py
+compares the two on reports and on generated values. At import a few values near the
+float boundaries are written both ways: an orjson that disagrees on any is not used.
+orjson is optional: without it every report goes through the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+try:  # optional: the standard library writes the same text, more slowly
+    import orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    orjson = None
+
+# Floats whose shortest form orjson and Python spell alike: zero, and [1e-4, 1e16).
+_LOW, _HIGH = 1e-4, 1e16
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def dumps(value: Any, *, indent: bool = True) -> str:
+    """``value`` as JSON text, exactly as the standard library writes it.
+
+    With ``indent`` (a report) as ``json.dumps(value, ensure_ascii=False, indent=2)``;
+    without (a JSON line) as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``.
+
+    >>> dumps({"score": 0.5, "ids": ["a", "b"]}, indent=False)
+    '{"score":0.5,"ids":["a","b"]}'
+    """
+    if _ORJSON_AGREES:
+        try:
+            raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+        except (TypeError, orjson.JSONEncodeError):
+            raw = None  # refused: the standard library decides (and raises what it raises)
+        # orjson has written it, so the value holds no cycle and the walk ends
+        if raw is not None and plain(value):
+            return raw.decode("utf-8")
+    if indent:
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def plain(value: Any) -> bool:
+    """Whether ``value`` holds only JSON types, and floats both encoders spell alike.
+
+    The value must be free of cycles (orjson has written it before this is asked).
+    """
+    stack = [[value]]  # only containers go on the stack
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        for item in node.values() if type(node) is dict else node:
+            kind = type(item)
+            if kind in _SCALARS:
+                continue
+            if kind is float:
+                # NaN fails every comparison, so it is not plain either
+                if not (item == 0.0 or _LOW <= abs(item) < _HIGH):
+                    return False
+            elif kind is dict or kind is list or kind is tuple:
+                push(item)
+            else:
+                return False
+    return True
+
+
+def _orjson_agrees() -> bool:
+    """Whether the installed orjson writes, near the float boundaries and for every
+    escaped character, what the standard library writes."""
+    if orjson is None:
+        return False
+    probes: list[object] = [
+        _LOW, math.nextafter(_LOW, 1.0), 0.00012345, 0.1, 1 / 3, 2 / 3, 0.9999, 1.0, 123456.789,
+        1e15, 9999999999999998.0, math.nextafter(_HIGH, 0.0), -0.0, -0.5, 0.0,
+        "".join(chr(c) for c in range(0x20)) + "\x7f\"\\/\u2028\u2029\u200f\u05d0\U0001f600",
+        {"a": [], "b": {}, "c": [1, [2, {}]], "d": None, "e": True},
+    ]
+    for probe in probes:
+        for indent in (True, False):
+            try:
+                fast = orjson.dumps(probe, option=orjson.OPT_INDENT_2 if indent else 0).decode("utf-8")
+            except (TypeError, orjson.JSONEncodeError):  # pragma: no cover - a broken orjson
+                return False
+            if indent:
+                slow = json.dumps(probe, ensure_ascii=False, indent=2)
+            else:
+                slow = json.dumps(probe, ensure_ascii=False, separators=(",", ":"))
+            if fast != slow:
+                return False
+    return True
+
+
+_ORJSON_AGREES = _orjson_agrees()

@@ -1,0 +1,55 @@
+"""The JSON-lines report: one record per line, each tagged by ``type``, for pipelines.
+
+The lines hold what the JSON report holds, in its order (layout in ``docs/schema.md``):
+
+    {"type":"header","schema_version":2,"tool":...,"parameters":...,"summary":...}
+    {"type":"cluster", ...the JSON report's cluster record, provenance included}   one per cluster
+    {"type":"outlets", ...the JSON report's outlets record}     only when articles name outlets
+    {"type":"pair", ...a pair record}                            one per verified pair
+    {"type":"skipped","location":...,"kind":...,"message":...}   one per skipped input record
+
+Each line is a record the JSON report holds, with ``type`` put first; a consumer can
+stop reading after the clusters, and each cluster line is built and written on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dedup.report.encode import dumps
+from dedup.report.records import (
+    cluster_record,
+    header_record,
+    outlets_record,
+    pair_record,
+    skipped_records,
+)
+from dedup.story.links import cluster_links
+from dedup.story.provenance import Provenance, analyse, outlet_view
+from dedup.story.result import ScanResult
+
+
+def line_records(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[dict[str, object]]:
+    """The records of the JSON-lines report, in order, each with its ``type`` first."""
+    links = cluster_links(result)
+    provenances = analyse(result) if provenances is None else provenances
+    yield {"type": "header", **header_record(result)}
+    for cluster, provenance in zip(result.clusters, provenances):
+        yield {"type": "cluster", **cluster_record(result, cluster, provenance, links.get(cluster.cluster_id, ()))}
+    outlets = outlets_record(outlet_view(result, provenances))
+    if outlets is not None:
+        yield {"type": "outlets", **outlets}
+    for score in result.pairs:
+        yield {"type": "pair", **pair_record(result, score)}
+    for skipped in skipped_records(result):
+        yield {"type": "skipped", **skipped}
+
+
+def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str]:
+    """The report's lines, each a compact JSON object ending in a newline."""
+    for record in line_records(result, provenances):
+        yield dumps(record, indent=False) + "\n"
+
+
+def render_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
+    return "".join(iter_jsonl(result, provenances))

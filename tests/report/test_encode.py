@@ -1,0 +1,115 @@
+"""The fast JSON encoder writes exactly what the standard library writes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.corpus import generate
+from dedup.document import Document
+from dedup.pipeline import scan, scan_documents
+from dedup.report import encode, to_json_dict
+from dedup.report.encode import dumps
+
+needs_orjson = pytest.mark.skipif(not encode._ORJSON_AGREES, reason="orjson is not installed, or writes otherwise")
+
+
+def stdlib(value: object, indent: bool = True) -> str:
+    if indent:
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def assert_same(value: object) -> None:
+    for indent in (True, False):
+        assert dumps(value, indent=indent) == stdlib(value, indent)
+
+
+@needs_orjson
+def test_seed_report_is_written_by_orjson_and_identical(seeds_dir):
+    report = to_json_dict(scan([seeds_dir]))
+    assert encode.plain(report)  # so orjson, not the fallback, wrote it
+    assert_same(report)
+
+
+@needs_orjson
+def test_generated_corpus_report_is_identical():
+    docs = [Document(a.doc_id, a.text, source=a.source, published=a.published) for a in generate(400, seed=3)]
+    report = to_json_dict(scan_documents(docs))
+    assert len(report["clusters"]) > 20 and report["outlets"] is not None
+    assert encode.plain(report)
+    assert_same(report)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1e-05, 1e-4, 9.99e-05, 1e16, 1e15, 9999999999999998.0, 1.5e300, 5e-324, -0.0, 0.0, -1e-7,
+        float("nan"), float("inf"), -float("inf"), [0.5, float("nan")], {"a": {"b": [1e-9]}},
+        2**64, -(2**63) - 1, 2**63 - 1, {1: "int key"}, {None: 1, True: 2, 1.5: 3},
+        "\ud800 lone surrogate", "\x00\x01\x1f\x7f\b\f\n\r\t\"\\/", "\u2028\u2029", "مرحبا بالعالم 😀 עברית \u200f",
+        [], {}, [[]], [{}], {"a": [], "b": {}}, (1, (2, 3)), True, False, None, "", 0, -1,
+    ],
+    ids=repr,
+)
+def test_values_where_the_encoders_may_differ(value):
+    assert_same(value)
+
+
+def test_types_the_standard_library_refuses_are_refused():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    for value in (Point(1), {"p": Point(1)}, {1, 2}, b"bytes"):
+        with pytest.raises(TypeError):
+            dumps(value)
+
+
+def test_float_subclasses_and_numpy_scalars_are_written_as_the_standard_library_does():
+    import numpy as np
+
+    class Score(float):
+        pass
+
+    assert_same({"a": Score(0.25), "b": Score(float("nan")), "c": np.float64(1e-5), "d": np.float64(0.5)})
+    assert not encode.plain({"c": np.float64(0.5)})
+
+
+def test_orjson_boundary_check_finds_the_floats_it_spells_otherwise():
+    assert encode.plain([0.0, 1e-4, 0.5, 9999999999999998.0])
+    for value in (1e-05, 1e16, float("nan"), float("inf"), math.nextafter(1e-4, 0.0)):
+        assert not encode.plain({"x": [value]})
+
+
+report_floats = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=0.0, max_value=1.0).map(lambda x: round(x, 4)),
+    st.floats(min_value=-1e20, max_value=1e20),
+    st.sampled_from([1e-5, 1e-4, 0.0001, 1e16, 1e15, 0.1, 1 / 3]),
+)
+report_text = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),  # any character that can be written, controls included
+        st.sampled_from("\x00\x1f\x7f\n\t\"\\/«»’ שלום مرحبا 😀👍🏽\u200f\u2028"),
+    ),
+    max_size=40,
+)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), report_floats, report_text)
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(report_text, children, max_size=5)),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values)
+def test_any_report_like_value_is_written_identically(value):
+    assert_same(value)
