@@ -251,23 +251,19 @@ class _ScanRun:
         affected = np.unique(owner[np.isin(keys, learned)])
         self.stats["documents_with_furniture"] = len(affected)
 
-        def tasks() -> Iterator[tuple[np.ndarray, batches.FingerprintTask]]:
+        chunks: list[np.ndarray] = []  # the documents of each task, in task order
+
+        def tasks() -> Iterator[batches.FingerprintTask]:
             for start in range(0, len(affected), batches.FINGERPRINT_BATCH):
                 chunk = affected[start : start + batches.FINGERPRINT_BATCH]
                 if self.spool is not None:
                     texts = self.spool.select(chunk).load()
                 else:
                     texts = [read[i].text for i in chunk.tolist()]
-                yield chunk, batches.FingerprintTask(list(texts), self.config)
-
-        chunks: list[np.ndarray] = []
-
-        def task_stream() -> Iterator[batches.FingerprintTask]:
-            for chunk, task in tasks():
                 chunks.append(chunk)
-                yield task
+                yield batches.FingerprintTask(list(texts), self.config)
 
-        for k, done in enumerate(self.pool.map(batches.fingerprint_batch, task_stream())):
+        for k, done in enumerate(self.pool.map(batches.fingerprint_batch, tasks())):
             chunk = chunks[k]
             signatures[chunk] = done.signatures
             sizes[chunk] = np.diff(done.offsets)
