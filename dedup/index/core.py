@@ -28,7 +28,14 @@ import numpy as np
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
 from dedup.index.batch import QUERY_SEQ, Batch, assignment_for, new_article
-from dedup.index.params import config_from_params, differences, index_params
+from dedup.index.params import (
+    TEXT_RULES,
+    check_meta,
+    config_from_params,
+    index_params,
+    settle_text_rules,
+    text_rules_of,
+)
 from dedup.index.prepare import PrepareTask, UnitCache, prepare_batch, prepare_documents
 from dedup.index.records import (
     Assignment,
@@ -40,7 +47,6 @@ from dedup.index.records import (
 from dedup.index.settle import Settlement, settle
 from dedup.index.store import (
     FORMAT_VERSION,
-    READABLE_VERSIONS,
     ComponentState,
     Conflict,
     EdgeRecord,
@@ -85,11 +91,12 @@ class StoryIndex:
         self.store = store
         meta = store.read_meta()
         if meta:
-            self._check_meta(meta, config)
+            check_meta(meta, config)
             self.config = config_from_params(_loads(meta["params"]), config)
         else:
             self.config = config or ScanConfig()
-        self.params = index_params(self.config)
+        self.text_rules = text_rules_of(_loads(meta["params"])) if meta else TEXT_RULES
+        self.params = {**index_params(self.config), "text_rules": self.text_rules}
         self.bands, self.rows = self.config.lsh.resolve(self.config.fingerprint.minhash.num_perm)
         self._initialised = bool(meta)
         self._units: OrderedDict[tuple[str, int], Units] = OrderedDict()
@@ -99,27 +106,19 @@ class StoryIndex:
         self.batched = bool(getattr(store, "batched", False))
 
     # -- parameters ----------------------------------------------------------------
-    def _check_meta(self, meta: dict[str, str], config: ScanConfig | None) -> None:
-        version = meta.get("format_version")
-        if version not in READABLE_VERSIONS:
-            raise IncompatibleDataError(
-                f"the index has format version {version}, this dedup reads version {FORMAT_VERSION}: "
-                "rebuild it with `dedup index add` into a new index"
-            )
-        if config is not None:
-            diff = differences(_loads(meta["params"]), index_params(config))
-            if diff:
-                raise IncompatibleDataError(
-                    "the index was made with other parameters: " + "; ".join(diff)
-                    + " (leave those options out to use the index's own)"
-                )
+    def _settle_text_rules(self) -> None:
+        """Refuse an index whose stored shingles differ under today's text rules (:func:`settle_text_rules`)."""
+        if self._initialised and self.text_rules != TEXT_RULES:
+            settle_text_rules(self.store, self.text_rules)
+            self.text_rules = self.params["text_rules"] = TEXT_RULES
 
     def _ensure_meta(self) -> None:
         if self._initialised:
+            self._settle_text_rules()
             return
         held = self.store.init_meta({"format_version": str(FORMAT_VERSION), "params": _dumps(self.params)})
         # Another process may have created the index first, with its own parameters.
-        self._check_meta(held, self.config)
+        check_meta(held, self.config)
         self._initialised = True
 
     @property
@@ -156,6 +155,7 @@ class StoryIndex:
 
     def query(self, documents: Iterable[Document], batch_size: int = BATCH_SIZE) -> Iterator[Assignment]:
         """Where each document would go, without adding anything."""
+        self._settle_text_rules()
         for batch in _chunks(documents, batch_size):
             prepared = self.prepare(batch)
             with self.store.reading() as transactions:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+from dedup.errors import IncompatibleDataError
+from dedup.index.store import FORMAT_VERSION, READABLE_VERSIONS, Store
 from dedup.match.fingerprint import FingerprintConfig
 from dedup.match.lsh import LSHConfig
 from dedup.match.minhash import MinHashConfig
@@ -10,6 +15,51 @@ from dedup.match.verify import MatchConfig
 from dedup.story.cluster import ClusterConfig
 from dedup.story.result import ScanConfig
 from dedup.text.boilerplate import BoilerplateRules
+from dedup.text.normalize import FOLDED_CHARACTERS
+from dedup.text.scripts import SPACELESS_LETTERS, one_of
+
+# The rules that turn text into words, and so into shingles. Shingles made under other
+# rules do not compare with this dedup's. Rules 1 (indexes without "text_rules") took a
+# run of letters of a spaceless script (Chinese, Japanese, Thai...) for one word, kept
+# optional Arabic and Hebrew marks, and did not fold letter variants and digits; rules 2
+# are dedup.text.normalize and dedup.text.scripts as they are now. Raise it whenever a
+# change to them changes the shingles of some text.
+TEXT_RULES = 2
+# Characters whose words differ between rules 1 and 2: a text without any of them has
+# the same shingles under both.
+_RULES_1_DIFFER = re.compile(one_of(SPACELESS_LETTERS) + "|" + FOLDED_CHARACTERS.pattern)
+
+
+def text_rules_of(params: dict) -> int:
+    """The text rules an index's stored ``params`` were made under."""
+    return int(params.get("text_rules", 1))
+
+
+def words_differ_under(rules: int, text: str) -> bool:
+    """Whether ``text`` has other shingles under text ``rules`` than under :data:`TEXT_RULES`."""
+    return rules != TEXT_RULES and (rules != 1 or _RULES_1_DIFFER.search(text) is not None)
+
+
+def settle_text_rules(store: Store, rules: int) -> None:
+    """Bring an index made under older text ``rules`` up to date, or refuse it.
+
+    Under older rules, only some texts have other shingles (:func:`words_differ_under`).
+    An index holding none of them is marked as made under today's rules (once) and used
+    as it is. One holding some is refused for adding and querying, since those articles
+    would no longer match their own copies; reading it (export, stats, check, prune) is not
+    affected.
+    """
+    differing = [row.doc_id for row in store.all_articles() if words_differ_under(rules, row.text)]
+    if differing:
+        raise IncompatibleDataError(
+            f"the index was made by an earlier dedup (text rules {rules}; this dedup uses {TEXT_RULES}), "
+            f"which made other words of {len(differing)} of its articles (the first is {differing[0]!r}): "
+            "text in a script written without spaces, with Arabic or Hebrew marks, with Arabic-script "
+            "letter variants or non-ASCII digits. They would no longer match their copies: rebuild the "
+            "index with `dedup index add NEW_INDEX FEED...` (`dedup index export` still reads this one)"
+        )
+    stored = json.loads(store.read_meta()["params"])
+    store.set_meta("params", json.dumps({**stored, "text_rules": TEXT_RULES}, sort_keys=True))
 
 
 def index_params(config: ScanConfig) -> dict[str, object]:
@@ -17,6 +67,7 @@ def index_params(config: ScanConfig) -> dict[str, object]:
     bands, rows = config.lsh.resolve(config.fingerprint.minhash.num_perm)
     fp = config.fingerprint
     return {
+        "text_rules": TEXT_RULES,
         "fingerprint": {
             "shingle_kind": fp.shingle.kind, "shingle_size": fp.shingle.size, "num_perm": fp.minhash.num_perm,
             "seed": fp.minhash.seed, "ignore_quotes": fp.ignore_quotes,
@@ -49,10 +100,28 @@ def config_from_params(params: dict, base: ScanConfig | None = None) -> ScanConf
     )
 
 
-def differences(stored: dict, wanted: dict, prefix: str = "") -> list[str]:
-    """Dotted names of the parameters that differ, with both values."""
+def check_meta(meta: dict[str, str], config: ScanConfig | None) -> None:
+    """Refuse an index of another format, or made with other parameters than ``config``'s."""
+    version = meta.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise IncompatibleDataError(
+            f"the index has format version {version}, this dedup reads version {FORMAT_VERSION}: "
+            "rebuild it with `dedup index add` into a new index"
+        )
+    if config is not None:
+        # the text rules are settled on their own, before the first add or query
+        diff = differences(json.loads(meta["params"]), index_params(config), skip=("text_rules",))
+        if diff:
+            raise IncompatibleDataError(
+                "the index was made with other parameters: " + "; ".join(diff)
+                + " (leave those options out to use the index's own)"
+            )
+
+
+def differences(stored: dict, wanted: dict, prefix: str = "", skip: tuple[str, ...] = ()) -> list[str]:
+    """Dotted names of the parameters that differ, with both values (top-level ``skip`` keys aside)."""
     out = []
-    for key in sorted(set(stored) | set(wanted)):
+    for key in sorted((set(stored) | set(wanted)) - set(skip)):
         a, b = stored.get(key), wanted.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
             out += differences(a, b, f"{prefix}{key}.")

@@ -277,6 +277,9 @@ class RedisStore:
             self._call(self.client.hsetnx, self.key("meta"), field, value)
         return self.read_meta()
 
+    def set_meta(self, key: str, value: str) -> None:
+        self._call(self.client.hset, self.key("meta"), key, value)
+
     def _call(self, func, *args):
         try:
             return func(*args)

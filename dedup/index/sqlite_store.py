@@ -393,6 +393,10 @@ class SQLiteStore:
             self.conn.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)", sorted(meta.items()))
         return self.read_meta()
 
+    def set_meta(self, key: str, value: str) -> None:
+        with self.writing():
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def articles_before(self, by: PruneBy, cutoff: float) -> list[tuple[str, str]]:
         column = "published_ts" if by == "published" else "ingested"
         return list(self.conn.execute(f"SELECT doc_id, comp FROM articles WHERE {column} < ? ORDER BY doc_id", (cutoff,)))

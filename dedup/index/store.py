@@ -276,6 +276,10 @@ class Store(Protocol):
     def init_meta(self, meta: dict[str, str]) -> dict[str, str]:
         """Write ``meta`` unless the store already has some; return what it holds."""
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Replace one metadata value (the parameters, when an index is brought up to date)."""
+        ...
+
     def writing(self) -> AbstractContextManager[Transactions]:
         ...
 

@@ -11,7 +11,14 @@
    superscript alef, the tatweel that stretches letters, and the Hebrew vowel points and
    cantillation marks, which sites write or leave out at will (``أيضاً`` and ``أيضا``,
    ``اعلیٰ`` and ``اعلی`` compare equal); NFKC runs again where a mark went;
-5. every run of whitespace becomes one space, and the ends are stripped.
+5. letter variants that keyboards and sites mix are folded: in Arabic script, the Arabic
+   and Persian/Urdu forms of yeh (and alef maksura) and of kaf, heh goal and heh, teh
+   marbuta and heh, and alef with hamza or madda and plain alef (``كتاب`` and ``کتاب``,
+   ``إعلان`` and ``اعلان`` compare equal), the folds of search engines' Arabic and Persian
+   normalisers; and every decimal digit becomes its ASCII digit (``٢٠٢٤``, ``۲۰۲۴``,
+   ``२०२४`` and ``2024`` compare equal), since one site writes the figures of a dispatch
+   in its script's digits and the next in ASCII;
+6. every run of whitespace becomes one space, and the ends are stripped.
 
 Each step is idempotent and none undoes another, so normalising twice changes nothing.
 Boilerplate and metadata are handled per line by :mod:`dedup.text.boilerplate`, before this.
@@ -33,6 +40,32 @@ _DASHES = "‐‑‒–—―−"
 # superscript alef, Quranic annotation marks and tatweel; Hebrew points and accents.
 _OPTIONAL_MARKS = re.compile("[\u064b-\u0652\u0656-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]+")
 
+# Letter variants (step 5): Arabic yeh, alef maksura and Persian/Urdu yeh; Arabic kaf and
+# keheh; heh goal and heh; teh marbuta and heh; alef with hamza above or below, with madda,
+# and alef wasla, and plain alef.
+_LETTER_VARIANTS = {
+    "\u06cc": "\u064a", "\u0649": "\u064a", "\u06a9": "\u0643", "\u06c1": "\u0647", "\u0629": "\u0647",
+    "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0671": "\u0627",
+}
+# Every decimal digit above U+00FF (Arabic-Indic, Persian, Devanagari, Bengali, Thai,
+# fullwidth...) and its ASCII digit; NFKC folds only the fullwidth ones.
+_VARIANT_TABLE = str.maketrans(
+    {
+        **_LETTER_VARIANTS,
+        **{
+            chr(code): str(unicodedata.decimal(chr(code)))
+            for code in range(0x100, 0x20000)
+            if unicodedata.category(chr(code)) == "Nd"
+        },
+    }
+)
+_COMBINING_HAMZA = re.compile("[\u0653-\u0655]")
+_VARIANT_SOURCES = re.compile("[" + "".join(sorted(map(chr, _VARIANT_TABLE))) + "]")
+
+# Characters that steps 4 and 5 remove or replace: text without any of them normalises the
+# same with or without those steps.
+FOLDED_CHARACTERS = re.compile("[" + _OPTIONAL_MARKS.pattern[1:-2] + _VARIANT_SOURCES.pattern[1:-1] + "\u0653-\u0655]")
+
 # (character, replacement) pairs; chained str.replace is several times faster than
 # str.translate with a dict on typical article lengths.
 # French guillemets carry an inner space ("« mot »"); it goes with them.
@@ -47,6 +80,7 @@ class NormalizeConfig:
     fold_punctuation: bool = True
     casefold: bool = True
     strip_optional_marks: bool = True
+    fold_letter_variants: bool = True
     collapse_whitespace: bool = True
 
     def describe(self) -> dict[str, bool]:
@@ -55,6 +89,7 @@ class NormalizeConfig:
             "fold_punctuation": self.fold_punctuation,
             "casefold": self.casefold,
             "strip_optional_marks": self.strip_optional_marks,
+            "fold_letter_variants": self.fold_letter_variants,
             "collapse_whitespace": self.collapse_whitespace,
         }
 
@@ -86,10 +121,21 @@ def normalize_text(text: str, config: NormalizeConfig = DEFAULT_NORMALIZE) -> st
         text = text.casefold()
         if config.unicode_nfkc:
             text = unicodedata.normalize("NFKC", text)
-    if config.strip_optional_marks and _beyond_latin1(text):
-        stripped = _OPTIONAL_MARKS.sub("", text)
-        if stripped != text:
-            text = unicodedata.normalize("NFKC", stripped) if config.unicode_nfkc else stripped
+    if (config.strip_optional_marks or config.fold_letter_variants) and _beyond_latin1(text):
+        if config.strip_optional_marks:
+            stripped = _OPTIONAL_MARKS.sub("", text)
+            if stripped != text:
+                text = unicodedata.normalize("NFKC", stripped) if config.unicode_nfkc else stripped
+        if config.fold_letter_variants and _VARIANT_SOURCES.search(text):
+            text = text.translate(_VARIANT_TABLE)
+            while config.unicode_nfkc and _COMBINING_HAMZA.search(text):
+                # a folded letter may now compose with a hamza or madda after it (yeh +
+                # hamza above is yeh with hamza): compose, then fold what that made, until
+                # nothing composes (each round consumes a mark, so this ends)
+                composed = unicodedata.normalize("NFKC", text)
+                if composed == text:
+                    break
+                text = composed.translate(_VARIANT_TABLE)
     if config.collapse_whitespace:
         text = " ".join(text.split())
     return text

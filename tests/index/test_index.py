@@ -223,6 +223,50 @@ def test_other_format_version_is_refused(tmp_path):
         open_index(str(path))
 
 
+def _as_made_under_text_rules_1(path):
+    """Make the index at ``path`` look as an index made before text rules were recorded."""
+    with sqlite3.connect(path) as conn:
+        params = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])
+        params.pop("text_rules")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'params'", (json.dumps(params),))
+
+
+def test_an_index_of_older_text_rules_is_brought_up_to_date_when_its_words_agree(tmp_path):
+    path = tmp_path / "latin.db"
+    docs = corpus(6)
+    with open_index(str(path)) as index:
+        list(index.add(docs[:4]))
+    _as_made_under_text_rules_1(path)
+    with open_index(str(path)) as index:
+        assert index.stats()["parameters"]["text_rules"] == 1
+        assert [a.status for a in index.add(docs[4:])]  # Latin words are the same under both rules
+        assert index.stats()["parameters"]["text_rules"] == 2
+    with sqlite3.connect(path) as conn:
+        assert json.loads(conn.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])["text_rules"] == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وزیر اعظم نے کہا کہ حکومت ۱۵ نئے منصوبے شروع کرے گی اور عوام کو ریلیف دیا جائے گا۔",  # Urdu yeh, keheh, digits
+        "国务院总理今天在北京主持召开会议，研究部署经济工作和民生保障。",  # spaceless
+    ],
+)
+def test_an_index_of_older_text_rules_holding_changed_words_is_refused(tmp_path, text):
+    path = tmp_path / "old.db"
+    docs = corpus(3) + [Document("zz-script", text)]
+    with open_index(str(path)) as index:
+        list(index.add(docs))
+    _as_made_under_text_rules_1(path)
+    with open_index(str(path)) as index:
+        with pytest.raises(IncompatibleDataError, match=r"text rules 1.*1 of its articles.*'zz-script'.*rebuild"):
+            list(index.add(corpus(4)[3:]))
+        with pytest.raises(IncompatibleDataError, match="rebuild"):
+            list(index.query(docs[:1]))
+        assert len(index.export().documents) == 4  # still readable
+        assert index.stats()["parameters"]["text_rules"] == 1
+
+
 def test_signatures_are_stored_as_raw_little_endian_bytes(tmp_path):
     path = tmp_path / "raw.db"
     docs = corpus(3)

@@ -42,3 +42,15 @@ def test_mixed_script_documents_match_on_each_run_of_text():
     page = "World news in brief.\n\nThe Xinhua report, in full:\n\n" + agency + "\n\nTranslated excerpts follow tomorrow."
     result = scan_documents([Document("agency", agency), Document("page", page), Document("other", chinese[3]["text"])])
     assert groups(result) == {frozenset({"agency", "page"})}
+
+
+def test_an_urdu_copy_typed_with_arabic_letter_forms_and_other_digits_is_the_same_text():
+    """One site types Urdu with an Arabic keyboard (ي ك ه) and Urdu digits; the words still match."""
+    docs = [json.loads(line) for line in (FIXTURES / "ur.jsonl").read_text(encoding="utf-8").splitlines()]
+    agency = next(d for d in docs if d["id"] == "ur-agency")
+    retyped = agency["text"].translate(str.maketrans("یکہ0123456789", "يكه۰۱۲۳۴۵۶۷۸۹"))
+    changed = sum(a != b for a, b in zip(agency["text"].split(), retyped.split()))
+    assert changed > len(agency["text"].split()) / 2  # most words are spelt differently
+    result = scan_documents([Document("a", agency["text"]), Document("b", retyped)])
+    (score,) = result.pairs
+    assert score.same_story and score.containment == 1.0

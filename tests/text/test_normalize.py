@@ -49,3 +49,35 @@ def test_normalize_many_equals_one_call_per_text(texts):
 def test_strip_quoted_many_equals_one_call_per_text(texts):
     normalized = normalize_many(texts)
     assert strip_quoted_many(normalized) == [strip_quoted(t) for t in normalized]
+
+
+def test_arabic_script_letter_variants_compare_equal():
+    # Arabic and Persian/Urdu keyboards type yeh and kaf differently; alef with hamza is
+    # written or left plain; heh goal and heh, teh marbuta and heh
+    assert normalize_text("كتاب علي") == normalize_text("کتاب علی")
+    assert normalize_text("إعلان أمس آخر") == normalize_text("اعلان امس اخر")
+    assert normalize_text("وزارة") == normalize_text("وزاره")
+    assert normalize_text("کہا") == normalize_text("کها")
+    # yeh barree and heh doachashmee are letters of their own in Urdu
+    assert normalize_text("ے") != normalize_text("ی") and normalize_text("ھ") != normalize_text("ہ")
+    # Latin text is untouched by the fold
+    assert normalize_text("Kitab Ali 2024") == "kitab ali 2024"
+
+
+def test_decimal_digits_of_every_script_become_ascii():
+    assert normalize_text("٢٠٢٤ ۲۰۲۴ २०२४ ২০২৪ ๒๐๒๔ ２０２４") == "2024 2024 2024 2024 2024 2024"
+    # the same figures in a dispatch and in its copy, one in Urdu digits
+    assert normalize_text("۱۵ افراد ہلاک") == normalize_text("15 افراد ہلاک")
+
+
+_ARABIC = st.text(
+    alphabet=st.sampled_from(list("\u06cc\u064a\u0649\u0654\u0653\u0655\u0627\u0623\u06c1\u0647\u0629\u06a9\u0643 \u0626\u06c2\u064b\u0670\u0661\u06f5a")),
+    max_size=10,
+)
+
+
+@given(_ARABIC)
+def test_folding_is_idempotent_where_marks_compose(text):
+    # a folded letter followed by a hamza composes anew: the fold runs until nothing does
+    once = normalize_text(text)
+    assert normalize_text(once) == once

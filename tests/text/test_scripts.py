@@ -98,8 +98,8 @@ def test_mixed_script_tokens():
     text = normalize_text("新华社北京电 Xinhua said: 国务院 2024年 approved हिन्दी कहानी, وزیراعظم نے کہا ภาษาไทย")
     assert words(text) == [
         "新", "华", "社", "北", "京", "电", "xinhua", "said", "国", "务", "院", "2024", "年", "approved",
-        "हिन्दी", "कहानी", "وزیراعظم", "نے", "کہا", "ภ", "า", "ษ", "า", "ไ", "ท", "ย",
-    ]
+        "हिन्दी", "कहानी", "وزيراعظم", "نے", "كها", "ภ", "า", "ษ", "า", "ไ", "ท", "ย",
+    ]  # Arabic-script letter variants folded by normalize_text (yeh, keheh, heh goal)
     # punctuation of any script separates words; marks stay inside them
     assert words("دیا،زمبابوے ہوئی۔آخری") == ["دیا", "زمبابوے", "ہوئی", "آخری"]
     assert words("किया।उन्होंने") == ["किया", "उन्होंने"]
