@@ -1,10 +1,11 @@
 """The JSON Schemas shipped in ``dedup/schemas``, and a hook that checks every JSON report
 and index line the test session produces against them.
 
-:func:`validate_outputs` wraps the two functions every JSON output goes through
-(``dedup.report.records.to_json_dict`` for reports, ``Assignment.to_dict`` for index
-lines) so that each value they return is validated before it is used; the originals
-still do all the work. ``tests/conftest.py`` turns it on for the whole session.
+:func:`validate_outputs` wraps the functions every JSON output goes through
+(``dedup.report.records.to_json_dict`` for reports as dicts, ``iter_json`` for their text,
+written a cluster at a time, and ``Assignment.to_dict`` for index lines) so that each
+value they return is validated (the text once all of it was written); the originals still
+do all the work. ``tests/conftest.py`` turns it on for the whole session.
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ def _checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
     return wrapper
 
 
+def _checked_pieces(function: Callable[..., Iterator[str]]) -> Callable[..., Iterator[str]]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[str]:
+        pieces = []
+        for piece in function(*args, **kwargs):
+            pieces.append(piece)
+            yield piece
+        assert_valid(json.loads("".join(pieces)), "report")
+        CHECKED["report"] += 1
+
+    return wrapper
+
+
 @contextmanager
 def validate_outputs() -> Iterator[None]:
     """Within this block, every JSON report and index line made in this process is validated."""
@@ -62,9 +76,16 @@ def validate_outputs() -> Iterator[None]:
         yield  # the schema tests themselves skip, naming the package
         return
     from dedup.index.core import Assignment
+    import importlib
+
     from dedup.report import records
+
+    render = importlib.import_module("dedup.report.render")  # the package exports a function of that name
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(records, "to_json_dict", _checked(records.to_json_dict, "report"))
+        streamed = _checked_pieces(records.iter_json)
+        patch.setattr(records, "iter_json", streamed)
+        patch.setattr(render, "iter_json", streamed)
         patch.setattr(Assignment, "to_dict", _checked(Assignment.to_dict, "index-line"))
         yield

@@ -7,8 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -175,14 +174,25 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
     )
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | Iterable[str], output: str | None) -> None:
+    """Write ``text`` (or its pieces, as they come) to the file ``output``, or to stdout."""
+    pieces = [text] if isinstance(text, str) else text
     if output and output != "-":
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            with open(output, "w", encoding="utf-8") as out:
+                out.writelines(pieces)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        click.echo(text, nl=False)
+        buffered: list[str] = []
+        size = 0
+        for piece in pieces:  # a megabyte at a time: click.echo flushes each call
+            buffered.append(piece)
+            size += len(piece)
+            if size >= 1 << 20:
+                click.echo("".join(buffered), nl=False)
+                buffered, size = [], 0
+        click.echo("".join(buffered), nl=False)
 
 
 __all__ = ["StderrProgress", "build_config", "fingerprint_options", "friendly_errors", "input_options",

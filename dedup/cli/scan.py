@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from dedup.cli.console import StderrProgress, nothing_read, quiet_logging, report_problems, say
+from dedup.cli.console import (
+    StderrProgress,
+    nothing_read,
+    quiet_logging,
+    report_problems,
+    say,
+)
 from dedup.cli.options import (
     build_config,
     fingerprint_options,
@@ -18,8 +24,7 @@ from dedup.cli.options import (
     write_output,
 )
 from dedup.pipeline import compare, scan
-from dedup.report import render
-from dedup.report.render import write_report
+from dedup.report.render import iter_render, write_report
 from dedup.report.tables import TABLES, needs_provenance
 from dedup.report.terminal import plural
 from dedup.story.result import ScanResult
@@ -115,7 +120,7 @@ def _write(result: ScanResult, report_format: str, table: str, output: str | Non
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
     else:
-        write_output(render(result, report_format, table), output)  # type: ignore[arg-type]
+        write_output(iter_render(result, report_format, table), output)  # type: ignore[arg-type]
 
 
 @click.command("compare")

@@ -25,18 +25,21 @@ from dedup.report.records import (
     skipped_records,
 )
 from dedup.story.links import cluster_links
-from dedup.story.provenance import Provenance, analyse, outlet_view
+from dedup.story.provenance import Provenance, analyse_cluster, outlet_view
 from dedup.story.result import ScanResult
 
 
 def line_records(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[dict[str, object]]:
     """The records of the JSON-lines report, in order, each with its ``type`` first."""
     links = cluster_links(result)
-    provenances = analyse(result) if provenances is None else provenances
+    known = {(s.first, s.second): s for s in result.pairs}
+    analysed: list[Provenance] = [] if provenances is None else provenances
     yield {"type": "header", **header_record(result)}
-    for cluster, provenance in zip(result.clusters, provenances):
-        yield {"type": "cluster", **cluster_record(result, cluster, provenance, links.get(cluster.cluster_id, ()))}
-    outlets = outlets_record(outlet_view(result, provenances))
+    for k, cluster in enumerate(result.clusters):
+        if provenances is None:  # analysed as its line is written
+            analysed.append(analyse_cluster(result, cluster, known))
+        yield {"type": "cluster", **cluster_record(result, cluster, analysed[k], links.get(cluster.cluster_id, ()))}
+    outlets = outlets_record(outlet_view(result, analysed))
     if outlets is not None:
         yield {"type": "outlets", **outlets}
     for score in result.pairs:

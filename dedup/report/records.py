@@ -7,6 +7,8 @@ and parameters always give byte-identical output.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from dedup.match.verify import PairScore
 from dedup.report.encode import dumps
 from dedup.story.links import Link, cluster_links
@@ -16,6 +18,7 @@ from dedup.story.provenance import (
     PassageRef,
     Provenance,
     analyse,
+    analyse_cluster,
     outlet_view,
     unread_dates,
 )
@@ -252,18 +255,78 @@ def skipped_records(result: ScanResult) -> list[dict[str, object]]:
 
 
 def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None) -> dict[str, object]:
-    links = cluster_links(result)
+    """The JSON report as one dict (:func:`iter_json` writes the same text a cluster at a time)."""
     provenances = analyse(result) if provenances is None else provenances
-    return {
-        **header_record(result),
-        "clusters": [
-            cluster_record(result, c, p, links.get(c.cluster_id, ())) for c, p in zip(result.clusters, provenances)
-        ],
-        "outlets": outlets_record(outlet_view(result, provenances)),
-        "unread_dates": unread_dates_record(result, provenances),
-        "pairs": [pair_record(result, s) for s in result.pairs],
-        "skipped": skipped_records(result),
-    }
+    return {key: _materialised(value) for key, value in _report_items(result, provenances)}
+
+
+def _materialised(value: object) -> object:
+    if isinstance(value, _Later):
+        return value.make()
+    return list(value) if isinstance(value, Iterator) else value
+
+
+def _report_items(result: ScanResult, provenances: list[Provenance] | None) -> Iterator[tuple[str, object]]:
+    """The report's top-level keys in order; the long lists as iterators, built as they are read.
+
+    With ``provenances`` None, each cluster's provenance is analysed when its record is
+    built; the outlets and unread dates after the clusters use what that gathered.
+    """
+    links = cluster_links(result)
+    known = {(s.first, s.second): s for s in result.pairs}
+    analysed: list[Provenance] = [] if provenances is None else provenances
+
+    def clusters() -> Iterator[dict[str, object]]:
+        for k, cluster in enumerate(result.clusters):
+            if provenances is None:
+                analysed.append(analyse_cluster(result, cluster, known))
+            yield cluster_record(result, cluster, analysed[k], links.get(cluster.cluster_id, ()))
+
+    yield from header_record(result).items()
+    yield "clusters", clusters()
+    # evaluated after the clusters were read: the generators below run in order
+    yield "outlets", _Later(lambda: outlets_record(outlet_view(result, analysed)))
+    yield "unread_dates", _Later(lambda: unread_dates_record(result, analysed))
+    yield "pairs", (pair_record(result, s) for s in result.pairs)
+    yield "skipped", skipped_records(result)
+
+
+class _Later:
+    """A value computed when the writer reaches it (after the clusters before it)."""
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self.make = make
+
+
+def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str]:
+    """The JSON report's text in pieces, a cluster or a pair at a time.
+
+    The pieces joined are ``json.dumps(to_json_dict(result), ensure_ascii=False, indent=2)``
+    and a newline, byte for byte: each element of a long list is written on its own and
+    indented as that call would indent it (JSON text holds no raw newline but between
+    tokens, so indenting is adding spaces after each newline). Memory holds one cluster's
+    record at a time, not the whole report and its text.
+    """
+    opening = "{"
+    for key, value in _report_items(result, provenances):
+        yield f"{opening}\n  {dumps(key)}: "
+        opening = ","
+        if isinstance(value, _Later):
+            value = value.make()
+        if isinstance(value, Iterator):
+            yield from _iter_list(value)
+        else:
+            yield dumps(value).replace("\n", "\n  ")
+    yield "\n}\n" if opening == "," else "{}\n"
+
+
+def _iter_list(elements: Iterator[object]) -> Iterator[str]:
+    """A list of the report's top level, as ``json.dumps(..., indent=2)`` writes it, element by element."""
+    separator = "[\n    "
+    for element in elements:
+        yield separator + dumps(element).replace("\n", "\n    ")
+        separator = ",\n    "
+    yield "[]" if separator == "[\n    " else "\n  ]"
 
 
 UNREAD_DATE_EXAMPLES = 5
@@ -288,4 +351,4 @@ def skipped_summary(result: ScanResult) -> dict[str, int]:
 
 def render_json(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
     # orjson where it writes what json.dumps(..., ensure_ascii=False, indent=2) writes (see encode)
-    return dumps(to_json_dict(result, provenances)) + "\n"
+    return "".join(iter_json(result, provenances))

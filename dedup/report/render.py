@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from dedup.errors import ParameterError
-from dedup.report.lines import render_jsonl
-from dedup.report.records import render_json
+from dedup.report.lines import iter_jsonl, render_jsonl
+from dedup.report.records import iter_json, render_json
 from dedup.report.tables import CsvTable, render_csv, write_csv_table
 from dedup.report.text import render_text
 from dedup.story.provenance import analyse
@@ -36,6 +37,17 @@ def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "p
     return render_text(result, provenances)
 
 
+def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> Iterator[str]:
+    """:func:`render`'s text in pieces. JSON and JSON lines come a cluster (or pair) at a
+    time, each cluster analysed as it is written, so memory holds one cluster's record at a
+    time rather than the whole report; the other formats come in one piece."""
+    if report_format == "json":
+        return iter_json(result)
+    if report_format == "jsonl":
+        return iter_jsonl(result)
+    return iter([render(result, report_format, table)])
+
+
 def write_report(result: ScanResult, path: str | Path, report_format: FileFormat, table: CsvTable = "pairs") -> list[Path]:
     """Write the report to the file ``path``; returns the files written.
 
@@ -51,5 +63,6 @@ def write_report(result: ScanResult, path: str | Path, report_format: FileFormat
         return [Path(path), write_csv_table(result, path, table)]
     if report_format not in ("text", "json", "jsonl", "html"):
         raise ParameterError(f"unknown report format {report_format!r}")
-    Path(path).write_text(render(result, report_format, table), encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as out:
+        out.writelines(iter_render(result, report_format, table))
     return [Path(path)]

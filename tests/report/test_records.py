@@ -1,0 +1,62 @@
+"""The JSON report written a cluster at a time is the report written whole, byte for byte."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.corpus import generate
+from dedup.document import Document
+from dedup.pipeline import scan_documents
+from dedup.report import encode, records
+from dedup.story.provenance import analyse
+
+
+def _whole(result) -> str:
+    return json.dumps(records.to_json_dict(result), ensure_ascii=False, indent=2) + "\n"
+
+
+def _corpus(count: int, seed: int) -> list[Document]:
+    docs = []
+    for k, article in enumerate(generate(count, seed=seed)):
+        # some outlets, some dates a reader cannot read, so that every top-level key has content
+        source = article.source if k % 3 else None
+        published = "le 3 de l'an" if k % 7 == 0 else article.published
+        docs.append(Document(article.doc_id, article.text, source=source, published=published))
+    return docs
+
+
+@pytest.mark.parametrize(
+    "documents",
+    [
+        pytest.param(lambda: _corpus(400, 11), id="generated, outlets and unread dates"),
+        pytest.param(lambda: [Document("a", "One lonely article with a few words in it."), Document("b", "Another one.")], id="no cluster"),
+        pytest.param(lambda: [Document("a", "Just one.")], id="one document"),
+    ],
+)
+def test_streamed_json_is_the_whole_report(documents):
+    result = scan_documents(documents())
+    pieces = list(records.iter_json(result))
+    assert len(pieces) > 4  # written in pieces, not at once
+    text = "".join(pieces)
+    assert text == _whole(result)  # the standard library's own text of the whole dict
+    assert text == encode.dumps(records.to_json_dict(result)) + "\n"
+    # with the provenances given, as the Python API passes them, the same text
+    assert "".join(records.iter_json(result, analyse(result))) == text
+
+
+def test_each_cluster_is_analysed_as_it_is_written(monkeypatch):
+    result = scan_documents(_corpus(200, 3))
+    assert len(result.clusters) > 3
+    analysed = []
+    original = records.analyse_cluster
+    monkeypatch.setattr(records, "analyse_cluster", lambda *a: analysed.append(1) or original(*a))
+    pieces = records.iter_json(result)
+    for piece in pieces:
+        if piece == ',\n  "clusters": ':  # the key of the list (the summary has a count of that name)
+            break
+    next(pieces)  # the first cluster's record
+    assert len(analysed) == 1  # not every cluster up front
+    list(pieces)
+    assert len(analysed) == len(result.clusters)
