@@ -39,6 +39,9 @@ from dedup.workers import SpooledSets, SpooledTexts
 
 FINGERPRINT_BATCH = 2_000
 VERIFY_BATCH = 2_000
+# Members per task when a report asks for passages cluster by cluster (a deferred scan):
+# the diff of one batch takes about 100 kB per member at its peak.
+DETAIL_BATCH = 256
 # Shingles of the documents of one verification batch (their sets and texts are loaded
 # together): a few long documents fill a batch long before VERIFY_BATCH documents do.
 # Verification then looks the shingles of a batch's pairs up in chunks of bounded size
@@ -161,15 +164,7 @@ def cluster_batch(task: ClusterTask) -> ClusterResult:
     clustered = time.perf_counter()
     to_global = task.indices.tolist()
     if task.detail:
-        segmentations = {i: segment(texts()[i], config.boilerplate) for group in groups for i in group}
-        diffs = diff_clusters(
-            [([texts()[i] for i in group], [segmentations[i].passages for i in group]) for group in groups], config.diff
-        )
-        clusters = [
-            tuple(Member(to_global[i], segmentations[i], tuple(d)) for i, d in zip(group, group_diffs))
-            for group, group_diffs in zip(groups, diffs)
-        ]
-        clustered_texts = {to_global[i]: texts()[i] for group in groups for i in group}
+        clusters, clustered_texts = _detail(groups, texts(), to_global, config)
     else:
         clusters = [tuple(Member(to_global[i], None, ()) for i in group) for group in groups]
         clustered_texts = {}
@@ -177,6 +172,37 @@ def cluster_batch(task: ClusterTask) -> ClusterResult:
         clusters, clustered_texts, len(clustering.refused_merges),
         (clustered - started, time.perf_counter() - clustered),
     )
+
+
+def _detail(
+    groups: list[list[int]], texts: Sequence[str], to_global: list[int], config: ScanConfig
+) -> tuple[list[tuple[Member, ...]], dict[int, str]]:
+    """Segment the members of each group (local indices into ``texts``) and diff each group."""
+    segmentations = {i: segment(texts[i], config.boilerplate) for group in groups for i in group}
+    diffs = diff_clusters([([texts[i] for i in group], [segmentations[i].passages for i in group]) for group in groups], config.diff)
+    clusters = [
+        tuple(Member(to_global[i], segmentations[i], tuple(d)) for i, d in zip(group, group_diffs))
+        for group, group_diffs in zip(groups, diffs)
+    ]
+    return clusters, {to_global[i]: texts[i] for group in groups for i in group}
+
+
+@dataclass(frozen=True)
+class DetailTask:
+    """Clusters whose passages a report asks for after the scan: their members (global
+    indices, in cluster order) and the texts of ``indices`` (global, sorted)."""
+
+    members: list[list[int]]
+    indices: np.ndarray
+    texts: list[str] | SpooledTexts
+    config: ScanConfig
+
+
+def detail_batch(task: DetailTask) -> tuple[list[tuple[Member, ...]], dict[int, str]]:
+    """Segment and diff the members of each cluster of ``task``, as a scan with detail does."""
+    texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
+    local = {index: k for k, index in enumerate(task.indices.tolist())}
+    return _detail([[local[i] for i in members] for members in task.members], texts, task.indices.tolist(), task.config)
 
 
 def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -82,13 +83,36 @@ def scan(
     passage diff is not run, and every document keeps only its metadata (clusters,
     pairs and their scores are the same as with detail).
     """
+    with scanning(inputs, config, progress, jobs, detail=detail) as result:
+        return result
+
+
+@contextmanager
+def scanning(
+    inputs: Sequence[str | Path],
+    config: ScanConfig = ScanConfig(),
+    progress: Progress | None = None,
+    jobs: int = 1,
+    *,
+    detail: bool = True,
+    defer: bool = False,
+) -> Iterator[ScanResult]:
+    """:func:`scan` as a context, whose temporary files and workers last until it closes.
+
+    With ``defer``, the scan stops at the clusters: the passage diff is left to the
+    report, which asks :attr:`ScanResult.details` for each cluster's passages as it
+    writes it (in the workers, reading the texts back from the spool), so that memory
+    holds the passages of the clusters being written, not of every cluster.
+    """
     reader = InputReader(config.read)
     with TextSpool() as spool, SetSpool() as set_spool, WorkerPool(jobs) as pool:
         result = _scan_stream(
-            reader.read(inputs), 0, (spool, set_spool), config, progress, pool, all_pairs=False, detail=detail
+            reader.read(inputs), 0, (spool, set_spool), config, progress, pool, all_pairs=False,
+            detail=detail and not defer, defer=defer,
         )
-    result.problems = reader.problems + result.problems
-    return result
+        result.problems = reader.problems + result.problems
+        yield result
+        result.details = None  # the spool it reads is about to go
 
 
 def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> ScanResult:
@@ -131,6 +155,7 @@ def _scan_stream(
     pool: WorkerPool,
     all_pairs: bool,
     detail: bool = True,
+    defer: bool = False,
 ) -> ScanResult:
     """The scan engine over a stream of documents; ``spools`` None keeps texts in memory.
 
@@ -146,7 +171,10 @@ def _scan_stream(
     story_pairs = [s for s in scores if s.same_story]
     member_groups, refused = run.cluster(story_pairs, detail)
     clusters = run.clusters(member_groups, story_pairs)
-    return run.result(candidates, scores, story_pairs, clusters, refused)
+    result = run.result(candidates, scores, story_pairs, clusters, refused)
+    if defer:
+        result.details = run.details
+    return result
 
 
 class _ScanRun:
@@ -366,6 +394,33 @@ class _ScanRun:
             Cluster(cluster_id_of(self.documents[m.index].doc_id for m in members), members, tuple(group_pairs))
             for members, group_pairs in zip(member_groups, pairs_of)
         ]
+
+    # -- passages on demand (a deferred scan) ---------------------------------------------
+    def _detail_tasks(self, clusters: Sequence[Cluster]) -> Iterator[batches.DetailTask]:
+        chunk: list[list[int]] = []
+        for cluster in clusters:
+            chunk.append([m.index for m in cluster.members])
+            if sum(map(len, chunk)) >= batches.DETAIL_BATCH:
+                yield self._detail_task(chunk)
+                chunk = []
+        if chunk:
+            yield self._detail_task(chunk)
+
+    def _detail_task(self, members: list[list[int]]) -> batches.DetailTask:
+        indices = np.unique(np.fromiter((i for group in members for i in group), dtype=np.int64))
+        return batches.DetailTask(members, indices, self.texts_of(indices), self.config)
+
+    def details(self, clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, dict[int, str]]]:
+        """Each of ``clusters`` with its members' passages, and their texts, in order.
+
+        The clusters go to the workers a batch at a time (the pool keeps a few ahead), so
+        only the batches in flight hold texts and passages.
+        """
+        pending = iter(clusters)
+        for members, texts in self.pool.map(batches.detail_batch, self._detail_tasks(clusters)):
+            for group in members:
+                cluster = next(pending)
+                yield replace(cluster, members=group), {m.index: texts[m.index] for m in group}
 
     # -- the result -------------------------------------------------------------------------
     def result(

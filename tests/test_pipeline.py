@@ -137,3 +137,23 @@ def test_cheap_record_copies_carry_every_field() -> None:
     assert score.renumbered(7, 8) == dataclasses.replace(score, first=7, second=8)  # type: ignore[attr-defined]
     doc = distinct(Document)
     assert doc.with_text("") == dataclasses.replace(doc, text="")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_deferred_scan_reports_what_a_scan_with_detail_reports(tmp_path, jobs):
+    from dedup.pipeline import scanning
+    from dedup.report.lines import render_jsonl
+    from dedup.report.records import render_json
+
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join(a.to_json() + "\n" for a in generate(900, seed=8)), encoding="utf-8")
+    whole = scan([path])
+    with scanning([path], jobs=jobs, defer=True) as deferred:
+        assert len(deferred.clusters) > 20
+        # nothing but the clusters is held: no passages, no texts
+        assert all(m.segmentation is None and not m.passages for c in deferred.clusters for m in c.members)
+        assert all(d.text == "" for d in deferred.documents)
+        assert render_json(deferred) == render_json(whole)
+        assert render_jsonl(deferred) == render_jsonl(whole)
+        assert all(d.text == "" for d in deferred.documents)  # each cluster's texts were let go
+    assert deferred.details is None  # its spool is gone with the context

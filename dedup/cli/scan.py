@@ -23,7 +23,7 @@ from dedup.cli.options import (
     match_options,
     write_output,
 )
-from dedup.pipeline import compare, scan
+from dedup.pipeline import compare, scanning
 from dedup.report.render import iter_render, write_report
 from dedup.report.tables import TABLES, needs_provenance
 from dedup.report.terminal import plural
@@ -89,15 +89,18 @@ def scan_command(
     progress = StderrProgress(not quiet)
     # the pairs table shows no passage: the scan can skip the diff and keep no texts
     detail = report_format not in ("csv", "parquet") or needs_provenance(table)  # type: ignore[arg-type]
-    result = scan(inputs, config, progress=progress, jobs=jobs, detail=detail)
-    progress.close()
-    if not quiet:
-        report_problems(result.problems, " (see the JSON report)")
-    if not result.documents:
-        raise nothing_read(result.problems, "scan")
-    started = time.perf_counter()
-    _write(result, report_format, table, output)
-    result.timings["write"] = time.perf_counter() - started
+    # JSON and JSON lines are written a cluster at a time: each cluster's passages are
+    # made (in the workers) as it is written, not every cluster's before the first
+    defer = report_format in ("json", "jsonl")
+    with scanning(inputs, config, progress=progress, jobs=jobs, detail=detail, defer=defer) as result:
+        progress.close()
+        if not quiet:
+            report_problems(result.problems, " (see the JSON report)")
+        if not result.documents:
+            raise nothing_read(result.problems, "scan")
+        started = time.perf_counter()
+        _write(result, report_format, table, output)
+        result.timings["write"] = time.perf_counter() - started
     if not quiet:
         timing = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
         stats = result.stats

@@ -18,27 +18,22 @@ from collections.abc import Iterator
 
 from dedup.report.encode import dumps
 from dedup.report.records import (
-    cluster_record,
+    cluster_records,
     header_record,
     outlets_record,
     pair_record,
     skipped_records,
 )
-from dedup.story.links import cluster_links
-from dedup.story.provenance import Provenance, analyse_cluster, outlet_view
+from dedup.story.provenance import Provenance, outlet_view
 from dedup.story.result import ScanResult
 
 
 def line_records(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[dict[str, object]]:
     """The records of the JSON-lines report, in order, each with its ``type`` first."""
-    links = cluster_links(result)
-    known = {(s.first, s.second): s for s in result.pairs}
     analysed: list[Provenance] = [] if provenances is None else provenances
     yield {"type": "header", **header_record(result)}
-    for k, cluster in enumerate(result.clusters):
-        if provenances is None:  # analysed as its line is written
-            analysed.append(analyse_cluster(result, cluster, known))
-        yield {"type": "cluster", **cluster_record(result, cluster, analysed[k], links.get(cluster.cluster_id, ()))}
+    for record in cluster_records(result, provenances, analysed):  # each analysed as its line is written
+        yield {"type": "cluster", **record}
     outlets = outlets_record(outlet_view(result, analysed))
     if outlets is not None:
         yield {"type": "outlets", **outlets}

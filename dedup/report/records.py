@@ -20,6 +20,7 @@ from dedup.story.provenance import (
     analyse,
     analyse_cluster,
     outlet_view,
+    summary_of,
     unread_dates,
 )
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
@@ -272,23 +273,45 @@ def _report_items(result: ScanResult, provenances: list[Provenance] | None) -> I
     With ``provenances`` None, each cluster's provenance is analysed when its record is
     built; the outlets and unread dates after the clusters use what that gathered.
     """
-    links = cluster_links(result)
-    known = {(s.first, s.second): s for s in result.pairs}
     analysed: list[Provenance] = [] if provenances is None else provenances
-
-    def clusters() -> Iterator[dict[str, object]]:
-        for k, cluster in enumerate(result.clusters):
-            if provenances is None:
-                analysed.append(analyse_cluster(result, cluster, known))
-            yield cluster_record(result, cluster, analysed[k], links.get(cluster.cluster_id, ()))
-
+    clusters = cluster_records(result, provenances, analysed)
     yield from header_record(result).items()
-    yield "clusters", clusters()
+    yield "clusters", clusters
     # evaluated after the clusters were read: the generators below run in order
     yield "outlets", _Later(lambda: outlets_record(outlet_view(result, analysed)))
     yield "unread_dates", _Later(lambda: unread_dates_record(result, analysed))
     yield "pairs", (pair_record(result, s) for s in result.pairs)
     yield "skipped", skipped_records(result)
+
+
+def cluster_records(
+    result: ScanResult, provenances: list[Provenance] | None, analysed: list[Provenance]
+) -> Iterator[dict[str, object]]:
+    """The record of each cluster, in order, built as it is asked for.
+
+    With ``provenances`` None, each cluster is analysed just before its record is built,
+    and its provenance appended to ``analysed``. A deferred scan's clusters get their
+    passages (:attr:`ScanResult.details`) as they come, and their members' texts only
+    while their record is built.
+    """
+    links = cluster_links(result)
+    known = {(s.first, s.second): s for s in result.pairs}
+    if result.details is None:
+        detailed: Iterator[tuple[Cluster, dict[int, str]]] = ((c, {}) for c in result.clusters)
+    else:
+        detailed = result.details(result.clusters)
+    docs = result.documents
+    for k, (cluster, texts) in enumerate(detailed):
+        for index, text in texts.items():
+            docs[index] = docs[index].with_text(text)
+        if provenances is None:
+            analysed.append(analyse_cluster(result, cluster, known))
+        record = cluster_record(result, cluster, analysed[k], links.get(cluster.cluster_id, ()))
+        for index in texts:
+            docs[index] = docs[index].with_text("")
+        if provenances is None:  # only the outlets and unread dates read it from now on
+            analysed[k] = summary_of(analysed[k])
+        yield record
 
 
 class _Later:

@@ -18,7 +18,7 @@ changes no origin, edge or sibling.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from dedup.errors import DedupError
@@ -44,7 +44,7 @@ from dedup.text.dates import DateSpan
 __all__ = [
     "CopyEdge", "CreditChange", "MemberEvidence", "Origin", "OutletRow", "OutletView", "PassageRef", "Provenance",
     "QuoteChange", "SharedPassage", "SiblingPair", "UnreadDate", "analyse", "analyse_cluster", "changed_quotes",
-    "outlet_view", "unread_dates",
+    "outlet_view", "summary_of", "unread_dates",
 ]
 
 Role = Literal["origin", "candidate", "copy", "unrelated"]
@@ -156,6 +156,14 @@ def analyse(result: ScanResult) -> list[Provenance]:
         raise DedupError("provenance needs the passages of a scan with detail (scan(..., detail=True))")
     known = {(s.first, s.second): s for s in result.pairs}
     return [analyse_cluster(result, cluster, known) for cluster in result.clusters]
+
+
+def summary_of(provenance: Provenance) -> Provenance:
+    """What :func:`outlet_view` and :func:`unread_dates` read of ``provenance``, without the
+    passages, credits and quotes of its edges and its siblings, which a report that writes
+    a cluster at a time no longer needs once the cluster is written."""
+    edges = tuple(replace(e, shared=(), dropped=(), added=(), boilerplate_added=(), credits=(), quotes_changed=()) for e in provenance.edges)
+    return replace(provenance, edges=edges, siblings=())
 
 
 def unread_dates(result: ScanResult, provenances: Sequence[Provenance]) -> list[UnreadDate]:

@@ -7,7 +7,7 @@ outputs record); ``ScanResult`` holds the documents, verified pairs and clusters
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dedup._version import __version__
@@ -105,6 +105,12 @@ class ScanResult:
     problems: list[Problem]
     stats: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    # Set by a scan that leaves the passage diff to the report (``dedup.pipeline.scanning``
+    # with ``defer``): maps clusters of this result to the same clusters with their passages,
+    # in order, each with its members' texts; valid while that scan's context is open.
+    details: Callable[[Sequence[Cluster]], Iterator[tuple[Cluster, dict[int, str]]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def singletons(self) -> int:
