@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from dedup.document import Document
 from dedup.match.fingerprint import (
     content_and_line_keys,
     content_text,
@@ -33,7 +34,8 @@ from dedup.match.verify import (
 )
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_clusters
-from dedup.story.result import Member, ScanConfig
+from dedup.story.provenance import Provenance, analyse_cluster
+from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
 from dedup.workers import SpooledSets, SpooledTexts
 
@@ -189,20 +191,42 @@ def _detail(
 
 @dataclass(frozen=True)
 class DetailTask:
-    """Clusters whose passages a report asks for after the scan: their members (global
-    indices, in cluster order) and the texts of ``indices`` (global, sorted)."""
+    """Clusters whose passages a report asks for after the scan (a deferred scan).
 
-    members: list[list[int]]
+    ``documents`` are the members (global index to document, without text); ``texts``
+    are the texts of ``indices`` (global, sorted); ``pairs`` are the verified pairs among
+    the members, which the provenance analysis reads.
+    """
+
+    clusters: list[Cluster]
     indices: np.ndarray
     texts: list[str] | SpooledTexts
+    documents: dict[int, Document]
+    pairs: list[PairScore]
     config: ScanConfig
 
 
-def detail_batch(task: DetailTask) -> tuple[list[tuple[Member, ...]], dict[int, str]]:
-    """Segment and diff the members of each cluster of ``task``, as a scan with detail does."""
+@dataclass(frozen=True)
+class DetailResult:
+    clusters: list[Cluster]  # with their members' passages
+    texts: dict[int, str]
+    provenances: list[Provenance]
+
+
+def detail_batch(task: DetailTask) -> DetailResult:
+    """Segment and diff the members of each cluster of ``task``, as a scan with detail
+    does, and analyse each cluster's provenance."""
     texts = task.texts.load() if isinstance(task.texts, SpooledTexts) else task.texts
     local = {index: k for k, index in enumerate(task.indices.tolist())}
-    return _detail([[local[i] for i in members] for members in task.members], texts, task.indices.tolist(), task.config)
+    groups = [[local[m.index] for m in cluster.members] for cluster in task.clusters]
+    members, clustered_texts = _detail(groups, texts, task.indices.tolist(), task.config)
+    clusters = [replace(cluster, members=group) for cluster, group in zip(task.clusters, members)]
+    # the provenance analysis reads documents by global index: only these are there
+    documents = {i: doc.with_text(clustered_texts[i]) for i, doc in task.documents.items()}
+    view = ScanResult(documents, task.config, clusters, task.pairs, [], {})  # type: ignore[arg-type]
+    known = {(s.first, s.second): s for s in task.pairs}
+    provenances = [analyse_cluster(view, cluster, known) for cluster in clusters]
+    return DetailResult(clusters, clustered_texts, provenances)
 
 
 def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

@@ -26,6 +26,7 @@ from dedup.match.lsh import Candidates, candidate_pairs
 from dedup.match.verify import (
     PairScore,
 )
+from dedup.story.provenance import Provenance
 from dedup.story.result import (
     Cluster,
     Member,
@@ -396,31 +397,39 @@ class _ScanRun:
         ]
 
     # -- passages on demand (a deferred scan) ---------------------------------------------
-    def _detail_tasks(self, clusters: Sequence[Cluster]) -> Iterator[batches.DetailTask]:
-        chunk: list[list[int]] = []
+    def _detail_tasks(self, clusters: Sequence[Cluster], by_doc: dict[int, list[PairScore]]) -> Iterator[batches.DetailTask]:
+        chunk: list[Cluster] = []
+        size = 0
         for cluster in clusters:
-            chunk.append([m.index for m in cluster.members])
-            if sum(map(len, chunk)) >= batches.DETAIL_BATCH:
-                yield self._detail_task(chunk)
-                chunk = []
+            chunk.append(cluster)
+            size += len(cluster.members)
+            if size >= batches.DETAIL_BATCH:
+                yield self._detail_task(chunk, by_doc)
+                chunk, size = [], 0
         if chunk:
-            yield self._detail_task(chunk)
+            yield self._detail_task(chunk, by_doc)
 
-    def _detail_task(self, members: list[list[int]]) -> batches.DetailTask:
-        indices = np.unique(np.fromiter((i for group in members for i in group), dtype=np.int64))
-        return batches.DetailTask(members, indices, self.texts_of(indices), self.config)
+    def _detail_task(self, clusters: list[Cluster], by_doc: dict[int, list[PairScore]]) -> batches.DetailTask:
+        members = sorted(m.index for cluster in clusters for m in cluster.members)
+        inside = set(members)
+        pairs = [s for i in members for s in by_doc.get(i, ()) if s.first == i and s.second in inside]
+        documents = {i: self.documents[i].with_text("") for i in members}
+        indices = np.asarray(members, dtype=np.int64)
+        return batches.DetailTask(clusters, indices, self.texts_of(indices), documents, pairs, self.config)
 
-    def details(self, clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, dict[int, str]]]:
-        """Each of ``clusters`` with its members' passages, and their texts, in order.
+    def details(self, clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, dict[int, str], Provenance]]:
+        """Each of ``clusters`` with its members' passages and texts, and its provenance, in order.
 
         The clusters go to the workers a batch at a time (the pool keeps a few ahead), so
         only the batches in flight hold texts and passages.
         """
-        pending = iter(clusters)
-        for members, texts in self.pool.map(batches.detail_batch, self._detail_tasks(clusters)):
-            for group in members:
-                cluster = next(pending)
-                yield replace(cluster, members=group), {m.index: texts[m.index] for m in group}
+        by_doc: dict[int, list[PairScore]] = {}
+        for score in self.verified:
+            by_doc.setdefault(score.first, []).append(score)
+            by_doc.setdefault(score.second, []).append(score)
+        for done in self.pool.map(batches.detail_batch, self._detail_tasks(clusters, by_doc)):
+            for cluster, provenance in zip(done.clusters, done.provenances):
+                yield cluster, {m.index: done.texts[m.index] for m in cluster.members}, provenance
 
     # -- the result -------------------------------------------------------------------------
     def result(
@@ -432,6 +441,7 @@ class _ScanRun:
         refused: int,
     ) -> ScanResult:
         documents, config = self.documents, self.config
+        self.verified = scores  # what a deferred scan's provenance reads
         active = self.sizes > 0
         clustered = sum(len(c.members) for c in clusters)
         stats = {

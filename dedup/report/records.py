@@ -295,17 +295,17 @@ def cluster_records(
     while their record is built.
     """
     links = cluster_links(result)
-    known = {(s.first, s.second): s for s in result.pairs}
     if result.details is None:
-        detailed: Iterator[tuple[Cluster, dict[int, str]]] = ((c, {}) for c in result.clusters)
-    else:
+        known = {(s.first, s.second): s for s in result.pairs}
+        detailed: Iterator[tuple[Cluster, dict[int, str], Provenance | None]] = ((c, {}, None) for c in result.clusters)
+    else:  # passages, texts and provenance made in the workers, a batch of clusters at a time
         detailed = result.details(result.clusters)
     docs = result.documents
-    for k, (cluster, texts) in enumerate(detailed):
+    for k, (cluster, texts, provenance) in enumerate(detailed):
         for index, text in texts.items():
             docs[index] = docs[index].with_text(text)
         if provenances is None:
-            analysed.append(analyse_cluster(result, cluster, known))
+            analysed.append(provenance if provenance is not None else analyse_cluster(result, cluster, known))
         record = cluster_record(result, cluster, analysed[k], links.get(cluster.cluster_id, ()))
         for index in texts:
             docs[index] = docs[index].with_text("")

@@ -132,8 +132,17 @@ class PairScores:
 
     def __init__(self, result: ScanResult, cluster: Cluster, known: dict[tuple[int, int], PairScore]) -> None:
         group = sorted(m.index for m in cluster.members)
-        missing = [(a, b) for k, a in enumerate(group) for b in group[k + 1 :] if (a, b) not in known]
-        self.scores = dict(known)
+        # the cluster's own pairs only: a copy of every verified pair of the corpus per
+        # cluster made the provenance of a large corpus quadratic
+        self.scores: dict[tuple[int, int], PairScore] = {}
+        missing = []
+        for k, a in enumerate(group):
+            for b in group[k + 1 :]:
+                score = known.get((a, b))
+                if score is None:
+                    missing.append((a, b))
+                else:
+                    self.scores[(a, b)] = score
         if missing:
             for score in score_document_pairs(result.documents, missing, result.config):
                 self.scores[(score.first, score.second)] = score
@@ -353,10 +362,18 @@ def changed_quotes(source_text: str, target_text: str) -> list[QuoteChange]:
     source_quotes, target_quotes = find_quotes(source_text), find_quotes(target_text)
     candidates = []
     for t, quote in enumerate(target_quotes):
+        # one matcher per target quote: SequenceMatcher indexes its second sequence once
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(quote.words)
+        size = len(quote.words)
         for s, original in enumerate(source_quotes):
-            matcher = difflib.SequenceMatcher(None, original.words, quote.words, autojunk=False)
-            # the quick ratios are upper bounds of ratio(): most pairs of quotes stop here
-            if matcher.real_quick_ratio() < QUOTE_MIN_SIMILARITY or matcher.quick_ratio() < QUOTE_MIN_SIMILARITY:
+            # the quick ratios are upper bounds of ratio(): most pairs of quotes stop here,
+            # the first (real_quick_ratio, from the lengths alone) before the matcher is set
+            total = len(original.words) + size
+            if total and 2.0 * min(len(original.words), size) / total < QUOTE_MIN_SIMILARITY:
+                continue
+            matcher.set_seq1(original.words)
+            if matcher.quick_ratio() < QUOTE_MIN_SIMILARITY:
                 continue
             ratio = matcher.ratio()
             if ratio >= QUOTE_MIN_SIMILARITY:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dedup._version import __version__
 from dedup.document import Document, Problem
@@ -107,8 +108,9 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)
     # Set by a scan that leaves the passage diff to the report (``dedup.pipeline.scanning``
     # with ``defer``): maps clusters of this result to the same clusters with their passages,
-    # in order, each with its members' texts; valid while that scan's context is open.
-    details: Callable[[Sequence[Cluster]], Iterator[tuple[Cluster, dict[int, str]]]] | None = field(
+    # in order, each with its members' texts and its provenance (``Provenance``); valid
+    # while that scan's context is open.
+    details: Callable[[Sequence[Cluster]], Iterator[tuple[Cluster, dict[int, str], Any]]] | None = field(
         default=None, compare=False, repr=False
     )
 
