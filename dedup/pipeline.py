@@ -112,8 +112,10 @@ def scanning(
             detail=detail and not defer, defer=defer,
         )
         result.problems = reader.problems + result.problems
-        yield result
-        result.details = None  # the spool it reads is about to go
+        try:
+            yield result
+        finally:
+            result.details = None  # the spool it reads is about to go
 
 
 def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> ScanResult:
