@@ -83,7 +83,7 @@ class StderrProgress:
         if stage != self.stage:
             self.close()
             self.stage, self.stage_started, self.stage_done = stage, now, done
-        elif now - self.last_shown < self.interval and done < total:
+        elif now - self.last_shown < self.interval and (done < total or not total):
             return
         self.last_shown = now
         elapsed = now - self.stage_started
