@@ -18,6 +18,7 @@ its last commit: SQLite rolls the open transaction back on the next open.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sqlite3
 import time
@@ -218,7 +219,8 @@ class SQLiteTransaction:
             marks = _marks(len(part))
             for table in BUCKET_TABLES:
                 rows += self.conn.execute(f"SELECT key, seq FROM {table} WHERE key IN ({marks})", part).fetchall()
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        # fromiter over the flattened rows: half the time np.array takes on a list of pairs
+        table = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)).reshape(-1, 2)
         order = np.lexsort((table[:, 1], table[:, 0].view(np.uint64)))
         return BucketRows(table[order, 0].view(np.uint64), table[order, 1])
 

@@ -88,7 +88,7 @@ _SCRIPT_STOP = re.compile(
 )
 # A space between two letters of a script written without spaces or stops (Thai, Lao).
 # (The letter before the space is checked apart, as for _GLUED_CASELESS.)
-_SPACELESS_GAP = re.compile(rf"\s+(?={one_of(SPACE_STOP_LETTERS)})")
+_SPACELESS_GAP = re.compile(rf"\s\s*(?={one_of(SPACE_STOP_LETTERS)})")
 _SPACE_STOP_LETTER = re.compile(one_of(SPACE_STOP_LETTERS))
 # A character without which none of the three patterns above can match: most lines of
 # text in cased scripts hold none, and one scan for it saves the three.
