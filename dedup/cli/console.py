@@ -75,6 +75,7 @@ class StderrProgress:
         self.stage = ""
         self.stage_started = self.last_shown = time.perf_counter()
         self.stage_done = 0
+        self.unshown: tuple[int, int] | None = None  # the last count given, when it was not shown
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled or (total or done) < self.min_items:
@@ -83,13 +84,19 @@ class StderrProgress:
         if stage != self.stage:
             self.close()
             self.stage, self.stage_started, self.stage_done = stage, now, done
-        elif now - self.last_shown < self.interval and done < total:
+        elif now - self.last_shown < self.interval and (done < total or not total):
+            # A count without a total has no last call that is always shown: close() shows it.
+            self.unshown = (done, total)
             return
+        self._show(done, total, now)
+
+    def _show(self, done: int, total: int, now: float) -> None:
         self.last_shown = now
+        self.unshown = None
         elapsed = now - self.stage_started
         rate = (done - self.stage_done) / elapsed if elapsed > 0 else 0.0
-        unit = "pairs" if stage == "verify" else "docs"  # verification counts candidate pairs
-        line = f"\r{stage}: {done:,}" + (f"/{total:,}" if total else "") + f" {unit}"
+        unit = "pairs" if self.stage == "verify" else "docs"  # verification counts candidate pairs
+        line = f"\r{self.stage}: {done:,}" + (f"/{total:,}" if total else "") + f" {unit}"
         if rate > 0:
             line += f", {rate:,.0f} {unit}/s"
             if total:
@@ -98,10 +105,13 @@ class StderrProgress:
         StderrProgress.open_line = self
 
     def close(self) -> None:
-        """End the progress line, if one is on screen."""
+        """End the progress line, if one is on screen, with the last count it was given."""
         if StderrProgress.open_line is self:
+            if self.unshown is not None:
+                self._show(*self.unshown, time.perf_counter())
             click.echo(err=True)
             StderrProgress.open_line = None
+        self.unshown = None
 
 
 def _end_progress_line() -> None:

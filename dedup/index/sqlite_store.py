@@ -18,6 +18,7 @@ its last commit: SQLite rolls the open transaction back on the next open.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sqlite3
 import time
@@ -212,10 +213,14 @@ class SQLiteTransaction:
         # Seqs only: joining each entry to its article would double the time, and every
         # entry names an indexed article (prune removes an article's entries with it;
         # `index stats --check` verifies it).
+        # One statement per table: a tenth faster than their UNION ALL, which sorts each key list twice.
         rows: list[tuple[int, int]] = []
-        for part in _chunks(np.unique(np.asarray(keys, dtype=np.uint64)).view(np.int64).tolist(), CHUNK // 2):
-            rows += self.conn.execute(f"SELECT key, seq FROM {_both_tables(len(part))}", [*part, *part]).fetchall()
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        for part in _chunks(np.unique(np.asarray(keys, dtype=np.uint64)).view(np.int64).tolist()):
+            marks = _marks(len(part))
+            for table in BUCKET_TABLES:
+                rows += self.conn.execute(f"SELECT key, seq FROM {table} WHERE key IN ({marks})", part).fetchall()
+        # fromiter over the flattened rows: half the time np.array takes on a list of pairs
+        table = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)).reshape(-1, 2)
         order = np.lexsort((table[:, 1], table[:, 0].view(np.uint64)))
         return BucketRows(table[order, 0].view(np.uint64), table[order, 1])
 

@@ -251,7 +251,13 @@ class SetIndex:
             return found
         keys = self._key(owner, values)
         position = np.searchsorted(self.keys, keys)
-        pending = np.arange(len(values))
+        # First look, on whole arrays: a key past the last one is compared with the last
+        # (smaller, so unequal) rather than filtered out, which saves a pass of indexing.
+        np.minimum(position, len(self.keys) - 1, out=position)
+        same_key = self.keys[position] == keys
+        found = same_key & (self.values[position] == values)
+        pending = np.flatnonzero(same_key & ~found)
+        position[pending] += 1
         while len(pending):
             pos = position[pending]
             inside = pos < len(self.keys)
