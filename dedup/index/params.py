@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -16,7 +17,7 @@ from dedup.match.verify import MatchConfig
 from dedup.story.cluster import ClusterConfig
 from dedup.story.result import ScanConfig
 from dedup.text.boilerplate import BoilerplateRules
-from dedup.text.normalize import FOLDED_CHARACTERS
+from dedup.text.normalize import FOLDED_CHARACTERS, NormalizeConfig, normalize_text
 from dedup.text.scripts import CHAR_CLASS, SPACELESS
 
 # The rules that turn text into words, and so into shingles. Shingles made under other
@@ -26,11 +27,22 @@ from dedup.text.scripts import CHAR_CLASS, SPACELESS
 # are dedup.text.normalize and dedup.text.scripts as they are now. Raise it whenever a
 # change to them changes the shingles of some text.
 TEXT_RULES = 2
-# The code points below U+20000 whose words differ between rules 1 and 2: letters of
-# spaceless scripts, and what normalisation now removes or folds. A text without any of
-# them (nor a CJK letter beyond, which is spaceless) has the same shingles under both.
-_RULES_1_DIFFER = CHAR_CLASS == SPACELESS
-_RULES_1_DIFFER[[code for code in range(0x20000) if FOLDED_CHARACTERS.match(chr(code))]] = True
+@functools.cache
+def rules_1_differ() -> np.ndarray:
+    """Which code points below U+20000 have other words under rules 1 than under rules 2.
+
+    Letters of spaceless scripts; the marks and letter variants normalisation now removes
+    or folds (:data:`~dedup.text.normalize.FOLDED_CHARACTERS`); and the characters whose
+    compatibility form holds one (Hebrew and Arabic presentation forms). Made once per
+    process, in about a second, when an index made under rules 1 is opened.
+    """
+    table = CHAR_CLASS == SPACELESS
+    rules_1 = NormalizeConfig(strip_optional_marks=False, fold_letter_variants=False)
+    for code in range(0x80, len(table)):
+        if not table[code]:
+            text = f"\u0628{chr(code)}\u0628"  # between two letters that fold and compose with nothing
+            table[code] = bool(FOLDED_CHARACTERS.search(text)) or normalize_text(text) != normalize_text(text, rules_1)
+    return table
 
 
 def text_rules_of(params: dict) -> int:
@@ -49,12 +61,13 @@ def words_differ_under(rules: int, text: str) -> bool:
     if rules != 1:
         return True
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    high = codes >= len(_RULES_1_DIFFER)
+    differ = rules_1_differ()
+    high = codes >= len(differ)
     if high.any():  # CJK extensions B and later are spaceless; other high planes are not
         if ((codes >= 0x20000) & (codes <= 0x3FFFF)).any():
             return True
         codes = codes[~high]
-    return bool(_RULES_1_DIFFER[codes].any())
+    return bool(differ[codes].any())
 
 
 def settle_text_rules(store: Store, rules: int) -> None:

@@ -67,7 +67,7 @@ _VARIANT_SOURCES = re.compile("[" + "".join(sorted(map(chr, _VARIANT_TABLE))) + 
 
 # Characters that steps 4 and 5 remove or replace: text without any of them normalises the
 # same with or without those steps.
-FOLDED_CHARACTERS = re.compile("[" + _OPTIONAL_MARKS.pattern[1:-2] + _VARIANT_SOURCES.pattern[1:-1] + "\u0653-\u0655]")
+FOLDED_CHARACTERS = re.compile("[" + _MARK_CLASS[1:-1] + _VARIANT_SOURCES.pattern[1:-1] + "\u0653-\u0655]")
 
 # (character, replacement) pairs; chained str.replace is several times faster than
 # str.translate with a dict on typical article lengths.

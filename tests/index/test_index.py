@@ -267,6 +267,21 @@ def test_an_index_of_older_text_rules_holding_changed_words_is_refused(tmp_path,
         assert index.stats()["parameters"]["text_rules"] == 1
 
 
+def test_the_characters_whose_words_changed_since_text_rules_1():
+    from dedup.index.params import rules_1_differ, words_differ_under
+
+    differ = rules_1_differ()
+    # spaceless letters, optional marks, letter variants, other digits, and presentation
+    # forms that hold a mark (Hebrew yod with hiriq, Arabic fathatan isolated form)
+    for char in "\u4e00\u0e01\u3042\u064b\u05b4\u06cc\u06a9\u0623\u0663\u06f3\u0969\ufb1d\ufe70":
+        assert differ[ord(char)], hex(ord(char))
+    # what Latin, Cyrillic, Greek, Devanagari letters and typography keep
+    for char in "aéßжλक’«—\u0628\u0643\u064a":
+        assert not differ[ord(char)], hex(ord(char))
+    assert words_differ_under(1, "text with \U00020001") and not words_differ_under(1, "text with \U0001f600")
+    assert not words_differ_under(2, "\u4e00") and words_differ_under(0, "plain")
+
+
 def test_signatures_are_stored_as_raw_little_endian_bytes(tmp_path):
     path = tmp_path / "raw.db"
     docs = corpus(3)

@@ -81,3 +81,12 @@ def test_folding_is_idempotent_where_marks_compose(text):
     # a folded letter followed by a hamza composes anew: the fold runs until nothing does
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+def test_folded_characters_name_the_marks_and_variants_the_steps_act_on():
+    from dedup.text.normalize import FOLDED_CHARACTERS
+
+    for char in "\u064b\u0652\u0670\u0640\u05b4\u06cc\u0649\u06a9\u06c1\u0629\u0623\u0625\u0622\u0654\u0663\u06f3\u0969":
+        assert FOLDED_CHARACTERS.search(char), hex(ord(char))
+        assert normalize_text(f"\u0628{char}\u0628") != f"\u0628{char}\u0628" or char == "\u0654"
+    assert not FOLDED_CHARACTERS.search("abc é ’ \u0628\u0643\u064a\u0647\u0627 3")
