@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import dedup.batches as batches
+import dedup.cli.scan as scan_command
 import dedup.pipeline as pipeline
 from benchmarks.corpus import write_corpus
 from dedup.cli import main
 from dedup.errors import DedupError
+from dedup.report.tables import TABLES
 from dedup.story.provenance import analyse
+from tests.requires import needs_pyarrow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +61,112 @@ def test_many_small_batches_give_the_same_report(corpus: Path, monkeypatch: pyte
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
     assert outputs[0] == _cli(corpus, 1, "json", "0").decode("utf-8")
+
+
+# Every report `dedup scan` writes: each format, and each table of the tabular ones.
+TABULAR = ("csv", "parquet")
+REPORTS = [
+    pytest.param(report_format, table, id=f"{report_format}-{table}" if table else report_format,
+                 marks=[needs_pyarrow] if report_format == "parquet" else [])
+    for report_format in scan_command.FORMATS
+    for table in (TABLES if report_format in TABULAR else (None,))
+]
+
+
+@pytest.fixture(scope="module")
+def scans() -> dict[tuple, object]:
+    """Finished scans of the CLI, kept for the module: one per input, options, ``jobs`` and ``detail``."""
+    return {}
+
+
+def _spread_cli_report(
+    corpus: Path, out: Path, jobs: int, report_format: str, table: str | None,
+    scans: dict[tuple, object], monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, bytes]:
+    """The files ``dedup scan --jobs JOBS`` writes, with batches small enough to spread the work.
+
+    Small batches make many fingerprint, verification, cluster and passage tasks, which
+    two workers finish out of order. The CLI runs in this process. A scan the report
+    reads only once it has finished (text, HTML, tables) is run once per ``(jobs,
+    detail)`` and shared by the reports that need the same one, so every format and table
+    is written by the real command without a scan of its own each; JSON and JSON lines
+    ask the scan's workers for passages while they write, so each runs a scan of its own.
+    """
+    monkeypatch.setattr(batches, "FINGERPRINT_BATCH", 97)
+    monkeypatch.setattr(batches, "VERIFY_BATCH", 150)
+    monkeypatch.setattr(batches, "DETAIL_BATCH", 40)
+    split, scanning = batches.pair_batches, pipeline.scanning
+
+    @contextmanager
+    def counted_scanning(inputs, config, progress=None, jobs=1, **options):  # type: ignore[no-untyped-def]
+        counts = {"verify": 0, "cluster": 0}
+
+        def counted(pairs, batch_docs, split_large, *args, **kwargs):  # type: ignore[no-untyped-def]
+            for batch in split(pairs, batch_docs, split_large, *args, **kwargs):
+                counts["verify" if split_large else "cluster"] += 1
+                yield batch
+
+        with monkeypatch.context() as patch:
+            patch.setattr(batches, "pair_batches", counted)
+            with scanning(inputs, config, progress, jobs, **options) as result:
+                # two workers must have had several tasks of each kind to share
+                assert counts["verify"] >= 3 and counts["cluster"] >= 3, counts
+                assert sum(len(c.members) for c in result.clusters) >= 3 * batches.DETAIL_BATCH
+                yield result
+
+    @contextmanager
+    def shared_scanning(inputs, config, progress=None, jobs=1, *, detail=True, defer=False):  # type: ignore[no-untyped-def]
+        if defer:
+            with counted_scanning(inputs, config, progress, jobs, detail=detail, defer=defer) as result:
+                yield result
+            return
+        key = (tuple(map(str, inputs)), repr(config), jobs, detail)
+        if key not in scans:
+            with counted_scanning(inputs, config, progress, jobs, detail=detail) as result:
+                scans[key] = result
+        yield scans[key]
+
+    monkeypatch.setattr(scan_command, "scanning", shared_scanning)
+    out.mkdir(parents=True)
+    options = ["--table", table] if table else []
+    result = CliRunner().invoke(
+        main, ["scan", str(corpus), "--jobs", str(jobs), "--format", report_format, *options,
+               "-o", str(out / f"report.{report_format}"), "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+
+
+@pytest.mark.parametrize(("report_format", "table"), REPORTS)
+def test_every_report_is_byte_identical_for_one_and_two_jobs(
+    corpus: Path, tmp_path: Path, report_format: str, table: str | None,
+    scans: dict[tuple, object], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    single = _spread_cli_report(corpus, tmp_path / "one", 1, report_format, table, scans, monkeypatch)
+    double = _spread_cli_report(corpus, tmp_path / "two", 2, report_format, table, scans, monkeypatch)
+    # a CSV table comes with its sidecar of parameters; other reports are one file
+    assert sorted(single) == [f"report.{report_format}"] + (["report.csv.json"] if report_format == "csv" else [])
+    report = single[f"report.{report_format}"]
+    assert len(report) > 1000
+    if report_format == "parquet":
+        import pyarrow.parquet as pq
+
+        from dedup.report.parquet import read_metadata
+
+        # Decoded first, so that a difference shows as rows rather than bytes. pyarrow writes
+        # the same bytes for the same table and schema (no clock or path in the footer).
+        one, two = (pq.read_table(tmp_path / name / "report.parquet") for name in ("one", "two"))
+        assert one.num_rows > 10
+        assert one.schema == two.schema and one.equals(two)
+        assert read_metadata(tmp_path / "one" / "report.parquet") == read_metadata(tmp_path / "two" / "report.parquet")
+    assert double == single
+
+
+def test_every_scan_format_and_table_is_checked_across_jobs() -> None:
+    covered = {(p.values[0], p.values[1]) for p in REPORTS}
+    assert {f for f, _ in covered} == set(scan_command.FORMATS)
+    assert {t for f, t in covered if f in TABULAR} == set(TABLES)
+    assert len(covered) == len(scan_command.FORMATS) - len(TABULAR) + len(TABULAR) * len(TABLES)
 
 
 def test_unclustered_documents_drop_their_text_and_clustered_keep_it(corpus: Path) -> None:

@@ -72,13 +72,25 @@ def cluster_pairs(
         neighbours.setdefault(edge.second, {})[edge.first] = edge.containment
 
     refused: list[tuple[int, int]] = []
+    # Whether a merge is refused depends on the two groups alone, not on the edge that
+    # proposes it: once refused, two groups stay apart until one of them grows, so the
+    # other edges between them are refused without checking again (each check costs the
+    # pairs across, and two large groups have as many edges as pairs).
+    grown = dict.fromkeys(range(num_docs), 0)
+    refused_groups: set[tuple[int, int, int, int]] = set()
     for edge in edges:
         root_a, root_b = find(edge.first), find(edge.second)
         if root_a == root_b:
             continue
+        groups_key = (root_a, grown[root_a], root_b, grown[root_b]) if root_a < root_b else (
+            root_b, grown[root_b], root_a, grown[root_a])
+        if groups_key in refused_groups:
+            refused.append((edge.first, edge.second))
+            continue
         side_a, side_b = members[root_a], members[root_b]
         if not _linked_enough(side_a, side_b, neighbours, config):
             refused.append((edge.first, edge.second))
+            refused_groups.add(groups_key)
             continue
         if config.hub_guard and len(side_a) >= 2 and len(side_b) >= 2:
             set_b = set(side_b)
@@ -91,9 +103,11 @@ def cluster_pairs(
                 similarity = topic_similarity(rest_a, rest_b) if topic_similarity else 0.0
                 if similarity < config.min_topic_similarity:
                     refused.append((edge.first, edge.second))
+                    refused_groups.add(groups_key)
                     continue
         keep, drop = (root_a, root_b) if root_a < root_b else (root_b, root_a)
         parent[drop] = keep
+        grown[keep] += 1
         members[keep] = sorted(members[keep] + members.pop(drop))
     groups = sorted((tuple(m) for m in members.values()), key=lambda g: (-len(g), g))
     return Clustering(tuple(groups), tuple(refused))

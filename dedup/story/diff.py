@@ -227,19 +227,24 @@ def _blockwise_best(windows, matrix, short, window_member, members_of_rows, min_
     """For each (passage, other member): the best window scoring at least ``min_cosine``.
 
     Returns ``(windows, passages, values, members)`` sorted by passage and member; ties go
-    to the first window. Blocks of windows are scored in order and reduced as they come,
-    so memory holds one block's products and the best windows so far, and the answer is
-    the one a single product of all windows gives (each row of a product depends on that
-    row alone).
+    to the first window. Blocks of windows are scored in order and their entries that pass
+    reduced in batches, so memory holds one block's products, the best windows so far and
+    about as many entries waiting, and the answer is the one a single product of all
+    windows gives (each row of a product depends on that row alone).
     """
     from scipy import sparse
 
-    squared = sparse.csr_matrix(sparse.diags(short) @ matrix.multiply(matrix)).T if short.any() else None
+    # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
+    # operand converts it again for every block, which cost more than the products.
+    squared = sparse.csr_matrix(sparse.diags(short) @ matrix.multiply(matrix)).T.tocsr() if short.any() else None
+    passages_t = matrix.T.tocsr()
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0), empty)
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    pending_size = 0
     for start, end in _window_blocks(windows, matrix):
         block = windows[start:end]
-        cosines = (block @ matrix.T).tocsr()
+        cosines = (block @ passages_t).tocsr()
         if squared is not None:
             # coverage: a short passage's squared weights on terms the window also has
             present = block.copy()
@@ -248,17 +253,28 @@ def _blockwise_best(windows, matrix, short, window_member, members_of_rows, min_
         found = cosines.tocoo()
         wins, cols, values = found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
         keep = (values >= min_cosine) & (window_member[wins] != members_of_rows[cols])
-        wins = np.concatenate((best[0], wins[keep]))
-        cols = np.concatenate((best[1], cols[keep]))
-        values = np.concatenate((best[2], values[keep]))
-        other = window_member[wins]
-        # Best window of each other member for each passage; ties go to the first window.
-        order = np.lexsort((wins, -values, other, cols))
-        wins, cols, values, other = wins[order], cols[order], values[order], other[order]
-        first = np.ones(len(wins), dtype=bool)
-        first[1:] = (cols[1:] != cols[:-1]) | (other[1:] != other[:-1])
-        best = (wins[first], cols[first], values[first], other[first])
-    return best
+        pending.append((wins[keep], cols[keep], values[keep]))
+        pending_size += int(keep.sum())
+        # Reduced only once the found entries outweigh the best so far, so that each entry
+        # is sorted a bounded number of times; the best of a union does not depend on how
+        # it is cut, since the order below is total.
+        if pending_size > max(COSINE_BLOCK, len(best[0])):
+            best = _reduce_best(best, pending, window_member)
+            pending, pending_size = [], 0
+    return _reduce_best(best, pending, window_member)
+
+
+def _reduce_best(best, pending, window_member):
+    """The best window of each other member for each passage in ``best`` and ``pending``; ties go to the first."""
+    wins = np.concatenate([best[0]] + [p[0] for p in pending])
+    cols = np.concatenate([best[1]] + [p[1] for p in pending])
+    values = np.concatenate([best[2]] + [p[2] for p in pending])
+    other = window_member[wins]
+    order = np.lexsort((wins, -values, other, cols))
+    wins, cols, values, other = wins[order], cols[order], values[order], other[order]
+    first = np.ones(len(wins), dtype=bool)
+    first[1:] = (cols[1:] != cols[:-1]) | (other[1:] != other[:-1])
+    return wins[first], cols[first], values[first], other[first]
 
 
 def _passage_diffs(
