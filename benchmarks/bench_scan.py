@@ -232,6 +232,12 @@ def timed_peers(swept: list[dict[str, Any]], dedup: dict[str, Any], args: argpar
     return final
 
 
+def installed_peers() -> list[str]:
+    from importlib.util import find_spec
+
+    return [system for system in SYSTEMS if find_spec(system) is not None]
+
+
 def machine() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -257,7 +263,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=2, help="dedup scan --jobs.")
     parser.add_argument("--formats", "--format", default="csv,json", help="dedup report formats timed (csv = the pairs table).")
-    parser.add_argument("--peers", default=",".join(SYSTEMS), help="Peers to run, comma-separated.")
+    parser.add_argument("--peers", default=",".join(installed_peers()), help="Peers to run, comma-separated (default: those installed).")
     parser.add_argument("--thresholds", default="0.1,0.2,0.3,0.4,0.5", help="Jaccard thresholds swept for every peer.")
     parser.add_argument("--num-perms", default="64,128", help="Signature lengths swept for every peer.")
     parser.add_argument("--shingle", type=int, default=5, help="Peers' word n-gram size.")

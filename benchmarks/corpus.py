@@ -273,7 +273,7 @@ def _reword(paragraphs: list[str], rng: random.Random, lang: str) -> list[str]:
     return out
 
 
-def generate_web(articles: int, seed: int = 1, big_share: float = 0.008, digest_share: float = 0.08) -> Iterator[Article]:
+def generate_web(articles: int, seed: int = 1, big_share: float = 0.002, digest_share: float = 0.08) -> Iterator[Article]:
     """Yield ``articles`` web pages (1-4k words), deterministically for a given ``seed``.
 
     Each page carries its outlet's furniture (navigation, widgets, newsletter block, footer
