@@ -10,6 +10,8 @@ hard negatives. Ground truth is the ``family`` field: articles with the same fam
 copies of one dispatch; independent articles have a family of their own.
 
     python -m benchmarks.corpus --articles 10000 --seed 7 -o corpus.jsonl
+
+``--kind web`` (:func:`generate_web`) writes a harder corpus of long web pages instead.
 """
 
 from __future__ import annotations
@@ -218,6 +220,121 @@ def generate(articles: int, seed: int = 1, family_share: float = 0.45, independe
             produced += 1
 
 
+FURNITURE_EN = """home world politics business tech science health sport culture opinion video podcasts weather travel
+style food local obituaries puzzles newsletters subscribe sign in account log out search menu live latest most read
+popular trending follow us share email print save cookies privacy policy terms of use contact advertise careers
+about help accessibility sitemap archive corrections ethics standards app download edition today weekly daily
+briefing alerts offers deals premium member digital print subscription manage settings""".split()
+FURNITURE_FR = """accueil monde politique économie tech sciences santé sport culture idées vidéo podcasts météo voyage
+style cuisine régions nécrologie jeux newsletters abonnez-vous connexion compte déconnexion recherche menu direct
+dernières infos les plus lus tendances suivez-nous partager e-mail imprimer enregistrer cookies confidentialité
+conditions contact publicité emploi à propos aide accessibilité plan du site archives rectificatifs déontologie
+application télécharger édition aujourd'hui hebdomadaire quotidien briefing alertes offres premium abonné numérique
+papier abonnement gérer paramètres""".split()
+MORE_SYNONYMS_EN = {"police": "officers", "court": "tribunal", "workers": "employees", "prices": "costs", "talks": "negotiations", "attack": "strike", "report": "study", "plan": "scheme", "vote": "ballot", "region": "area", "investigation": "inquiry", "statement": "release"}
+MORE_SYNONYMS_FR = {"police": "forces de l'ordre", "tribunal": "cour", "salariés": "employés", "prix": "tarifs", "enquête": "investigation", "attaque": "offensive", "rapport": "étude", "plan": "programme", "vote": "scrutin", "région": "territoire", "déclaration": "communiqué"}
+WEB_REWRITES = REWRITES + ("rewrite",)
+
+
+class _Outlet:
+    """A site's page furniture: navigation, fixed widgets, a newsletter block and a footer."""
+
+    def __init__(self, rng: random.Random, number: int, lang: str) -> None:
+        words = FURNITURE_FR if lang == "fr" else FURNITURE_EN
+        self.name, self.lang = f"{'site' if lang == 'en' else 'journal'}{number:03d}", lang
+        self.nav = " | ".join(w.capitalize() for w in rng.sample(words, rng.randint(10, 18)))
+        self.widgets = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) for _ in range(rng.randint(2, 4))]
+        self.newsletter = " ".join(rng.choice(words) for _ in range(rng.randint(30, 70)))
+        self.footer = " ".join(rng.choice(words) for _ in range(rng.randint(40, 100)))
+
+    def page(self, headline: str, body: list[str], most_read: list[str], rng: random.Random) -> str:
+        """A page: navigation, headline, body, a widget or two, the day's most-read headlines, newsletter, footer."""
+        lines = [self.nav, headline, "\n\n".join(body)]
+        lines += rng.sample(self.widgets, rng.randint(1, len(self.widgets)))
+        lines += ["Most read" if self.lang == "en" else "Les plus lus", *most_read, self.newsletter, self.footer]
+        return "\n".join(lines)
+
+
+def _reword(paragraphs: list[str], rng: random.Random, lang: str) -> list[str]:
+    """A rewrite: synonyms swapped in most sentences, sentences reordered inside each paragraph."""
+    synonyms = {**(SYNONYMS_FR if lang == "fr" else SYNONYMS_EN), **(MORE_SYNONYMS_FR if lang == "fr" else MORE_SYNONYMS_EN)}
+    out = []
+    for p in paragraphs:
+        sentences = p.split(". ")
+        rng.shuffle(sentences)
+        reworded = []
+        for sentence in sentences:
+            if rng.random() < 0.6:
+                for word, other in synonyms.items():
+                    if rng.random() < 0.7:
+                        sentence = sentence.replace(word, other)
+            reworded.append(sentence)
+        out.append(". ".join(reworded))
+    return out
+
+
+def generate_web(articles: int, seed: int = 1, big_share: float = 0.002, digest_share: float = 0.08) -> Iterator[Article]:
+    """Yield ``articles`` web pages (1-4k words), deterministically for a given ``seed``.
+
+    Each page carries its outlet's furniture (navigation, widgets, newsletter block, footer
+    and the day's most-read headlines) around the story. Families are as in
+    :func:`generate`, plus heavier rewrites (synonyms swapped, sentences reordered) and, for
+    ``big_share`` of the events, a wire story republished 100-250 times. Digest pages carry
+    the opening paragraph or two of 4-8 recent stories; a digest belongs to no family (its
+    family is its own id): it copies no story, so a pair joining it to one is a false
+    positive, and so is every pair a digest bridges between two stories' clusters.
+    """
+    rng = random.Random(seed)
+    outlets = {lang: [_Outlet(random.Random(rng.getrandbits(64)), n, lang) for n in range(1, 31)] for lang in ("en", "fr")}
+    recent: dict[str, list[tuple[str, list[str]]]] = {"en": [], "fr": []}
+    produced = event_number = 0
+    while produced < articles:
+        event_number += 1
+        lang = "fr" if rng.random() < 0.5 else "en"
+        event = _Event(random.Random(rng.getrandbits(64)), lang, event_number)
+        style = rng.choice(["guillemets", "curly", "straight"]) if lang == "fr" else rng.choice(["curly", "straight"])
+        headline = event._words(rng.randint(6, 10), topical=True).capitalize()
+        dispatch = event.article(rng.randint(700, 3200), style)
+        agency = rng.choice(["AFP", "Reuters", "AP"])
+        family, day = f"f{event_number:07d}", f"2024-{1 + event_number % 12:02d}-{1 + event_number % 28:02d}"
+        dispatch = [f"{event.place.upper()} ({agency}) - " + dispatch[0]] + dispatch[1:]
+        most_read = [h for h, _ in recent[lang][-5:]]
+        members: list[tuple[str, list[str]]] = [("original", dispatch)]
+        copies = rng.randint(100, 250) if rng.random() < big_share else rng.randint(1, 6) if rng.random() < 0.9 else 0
+        for _ in range(copies):
+            kind = rng.choice(WEB_REWRITES)
+            members.append((kind, _reword(dispatch, rng, lang) if kind == "rewrite" else _rewrite(kind, dispatch, event, rng)))
+        for number, (kind, paragraphs) in enumerate(members):
+            if produced >= articles:
+                return
+            outlet = rng.choice(outlets[lang])
+            source = agency.lower() if kind == "original" else outlet.name
+            text = "\n\n".join(paragraphs) if kind == "original" else outlet.page(headline, paragraphs, most_read, rng)
+            yield Article(f"e{event_number:07d}-{number}", text, family, kind, source, day)
+            produced += 1
+        for number in range(2 if rng.random() < 0.6 else 0):
+            if produced >= articles:
+                return
+            outlet = rng.choice(outlets[lang])
+            own = event.article(rng.randint(600, 2500), rng.choice(["guillemets", "curly", "straight"]))
+            title = event._words(rng.randint(6, 10), topical=True).capitalize()
+            yield Article(f"e{event_number:07d}-i{number}", outlet.page(title, own, most_read, rng), f"{family}-i{number}",
+                          "independent", outlet.name, day)
+            produced += 1
+        recent[lang] = (recent[lang] + [(headline, dispatch)])[-20:]
+        if rng.random() < digest_share and len(recent[lang]) >= 8 and produced < articles:
+            outlet = rng.choice(outlets[lang])
+            stories = rng.sample(recent[lang], rng.randint(4, 8))
+            body = [f"{h}. " + " ".join(paragraphs[: rng.randint(1, 2)]) for h, paragraphs in stories]
+            title = "Morning briefing" if lang == "en" else "Le briefing du matin"
+            doc_id = f"d{event_number:07d}"
+            yield Article(doc_id, outlet.page(title, body, most_read, rng), doc_id, "digest", outlet.name, day)
+            produced += 1
+
+
+KINDS = {"news": generate, "web": generate_web}
+
+
 def true_pairs(articles: list[Article]) -> set[tuple[str, str]]:
     """Every pair of ids (sorted) that belong to one family."""
     by_family: dict[str, list[str]] = {}
@@ -230,11 +347,11 @@ def true_pairs(articles: list[Article]) -> set[tuple[str, str]]:
     return pairs
 
 
-def write_corpus(path: Path, articles: int, seed: int) -> int:
+def write_corpus(path: Path, articles: int, seed: int, kind: str = "news") -> int:
     opener = gzip.open if path.name.endswith(".gz") else open
     count = 0
     with opener(path, "wt", encoding="utf-8") as out:
-        for article in generate(articles, seed):
+        for article in KINDS[kind](articles, seed):
             out.write(article.to_json() + "\n")
             count += 1
     return count
@@ -244,9 +361,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kind", choices=sorted(KINDS), default="news",
+                        help="news: wire stories and their rewrites (the default); web: long pages with outlet furniture, "
+                        "digests, big clusters and heavier rewrites.")
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
-    count = write_corpus(args.output, args.articles, args.seed)
+    count = write_corpus(args.output, args.articles, args.seed, args.kind)
     print(f"wrote {count} articles to {args.output}")
 
 

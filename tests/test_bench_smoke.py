@@ -22,23 +22,30 @@ def test_benchmark_dedup_part_recovers_the_planted_families(tmp_path: Path) -> N
     assert dedup["stats"]["clusters"] > 1000
 
 
-def test_baselines_are_scored_and_compared_at_equal_quality(tmp_path: Path) -> None:
+def test_baselines_are_scored_and_compared_at_equal_recall(tmp_path: Path) -> None:
     record = bench_scan.main(
-        ["--articles", "1500", "--baseline-articles", "1500", "--format", "csv", "--no-markdown",
-         "--output", str(tmp_path / "scan.json")]
+        ["--articles", "1500", "--formats", "csv", "--thresholds", "0.2,0.5", "--num-perms", "64", "--repeat", "1",
+         "--no-markdown", "--output", str(tmp_path / "scan.json")]
     )
     systems = {b["system"] for b in record["baselines"]}
     assert "datasketch" in systems
+    assert {r["system"] for r in record["sweep"]} == systems
+    for baseline in record["baselines"] + record["sweep"]:
+        assert baseline["documents"] == 1500 and 0.0 <= baseline["recall"] <= 1.0 and 0.0 <= baseline["precision"] <= 1.0
     for baseline in record["baselines"]:
-        assert baseline["documents"] == 1500 and 0.0 <= baseline["recall"] <= 1.0
-        assert record["ratios"][baseline["label"]] > 0
-    comparison = record["equal_quality"]
+        assert record["ratios"][baseline["label"]] > 0 and baseline["peak_rss_mb"] > 0
+    comparison = record["equal_quality"]["csv"]
     assert set(comparison) == systems
     dedup = record["dedup"]
     for system, chosen in comparison.items():
         run = next(b for b in record["baselines"] if b["label"] == chosen["run"])
-        reaches = run["precision"] >= dedup["precision"] and run["recall"] >= dedup["recall"]
-        assert chosen["matches_dedup"] == reaches
+        assert chosen["matches_dedup"] == (run["recall"] >= dedup["recall"])
+
+
+def test_scores_count_every_pair_inside_each_cluster() -> None:
+    family = {"a": "f1", "b": "f1", "c": "f1", "d": "f2", "e": "f3"}
+    scored = bench_scan.score([["a", "b", "d"], ["c", "e"]], family)
+    assert scored == {"predicted_pairs": 4, "true_pairs": 3, "precision": 0.25, "recall": 1 / 3}
 
 
 def test_equal_quality_takes_the_fastest_run_that_reaches_dedup() -> None:
@@ -53,3 +60,6 @@ def test_equal_quality_takes_the_fastest_run_that_reaches_dedup() -> None:
     comparison = bench_scan.equal_quality_ratios(dedup, runs)
     assert comparison["rensa"] == {"run": "middle", "matches_dedup": True, "ratio": 2.0}
     assert comparison["other"] == {"run": "best", "matches_dedup": False, "ratio": 20.0}
+    runs.append({"system": "rensa", "label": "loose", "precision": 0.5, "recall": 1.0, "docs_per_s": 4000.0})
+    assert bench_scan.equal_quality_ratios(dedup, runs)["rensa"]["run"] == "loose"
+    assert bench_scan.equal_quality_ratios(dedup, runs, precision_too=True)["rensa"]["run"] == "middle"
