@@ -204,6 +204,7 @@ class _ScanRun:
         self.sizes = np.zeros(0, dtype=np.int64)
         self.set_position = np.zeros(0, dtype=np.int64)  # set spool number of each read document
         self.stats: dict[str, int] = {}
+        self.verified: list[PairScore] = []  # every verified pair, once known; a deferred scan's provenance reads them
 
     # -- pass 1: read, normalise, shingle, sign ------------------------------------------
     def _fingerprint_tasks(self, stream: Iterator[Document], read: list[Document]) -> Iterator[batches.FingerprintTask]:
@@ -443,7 +444,7 @@ class _ScanRun:
         refused: int,
     ) -> ScanResult:
         documents, config = self.documents, self.config
-        self.verified = scores  # what a deferred scan's provenance reads
+        self.verified = scores
         active = self.sizes > 0
         clustered = sum(len(c.members) for c in clusters)
         stats = {
