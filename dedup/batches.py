@@ -25,6 +25,7 @@ from dedup.match.fingerprint import (
     unique_per_text,
 )
 from dedup.match.shingle import shingle_hashes
+from dedup.match.words import WordWeights, aligned_shares, word_sequences
 from dedup.match.verify import (
     PairScore,
     ScoreColumns,
@@ -65,6 +66,10 @@ class FingerprintResult:
     seconds: tuple[float, float]  # normalise, shingles + signatures
     line_keys: np.ndarray  # keys of each document's short content lines (furniture candidates), CSR
     line_offsets: np.ndarray
+    # each document's distinct words (dedup.match.words), CSR; empty when the scan does not
+    # weigh words told in order
+    word_sets: np.ndarray
+    word_offsets: np.ndarray
 
 
 def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
@@ -81,9 +86,13 @@ def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
         line_offsets.append(len(keys))
     normalised = time.perf_counter()
     prints = fingerprint(contents, config.fingerprint)
+    if config.match.aligned_evidence:
+        word_sets, word_offsets = unique_per_text(*word_sequences(contents, config.fingerprint.minhash.seed))
+    else:
+        word_sets, word_offsets = np.zeros(0, dtype=np.uint64), np.zeros(len(contents) + 1, dtype=np.int64)
     return FingerprintResult(
         prints.signatures, prints.shingles, prints.offsets, (normalised - started, time.perf_counter() - normalised),
-        np.array(keys, dtype=np.uint64), np.array(line_offsets, dtype=np.int64),
+        np.array(keys, dtype=np.uint64), np.array(line_offsets, dtype=np.int64), word_sets, word_offsets,
     )
 
 
@@ -97,6 +106,8 @@ class VerifyTask:
     pairs: np.ndarray  # (n, 2) local indices
     signatures: np.ndarray
     config: ScanConfig
+    # the corpus's word weights, for the evidence of words told in order (None: not used)
+    weights: WordWeights | None = None
 
 
 def verify_batch(task: VerifyTask) -> ScoreColumns:
@@ -122,7 +133,20 @@ def verify_batch(task: VerifyTask) -> ScoreColumns:
         units = build_unit_sets(chosen, config.fingerprint, config.boilerplate)
         return units, unit_row
 
-    columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
+    def aligned(pairs: np.ndarray) -> np.ndarray:
+        rows = np.unique(pairs)
+        if isinstance(task.texts, SpooledTexts):
+            chosen = task.texts.subset(rows).load()
+        else:
+            chosen = [task.texts[r] for r in rows.tolist()]
+        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in chosen]
+        local = np.searchsorted(rows, pairs)
+        return aligned_shares(contents, local, task.weights, config.fingerprint.minhash.seed, config.match)
+
+    columns = score_pair_batch(
+        task.pairs, hashes, offsets, task.signatures, units_for, config.match,
+        aligned=aligned if task.weights is not None else None,
+    )
     return replace(columns, pairs=task.indices[columns.pairs])  # global indices
 
 

@@ -23,6 +23,7 @@ from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
 from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
 from dedup.match.lsh import Candidates, candidate_pairs
+from dedup.match.words import CorpusWords, WordWeights, keep_best_rewrites
 from dedup.match.verify import (
     PairScore,
 )
@@ -106,9 +107,9 @@ def scanning(
     holds the passages of the clusters being written, not of every cluster.
     """
     reader = InputReader(config.read)
-    with TextSpool() as spool, SetSpool() as set_spool, WorkerPool(jobs) as pool:
+    with TextSpool() as spool, SetSpool() as set_spool, SetSpool() as word_spool, WorkerPool(jobs) as pool:
         result = _scan_stream(
-            reader.read(inputs), 0, (spool, set_spool), config, progress, pool, all_pairs=False,
+            reader.read(inputs), 0, (spool, set_spool, word_spool), config, progress, pool, all_pairs=False,
             detail=detail and not defer, defer=defer,
         )
         result.problems = reader.problems + result.problems
@@ -152,7 +153,7 @@ def scan_documents(
 def _scan_stream(
     stream: Iterator[Document],
     known_total: int,
-    spools: tuple[TextSpool, SetSpool] | None,
+    spools: tuple[TextSpool, SetSpool, SetSpool] | None,
     config: ScanConfig,
     progress: Progress | None,
     pool: WorkerPool,
@@ -163,7 +164,8 @@ def _scan_stream(
     """The scan engine over a stream of documents; ``spools`` None keeps texts in memory.
 
     With ``spools``, texts go to the text spool as they are read, and the exact shingle
-    sets that fingerprinting computes go to the set spool, for verification to read back.
+    sets that fingerprinting computes go to the set spool, for verification to read back;
+    each document's distinct words go to the word spool, for the rare-word candidates.
 
     ``known_total`` is the number of documents when known (0 otherwise), for progress.
     """
@@ -171,6 +173,7 @@ def _scan_stream(
     run.fingerprint(stream)
     candidates = run.candidates(all_pairs)
     scores = run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates))
+    scores = keep_best_rewrites(scores)
     story_pairs = [s for s in scores if s.same_story]
     member_groups, refused = run.cluster(story_pairs, detail)
     clusters = run.clusters(member_groups, story_pairs)
@@ -186,13 +189,15 @@ class _ScanRun:
     def __init__(
         self,
         config: ScanConfig,
-        spools: tuple[TextSpool, SetSpool] | None,
+        spools: tuple[TextSpool, SetSpool, SetSpool] | None,
         pool: WorkerPool,
         progress: Progress | None,
         known_total: int,
     ) -> None:
         self.config = config
-        self.spool, self.set_spool = spools if spools is not None else (None, None)
+        self.spool, self.set_spool, word_spool = spools if spools is not None else (None, None, None)
+        self.words = CorpusWords(word_spool) if config.match.aligned_evidence else None
+        self.weights: WordWeights | None = None
         self.pool = pool
         self.notify = progress or (lambda stage, done, total: None)
         self.known_total = known_total
@@ -241,6 +246,8 @@ class _ScanRun:
             key_counts.append(np.diff(done.line_offsets))
             if self.set_spool is not None:
                 self.set_spool.add_many(done.shingles, done.offsets)
+            if self.words is not None:
+                self.words.add(done.word_sets, done.word_offsets)
             worker_seconds[0] += done.seconds[0]
             worker_seconds[1] += done.seconds[1]
             self.notify("fingerprint", sum(len(b) for b in size_blocks), self.known_total)
@@ -262,6 +269,8 @@ class _ScanRun:
         if blocks:
             self.signatures = signatures[self.order]
             self.sizes = sizes[self.order]
+        if self.words is not None:
+            self.weights = self.words.weights(int((self.sizes > 0).sum()))
 
     def _learn_furniture(
         self, read: list[Document], keys: np.ndarray, line_offsets: np.ndarray, signatures: np.ndarray, sizes: np.ndarray
@@ -303,6 +312,8 @@ class _ScanRun:
                 first = len(self.set_spool)
                 self.set_spool.add_many(done.shingles, done.offsets)
                 self.set_position[chunk] = first + np.arange(len(chunk), dtype=np.int64)
+            if self.words is not None:
+                self.words.add(done.word_sets, done.word_offsets, replacing=chunk)
         self.timings["signatures"] += time.perf_counter() - started
 
     # -- candidates -----------------------------------------------------------------------
@@ -317,9 +328,17 @@ class _ScanRun:
         return found
 
     def prefiltered(self, candidates: Candidates) -> np.ndarray:
-        """The candidates whose containment, estimated from signatures, may pass verification."""
+        """The candidates whose containment, estimated from signatures, may pass verification,
+        and the pairs that share rare words (when the scan weighs words told in order)."""
         floor = self.config.match.min_containment * PREFILTER_SHARE
         pairs = prefilter_signatures(candidates.pairs, self.signatures, self.sizes, floor)
+        if self.words is not None and self.weights is not None:
+            rare = self.words.rare_pairs(self.order, self.sizes, self.weights, self.config.lsh)
+            self.stats["rare_word_pairs"] = len(rare)
+            if len(rare):
+                count = len(self.documents)
+                codes = np.union1d(pairs[:, 0] * count + pairs[:, 1], rare[:, 0] * count + rare[:, 1])
+                pairs = np.stack([codes // count, codes % count], axis=1)
         self.stages.done("lsh")
         return pairs
 
@@ -336,7 +355,7 @@ class _ScanRun:
             positions = self.set_position[self.order[indices]]
             shingles = self.set_spool.select(positions) if self.set_spool is not None else None
             yield batches.VerifyTask(
-                indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config
+                indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config, self.weights
             )
 
     def verify(self, pairs: np.ndarray) -> list[PairScore]:

@@ -422,7 +422,7 @@ def test_13_spool_folders_are_private_and_removed_on_an_interrupt(private_tmp, s
 
     with pytest.raises(KeyboardInterrupt):
         scan([seeds_dir], progress=progress)
-    assert seen == [("dedup-spool-", 0o700, True)] * 2
+    assert seen == [("dedup-spool-", 0o700, True)] * 3  # texts, shingle sets, word sets
     assert _spools(private_tmp) == []
 
 
@@ -475,7 +475,7 @@ def test_13_spools_of_a_sigkilled_scan_are_removed_by_the_next_run(mid_size_corp
     process = _started_scan(mid_size_corpus, tmp_path)
     process.kill()
     process.communicate(timeout=60)
-    assert len(_spools(tmp_path)) == 2
+    assert len(_spools(tmp_path)) == 3
     result = run_dedup("scan", str(seeds_dir), "-q", env={"TMPDIR": str(tmp_path)})
     assert result.returncode == 0 and _spools(tmp_path) == []
 

@@ -15,7 +15,7 @@ def unique_texts(report, doc_id):
 
 
 def test_seeds_form_one_cluster(seed_report):
-    assert seed_report["schema_version"] == 2
+    assert seed_report["schema_version"] == 3
     assert len(seed_report["clusters"]) == 1
     ids = [m["doc_id"] for m in seed_report["clusters"][0]["members"]]
     assert ids == sorted([SEED_ORIGINAL, SEED_TRIM, SEED_REWRITE])

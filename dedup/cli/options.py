@@ -125,6 +125,10 @@ def match_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="Containment of the smaller article in the larger that makes a copy."),
         click.option("--min-shared-passages", type=click.IntRange(min=0), default=MatchConfig.min_shared_passages,
                      show_default=True, help="Near-verbatim shared sentences a copy needs."),
+        click.option("--min-aligned", type=click.FloatRange(0, 1), default=MatchConfig.min_aligned,
+                     show_default=True, help="Share of one article that the words both tell in the same order "
+                     "(weighted by rarity in the corpus) must make up for a rewrite to count as a copy; 0 turns "
+                     "this evidence, and the rare-word candidates it needs, off."),
         click.option("--min-cosine", type=click.FloatRange(0.01, 1), default=DiffConfig.min_cosine, show_default=True,
                      help="TF-IDF cosine at which a passage counts as shared in the diff."),
         click.option("--min-linkage", type=click.FloatRange(0, 1), default=ClusterConfig.min_linkage,
@@ -160,6 +164,7 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
         match=MatchConfig(
             min_containment=opts.get("min_containment", MatchConfig.min_containment),
             min_shared_passages=opts.get("min_shared_passages", MatchConfig.min_shared_passages),
+            min_aligned=opts.get("min_aligned", MatchConfig.min_aligned),
         ),
         cluster=ClusterConfig(
             hub_guard=not opts.get("no_hub_guard", False), min_linkage=opts.get("min_linkage", ClusterConfig.min_linkage)

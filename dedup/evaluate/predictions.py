@@ -11,7 +11,7 @@ from typing import Any
 from dedup.errors import IncompatibleDataError, InputError
 
 # Report schema versions this module understands: 1 (no provenance) and 2 (provenance).
-SUPPORTED_SCHEMA_VERSIONS = (1, 2)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
 
 
 # -- predictions -------------------------------------------------------------------

@@ -22,6 +22,7 @@ import logging
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -95,6 +96,8 @@ class StoryIndex:
             self.config = config_from_params(_loads(meta["params"]), config)
         else:
             self.config = config or ScanConfig()
+            # the index does not weigh words told in order (see dedup.index.params)
+            self.config = replace(self.config, match=replace(self.config.match, min_aligned=0.0))
         self.text_rules = text_rules_of(_loads(meta["params"])) if meta else TEXT_RULES
         self.params = {**index_params(self.config), "text_rules": self.text_rules}
         self.bands, self.rows = self.config.lsh.resolve(self.config.fingerprint.minhash.num_perm)

@@ -27,6 +27,11 @@ from dedup.text.scripts import CHAR_CLASS, SPACELESS
 # are dedup.text.normalize and dedup.text.scripts as they are now. Raise it whenever a
 # change to them changes the shingles of some text.
 TEXT_RULES = 2
+# The index judges pairs by shingles and passages only: the evidence of words told in order
+# needs the word weights of a whole corpus, which an index does not keep. Its parameters
+# leave those thresholds out, and its configuration turns that evidence off.
+INDEX_UNUSED_MATCH = ("min_aligned", "min_aligned_other", "min_aligned_order")
+
 @functools.cache
 def rules_1_differ() -> np.ndarray:
     """Which code points below U+20000 have other words under rules 1 than under rules 2.
@@ -104,7 +109,7 @@ def index_params(config: ScanConfig) -> dict[str, object]:
         },
         "lsh": {"bands": bands, "rows": rows, "min_hits": config.lsh.min_hits, "max_bucket": config.lsh.max_bucket,
                 "threshold": config.lsh.threshold},
-        "match": config.match.describe(),
+        "match": {k: v for k, v in config.match.describe().items() if k not in INDEX_UNUSED_MATCH},
         "cluster": config.cluster.describe(),
         "boilerplate_extra": list(config.boilerplate.extra),
     }
@@ -122,7 +127,7 @@ def config_from_params(params: dict, base: ScanConfig | None = None) -> ScanConf
         ),
         lsh=LSHConfig(threshold=lsh["threshold"], bands=lsh["bands"], rows=lsh["rows"], min_hits=lsh["min_hits"],
                       max_bucket=lsh["max_bucket"]),
-        match=MatchConfig(**params["match"]),
+        match=MatchConfig(**params["match"], min_aligned=0.0),
         cluster=ClusterConfig(**params["cluster"]),
         diff=base.diff,
         boilerplate=BoilerplateRules(tuple(params["boilerplate_extra"])),

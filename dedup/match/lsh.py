@@ -43,8 +43,17 @@ class LSHConfig:
     max_bucket: int = 200
     false_positive_weight: float = 0.2
     false_negative_weight: float = 0.8
+    # Candidates besides LSH (dedup.match.words.rare_word_pairs), for the evidence of words
+    # told in order: pairs that share words found in at most ``rare_word_df`` documents,
+    # worth ``rare_word_share`` of the larger document's word weight.
+    rare_word_df: int = 32
+    rare_word_share: float = 0.05
 
     def __post_init__(self) -> None:
+        if self.rare_word_df < 2:
+            raise ParameterError(f"rare_word_df must be at least 2, not {self.rare_word_df}")
+        if not 0.0 < self.rare_word_share <= 1.0:
+            raise ParameterError(f"rare_word_share must be above 0 and at most 1, not {self.rare_word_share}")
         if not 0.0 < self.threshold < 1.0:
             raise ParameterError(f"LSH threshold must be between 0 and 1, not {self.threshold}")
         if (self.bands is None) != (self.rows is None):

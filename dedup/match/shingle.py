@@ -115,16 +115,20 @@ def word_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, n
         char_classes = classes_of(codes)
         if ((char_classes == MARK) | (char_classes == SPACELESS)).any():
             return _char_bounds(texts, buffer)
-        classes[_ranges_of(leads, lengths)] = np.repeat(char_classes, lengths)
+        classes[concat_ranges(leads, lengths)] = np.repeat(char_classes, lengths)
     is_word = classes == WORD
     edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def _ranges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + n)`` for every ``(s, n)``."""
+def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for every ``(s, n)``, without a Python loop."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
     ends = np.cumsum(lengths)
-    return np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+    return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths)
 
 
 def _char_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

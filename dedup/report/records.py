@@ -45,6 +45,7 @@ def pair_record(result: ScanResult, score: PairScore) -> dict[str, object]:
         },
         "shared_shingles": score.shared_shingles,
         "shared_passages": {"first": score.shared_passages_first, "second": score.shared_passages_second},
+        "aligned": {"first": round_score(score.aligned_first), "second": round_score(score.aligned_second)},
     }
 
 

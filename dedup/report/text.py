@@ -131,6 +131,7 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
                 f"{score.containment_first_in_second:.2f} / {score.containment_second_in_first:.2f}, jaccard "
                 f"{score.jaccard:.2f} (minhash {score.minhash_jaccard:.2f}), shared passages "
                 f"{score.shared_passages_first} / {score.shared_passages_second}"
+                + (f", words told in order {score.aligned_first:.2f} / {score.aligned_second:.2f}" if score.aligned else "")
             )
         for link in links.get(cluster.cluster_id, ()):
             where = f"in {link.cluster_id}" if link.cluster_id else "a singleton"

@@ -148,7 +148,7 @@ def _run(stages: Stages, rows: DataFrame, records_per_batch: int | None, report:
     stages.drop(rows)
     prints, content_problems = stages.fingerprint(documents)
     candidates, oversized = stages.candidates(prints)
-    scores = stages.verify(candidates, prints)
+    scores = stages.verify(candidates, prints, stages.word_weights(prints))
     stages.drop(candidates)
     story_pairs = scores.filter("same_story").select("a", "b")
     checkpoints = f"{stages.work_dir}/components" if stages.work_dir else None
@@ -195,7 +195,7 @@ def _stats(
         "singletons": counts["documents"] - clustered,
         "oversized_buckets": oversized[0],
         "refused_hub_merges": int(clusters[2] or 0),
-        **{k: counts[k] for k in ("learned_furniture_lines", "documents_with_furniture") if k in counts},
+        **{k: counts[k] for k in ("learned_furniture_lines", "documents_with_furniture", "rare_word_pairs") if k in counts},
     }
     if oversized[0]:
         logger.warning(

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from dedup._version import __version__
 from dedup.errors import DedupError, InputError
 from dedup.match.candidates import PREFILTER_SHARE
+from dedup.match.words import WORD_SLOT_BITS, WordWeights
 from dedup.spark import records, work
 from dedup.spark.stories import component_stories
 from dedup.story.result import ScanConfig
@@ -29,13 +30,16 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_COLUMNS = "location string, kind string, message string"
 FINGERPRINT_SCHEMA = (
-    "doc_index long, size long, signature binary, shingles binary, text string, outlet string, line_keys binary"
+    "doc_index long, size long, signature binary, shingles binary, text string, words binary, outlet string, "
+    "line_keys binary"
 )
-PRINT_SCHEMA = "doc_index long, size long, signature binary, shingles binary, text string, refingerprinted boolean"
+PRINT_SCHEMA = (
+    "doc_index long, size long, signature binary, shingles binary, text string, words binary, refingerprinted boolean"
+)
 SCORE_SCHEMA = (
     "a long, b long, minhash_jaccard double, jaccard double, containment_first_in_second double, "
     "containment_second_in_first double, shared_shingles long, shared_passages_first long, "
-    "shared_passages_second long, same_story boolean"
+    "shared_passages_second long, same_story boolean, aligned_first double, aligned_second double"
 )
 STORY_SCHEMA = "kind string, cluster_id string, cluster_size int, first_index long, position int, payload string"
 ORDER = records.ORDER_FIELDS
@@ -250,8 +254,74 @@ class Stages:
         self.drop(shared)
         return candidates, (int(over[0]), int(over[1]))
 
-    def verify(self, candidates: DataFrame, prints: DataFrame) -> DataFrame:
-        """The signature prefilter, then exact scores of the pairs it keeps.
+    # -- words told in order (dedup.match.words) ---------------------------------------------
+
+    def word_weights(self, prints: DataFrame) -> WordWeights | None:
+        """The corpus's word weights, from the documents each slot of the table occurs in
+        (one aggregation; at most a million small rows reach the driver), or None when the
+        scan does not weigh words told in order."""
+        if not self.config.match.aligned_evidence:
+            return None
+        counted = (
+            prints.select("words").mapInPandas(partial(work.word_slot_counts, version=__version__), "slot long, documents long")
+            .groupBy("slot").agg(F.sum("documents").alias("documents"))
+        )
+        counts = np.zeros(1 << WORD_SLOT_BITS, dtype=np.int64)
+        for row in counted.collect():
+            counts[row[0]] = row[1]
+        return WordWeights.from_counts(counts, self.counts["documents"] - self.counts["documents_without_content"])
+
+    def rare_word_pairs(self, prints: DataFrame, weights: WordWeights) -> DataFrame:
+        """:func:`dedup.match.words.rare_word_pairs` as a few aggregations: pairs of documents
+        whose shared rare words weigh enough of the larger one's words."""
+        lsh = self.config.lsh
+        rare = partial(work.document_rare_words, weights=weights, max_df=lsh.rare_word_df, version=__version__)
+        words = prints.filter(F.col("size") > 0).select("doc_index", "words").mapInPandas(
+            rare, "word long, doc_index long, weight long, total long"
+        )
+        words, _ = self.keep("rare words", words)
+        totals = words.select("doc_index", "total").distinct()
+        groups = (
+            words.groupBy("word", "weight")
+            .agg(F.sort_array(F.collect_list("doc_index")).alias("m"))
+            .filter((F.size("m") >= 2) & (F.size("m") <= lsh.rare_word_df))
+        )
+        shared = (
+            groups.select(F.expr(BUCKET_PAIRS).alias("p"), "weight")
+            .groupBy(F.col("p.a").alias("a"), F.col("p.b").alias("b"))
+            .agg(F.sum("weight").cast("double").alias("shared"))
+            .join(totals.toDF("a", "total_a"), "a")
+            .join(totals.toDF("b", "total_b"), "b")
+            .filter(F.col("shared") >= F.lit(lsh.rare_word_share) * F.greatest("total_a", "total_b") - F.lit(1e-9))
+            .select("a", "b")
+        )
+        pairs, self.counts["rare_word_pairs"] = self.keep("rare word pairs", shared)
+        self.drop(words)
+        return pairs
+
+    def keep_best_rewrites(self, scores: DataFrame) -> DataFrame:
+        """:func:`dedup.match.words.keep_best_rewrites`: a pair judged by words told in order
+        alone stays a copy only where it is the best evidence of one of its documents."""
+        aligned = F.greatest("aligned_first", "aligned_second") > 0
+        value = F.when(aligned, F.col("aligned_first") + F.col("aligned_second")).otherwise(F.lit(float("inf")))
+        story = scores.filter("same_story").select("a", "b", value.alias("value"))
+        best = (
+            story.select(F.col("a").alias("doc"), "value").unionByName(story.select(F.col("b").alias("doc"), "value"))
+            .groupBy("doc").agg(F.max("value").alias("best"))
+        )
+        mine = F.col("aligned_first") + F.col("aligned_second")
+        weaker = (mine < F.col("best_a") - F.lit(1e-12)) & (mine < F.col("best_b") - F.lit(1e-12))
+        settled = (
+            scores.join(best.toDF("a", "best_a"), "a", "left").join(best.toDF("b", "best_b"), "b", "left")
+            .withColumn("same_story", F.when(F.col("same_story") & aligned & weaker, F.lit(False)).otherwise(F.col("same_story")))
+            .select(*work.SCORE_KEYS, *work.ALIGNED_COLUMNS)
+        )
+        settled, _ = self.keep("best rewrites", settled)
+        return settled
+
+    def verify(self, candidates: DataFrame, prints: DataFrame, weights: WordWeights | None = None) -> DataFrame:
+        """The signature prefilter, then exact scores of the pairs it keeps (and, with
+        ``weights``, of the pairs that share rare words).
 
         Each pair meets its documents by two joins; a batch of pairs with their documents'
         signatures, shingle sets and texts is one :func:`~dedup.batches.verify_batch`.
@@ -266,6 +336,8 @@ class Stages:
             min_containment=self.config.match.min_containment * PREFILTER_SHARE, version=__version__,
         )
         kept = candidates.join(estimate["a"], "a").join(estimate["b"], "b").mapInPandas(prefilter, "a long, b long")
+        if weights is not None:
+            kept = kept.unionByName(self.rare_word_pairs(prints, weights)).distinct()
         exact = {
             s: prints.select(
                 F.col("doc_index").alias(s), F.col("signature").alias(f"signature_{s}"),
@@ -273,9 +345,12 @@ class Stages:
             )
             for s in ("a", "b")
         }
-        verify = partial(work.verify_pairs, config=self.config, version=__version__)
+        verify = partial(work.verify_pairs, config=self.config, version=__version__, weights=weights)
         joined = kept.join(exact["a"], "a").join(exact["b"], "b")
         scores, self.counts["verified_pairs"] = self.keep("verify", joined.mapInPandas(verify, SCORE_SCHEMA))
+        if weights is not None:
+            verified, scores = scores, self.keep_best_rewrites(scores)
+            self.drop(verified)
         return scores
 
     # -- stories ------------------------------------------------------------------------------
@@ -301,7 +376,7 @@ class Stages:
             scores.join(first, "a").join(second, "b")
             .filter(F.col("component_a") == F.col("component_b"))
             # a column of its own, not the documents' one: cogroup needs the two sides apart
-            .select((F.col("group") + F.lit(0)).alias("group"), *work.SCORE_KEYS)
+            .select((F.col("group") + F.lit(0)).alias("group"), *work.SCORE_KEYS, *work.ALIGNED_COLUMNS)
         )
         config, version = self.config, __version__
 

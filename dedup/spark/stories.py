@@ -21,7 +21,7 @@ from dedup.document import Document
 from dedup.match.verify import PairScore
 from dedup.report.records import cluster_record, round_score
 from dedup.report.tables import Table, build_table
-from dedup.spark.work import SCORE_COLUMNS, check_version
+from dedup.spark.work import ALIGNED_COLUMNS, SCORE_COLUMNS, check_version
 from dedup.story.links import cluster_links
 from dedup.story.provenance import analyse_cluster
 from dedup.story.result import Cluster, ScanConfig, ScanResult, cluster_id_of
@@ -44,9 +44,9 @@ def group_result(docs: pd.DataFrame, scores: pd.DataFrame, config: ScanConfig) -
     firsts = np.searchsorted(indices, scores["a"].to_numpy(np.int64)).tolist()
     seconds = np.searchsorted(indices, scores["b"].to_numpy(np.int64)).tolist()
     known = [
-        PairScore(a, b, float(m), float(j), float(c1), float(c2), int(n), int(p1), int(p2), bool(same))
-        for a, b, m, j, c1, c2, n, p1, p2, same in zip(
-            firsts, seconds, *(scores[column].tolist() for column in SCORE_COLUMNS)
+        PairScore(a, b, float(m), float(j), float(c1), float(c2), int(n), int(p1), int(p2), bool(same), float(l1), float(l2))
+        for a, b, m, j, c1, c2, n, p1, p2, same, l1, l2 in zip(
+            firsts, seconds, *(scores[column].tolist() for column in (*SCORE_COLUMNS, *ALIGNED_COLUMNS))
         )
     ]
     story = [s for s in known if s.same_story]

@@ -30,6 +30,7 @@ from dedup.document import Document
 from dedup.errors import DedupError
 from dedup.match.candidates import prefilter_signatures
 from dedup.match.lsh import band_keys
+from dedup.match.words import WordWeights, rare_words, slots
 from dedup.story.result import ScanConfig
 from dedup.text.furniture import outlet_of
 
@@ -38,6 +39,8 @@ SCORE_COLUMNS = (
     "shared_shingles", "shared_passages_first", "shared_passages_second", "same_story",
 )
 SCORE_KEYS = ("a", "b", *SCORE_COLUMNS)
+# the aligned shares of words told in order (dedup.match.words), kept beside the scores
+ALIGNED_COLUMNS = ("aligned_first", "aligned_second")
 
 
 def check_version(expected: str) -> None:
@@ -58,12 +61,15 @@ def _print_frame(doc_index: np.ndarray, texts: list[str], done: FingerprintResul
     signatures = np.ascontiguousarray(done.signatures, dtype="<u4")
     shingles = np.ascontiguousarray(done.shingles, dtype="<u8")
     offsets = done.offsets.tolist()
+    words = np.ascontiguousarray(done.word_sets, dtype="<u8")
+    bounds = done.word_offsets.tolist()
     return {
         "doc_index": doc_index,
         "size": np.diff(done.offsets).astype(np.int64),
         "signature": [row.tobytes() for row in signatures],
         "shingles": [shingles[offsets[k] : offsets[k + 1]].tobytes() for k in range(len(texts))],
         "text": texts,
+        "words": [words[bounds[k] : bounds[k + 1]].tobytes() for k in range(len(texts))],
     }
 
 
@@ -122,7 +128,7 @@ def refingerprint_furniture(
             texts = out["text"].iloc[chosen].tolist()
             done = fingerprint_batch(FingerprintTask(texts, config))
             again = _print_frame(out["doc_index"].to_numpy(np.int64)[chosen], texts, done)
-            for column in ("size", "signature", "shingles"):
+            for column in ("size", "signature", "shingles", "words"):
                 values = out[column].tolist()
                 for position, value in zip(chosen.tolist(), list(again[column])):
                     values[position] = value
@@ -164,7 +170,39 @@ def prefilter_pairs(
         )
 
 
-def verify_pairs(batches: Iterable[pd.DataFrame], config: ScanConfig, version: str) -> Iterator[pd.DataFrame]:
+def word_slot_counts(batches: Iterable[pd.DataFrame], version: str) -> Iterator[pd.DataFrame]:
+    """``words`` -> ``slot, documents``: in how many of the batch's documents each slot of the
+    word weight table occurs (:class:`dedup.match.words.CorpusWords` counts the same)."""
+    check_version(version)
+    for batch in batches:
+        values = np.frombuffer(b"".join(batch["words"]), dtype="<u8").astype(np.uint64)
+        found, counts = np.unique(slots(values), return_counts=True)
+        yield pd.DataFrame({"slot": found.astype(np.int64), "documents": counts.astype(np.int64)})
+
+
+def document_rare_words(
+    batches: Iterable[pd.DataFrame], weights: WordWeights, max_df: int, version: str
+) -> Iterator[pd.DataFrame]:
+    """``doc_index, words`` -> ``word, doc_index, weight, total``: each rare word of a document
+    (:func:`dedup.match.words.rare_words`) with its weight and the document's total weight."""
+    check_version(version)
+    for batch in batches:
+        lengths = np.fromiter((len(cell) // 8 for cell in batch["words"]), dtype=np.int64, count=len(batch))
+        offsets = np.zeros(len(batch) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        values = np.frombuffer(b"".join(batch["words"]), dtype="<u8").astype(np.uint64)
+        found, owner, totals = rare_words(values, offsets, weights, max_df)
+        keep = totals[owner] > 0
+        found, owner = found[keep], owner[keep]
+        yield pd.DataFrame({
+            "word": found.view(np.int64), "doc_index": batch["doc_index"].to_numpy(np.int64)[owner],
+            "weight": weights.of(found), "total": totals[owner].astype(np.int64),
+        })
+
+
+def verify_pairs(
+    batches: Iterable[pd.DataFrame], config: ScanConfig, version: str, weights: WordWeights | None = None
+) -> Iterator[pd.DataFrame]:
     """Pairs joined with both documents' signature, shingle set and text -> their exact scores.
 
     Columns in: ``a, b`` and ``signature_x, shingles_x, text_x`` for x in a, b. The batch's
@@ -191,7 +229,7 @@ def verify_pairs(batches: Iterable[pd.DataFrame], config: ScanConfig, version: s
         )
         task = VerifyTask(
             indices, docs["text"].tolist(), (values, offsets), pairs,
-            _uint_matrix(docs["signature"], "<u4", num_perm), config,
+            _uint_matrix(docs["signature"], "<u4", num_perm), config, weights,
         )
         columns = verify_batch(task)
         yield pd.DataFrame(
@@ -206,5 +244,7 @@ def verify_pairs(batches: Iterable[pd.DataFrame], config: ScanConfig, version: s
                 "shared_passages_first": columns.counts[:, 1],
                 "shared_passages_second": columns.counts[:, 2],
                 "same_story": columns.same_story,
+                "aligned_first": columns.values[:, 4],
+                "aligned_second": columns.values[:, 5],
             }
         )

@@ -1,6 +1,7 @@
 """Clusters from verified same-story pairs, with a guard against hub chaining.
 
-Pairs are merged strongest first (containment, then Jaccard, then document order, so the
+Pairs are merged strongest first (containment, or for a rewrite judged by the words told
+in order its aligned share; then Jaccard, then document order, so the
 result never depends on input order ties). A roundup that quotes two unrelated stories
 would otherwise link both into one cluster. The guard: when two clusters of two or more
 documents would be joined only through edges that all touch one document on one side,
@@ -46,7 +47,7 @@ class Clustering:
 
 
 def edge_order(score: PairScore) -> tuple[float, float, int, int]:
-    return (-score.containment, -score.jaccard, score.first, score.second)
+    return (-score.strength, -score.jaccard, score.first, score.second)
 
 
 def cluster_pairs(
@@ -68,8 +69,8 @@ def cluster_pairs(
     edges = sorted((s for s in scores if s.same_story), key=edge_order)
     neighbours: dict[int, dict[int, float]] = {}
     for edge in edges:
-        neighbours.setdefault(edge.first, {})[edge.second] = edge.containment
-        neighbours.setdefault(edge.second, {})[edge.first] = edge.containment
+        neighbours.setdefault(edge.first, {})[edge.second] = edge.strength
+        neighbours.setdefault(edge.second, {})[edge.first] = edge.strength
 
     refused: list[tuple[int, int]] = []
     # Whether a merge is refused depends on the two groups alone, not on the edge that

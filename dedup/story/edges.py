@@ -156,6 +156,20 @@ class PairScores:
     def same_story(self, a: int, b: int) -> bool:
         return self.scores[(min(a, b), max(a, b))].same_story
 
+    def rewrite(self, a: int, b: int) -> bool:
+        """Whether the pair is a copy by the words it tells in the same order alone."""
+        score = self.scores[(min(a, b), max(a, b))]
+        return score.same_story and score.aligned > 0
+
+    def held(self, inner: int, outer: int) -> float:
+        """How much of ``inner`` ``outer`` holds: the containment, or for a rewrite pair the
+        larger of it and ``inner``'s aligned share (its words that ``outer`` tells in order)."""
+        containment = self.containment(inner, outer)
+        if not self.rewrite(inner, outer):
+            return containment
+        score = self.scores[(min(inner, outer), max(inner, outer))]
+        return max(containment, score.aligned_first if inner < outer else score.aligned_second)
+
 
 def passage_coverage(cluster: Cluster, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
     """Characters of member ``inner``'s content passages with a counterpart in member ``outer``, and the total."""
@@ -190,7 +204,7 @@ def copy_tree(
         for a in range(len(members)):
             if rank[a] >= rank[k]:
                 continue
-            value = pairs.containment(members[k].index, members[a].index)
+            value = pairs.held(members[k].index, members[a].index)
             if value > 0 and _derives(cluster, pairs, k, a, value, scores, dates):
                 options.append((-round(value, 9), rank[a], a))
         if not options:
@@ -212,15 +226,21 @@ def _derives(
 
     Enough of ``k`` is found in ``a``; or the two tell one story, the texts do not point from
     ``k`` to ``a`` (its evidence score is no higher), and ``k`` holds most of ``a`` or was
-    published after it: a later rewrite of a dispatch shares little of its wording.
+    published after it: a later rewrite of a dispatch shares little of its wording. A pair
+    that is a copy by the words told in order alone (a rewrite) shares too few passages for
+    them to point either way: there a later date is enough.
     """
     covered, total = passage_coverage(cluster, k, a)
     if value >= COPY_MIN_CONTAINMENT or (total and covered / total >= COPY_MIN_COVERAGE):
         return True
     doc_k, doc_a = cluster.members[k].index, cluster.members[a].index
-    if scores[k] > scores[a] + SCORE_TIE or not pairs.same_story(doc_k, doc_a):
+    if not pairs.same_story(doc_k, doc_a):
         return False
     later = dates[a] is not None and dates[k] is not None and dates[a].before(dates[k])  # type: ignore[union-attr]
+    if pairs.rewrite(doc_k, doc_a):
+        return later or scores[k] <= scores[a] + SCORE_TIE
+    if scores[k] > scores[a] + SCORE_TIE:
+        return False
     return later or pairs.containment(doc_a, doc_k) >= COPY_MIN_HELD
 
 

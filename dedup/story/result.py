@@ -24,7 +24,7 @@ from dedup.text.boilerplate import DEFAULT_RULES, BoilerplateRules
 from dedup.text.furniture import FurnitureConfig
 from dedup.text.segment import Segmentation
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class ScanConfig:
                 "min_hits": self.lsh.min_hits,
                 "max_bucket": self.lsh.max_bucket,
                 "prefilter_share": PREFILTER_SHARE,
+                "rare_word_df": self.lsh.rare_word_df,
+                "rare_word_share": self.lsh.rare_word_share,
             },
             "match": self.match.describe(),
             "cluster": self.cluster.describe(),

@@ -38,6 +38,7 @@ from dedup.story.provenance import analyse
 from dedup.story.result import SCHEMA_VERSION
 from tests.conftest import SEED_ORIGINAL, SEEDS
 
+REWRITES = Path(__file__).resolve().parent.parent / "fixtures" / "rewrites"
 CORPUS_ARTICLES = 2_000
 
 
@@ -165,6 +166,10 @@ def _write_corpus(folder: Path) -> list[Path]:
     pq.write_table(pa.table(columns), pages / "extra.parquet")
     (pages / "site" / "copy.txt").write_text(first[1]["text"], encoding="utf-8")
     (pages / "only-boilerplate.txt").write_text("Partager sur Facebook\nLes commentaires sont fermés.\n", encoding="utf-8")
+    # a dispatch, its rewrite in other words and an independent report (words told in order)
+    (pages / "rewrites").mkdir()
+    for path in sorted(REWRITES.glob("*.txt")):
+        (pages / "rewrites" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     return [one, two, pages]
 
 
@@ -191,6 +196,10 @@ def test_the_corpus_exercises_furniture_families_and_skipped_records(local_resul
     assert result.stats["learned_furniture_lines"] >= 2 and result.stats["documents_with_furniture"] > 0
     assert result.stats["clusters"] > 100 and result.stats["oversized_buckets"] >= 0
     assert {p.kind for p in result.problems} >= {"duplicate_id", "malformed", "empty"}
+    ids = [d.doc_id for d in result.documents]
+    rewrites = [(ids[s.first], ids[s.second]) for s in result.pairs if s.same_story and s.aligned > 0]
+    assert ("rewrites/rail_dispatch.txt", "rewrites/rail_rewrite.txt") in rewrites
+    assert result.stats["rare_word_pairs"] > 0
 
 
 def test_same_statistics_and_skipped_records(local_result, spark_result):

@@ -1,0 +1,162 @@
+"""Words told in order (dedup.match.words): weights, alignment, rare-word candidates, and a rewrite found by them."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.corpus import generate
+from dedup.document import Document
+from dedup.match.verify import MatchConfig, PairScore
+from dedup.match.words import (
+    CorpusWords,
+    WordWeights,
+    aligned_weights,
+    bag_bound,
+    keep_best_rewrites,
+    rare_word_pairs,
+    rare_words,
+    slots,
+    word_sequences,
+)
+from dedup.pipeline import ScanConfig, scan_documents
+from dedup.story.provenance import analyse_cluster
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ROOT = FIXTURES.parent.parent
+DATES = {"rail_dispatch": "2026-03-03T09:00Z", "rail_rewrite": "2026-03-04", "rail_independent": "2026-03-03T15:00Z"}
+
+
+def brute_force_lcs(a: list[int], b: list[int], weight: dict[int, int]) -> int:
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            table[i + 1][j + 1] = max(table[i][j + 1], table[i + 1][j], table[i][j] + weight[x] if x == y else 0)
+    return table[-1][-1]
+
+
+words = st.lists(st.integers(0, 6), max_size=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words, words, st.lists(st.integers(0, 4), min_size=7, max_size=7))
+def test_aligned_weight_is_the_heaviest_common_subsequence(a, b, weights):
+    weight = dict(enumerate(weights))
+    first, second = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
+    got = aligned_weights(first, second, np.array([weight[x] for x in a], dtype=np.int64))
+    assert got == brute_force_lcs(a, b, weight)
+    # the bag of shared words bounds it, and it does not depend on which side comes first
+    assert got <= bag_bound(first, second, np.array([weight[x] for x in a], dtype=np.int64))
+    assert got == aligned_weights(second, first, np.array([weight[x] for x in b], dtype=np.int64))
+
+
+def test_weights_follow_document_frequency():
+    counts = np.zeros(1 << 20, dtype=np.int64)
+    common, rare = np.array([1 << 63], dtype=np.uint64), np.array([3 << 60], dtype=np.uint64)
+    counts[slots(common)] = 100
+    counts[slots(rare)] = 2
+    weights = WordWeights.from_counts(counts, 100)
+    assert weights.of(common)[0] == 0  # a word of every document weighs nothing
+    assert weights.of(rare)[0] == round(np.log(101 / 3) * 16)
+    assert weights.document_frequency_at_most(rare, 2)[0] and not weights.document_frequency_at_most(common, 10)[0]
+    # two documents sharing a word: it weighs nothing, so a pair alone never aligns
+    assert WordWeights.from_counts(np.where(np.arange(1 << 20) == slots(rare)[0], 2, 0), 2).of(rare)[0] == 0
+
+
+def test_rare_word_pairs_equal_a_count_of_shared_rare_words():
+    rng = random.Random(4)
+    documents = [sorted({rng.randrange(40) for _ in range(rng.randrange(1, 15))}) for _ in range(30)]
+    store = CorpusWords(None)
+    hashed = [np.array(sorted(int.from_bytes(hashlib.sha256(bytes([w])).digest()[:8], "little") for w in doc),
+                       dtype=np.uint64) for doc in documents]
+    offsets = np.cumsum([0] + [len(h) for h in hashed])
+    store.add(np.concatenate(hashed), offsets)
+    weights = store.weights(len(documents))
+    max_df, share = 6, 0.1
+    values, owners, totals = rare_words(np.concatenate(hashed), offsets, weights, max_df)
+    got = rare_word_pairs(values, owners, totals, weights, max_df, share)
+    expected = []
+    for a, b in itertools.combinations(range(len(hashed)), 2):
+        shared = np.intersect1d(hashed[a], hashed[b])
+        rare = shared[weights.document_frequency_at_most(shared, max_df)]
+        carriers = [sum(1 for h in hashed if w in h) for w in rare.tolist()]
+        weight = sum(int(weights.of(np.array([w], dtype=np.uint64))[0]) for w, c in zip(rare.tolist(), carriers) if c <= max_df)
+        if weight and weight >= share * max(totals[a], totals[b]) - 1e-9:
+            expected.append((a, b))
+    assert [tuple(p) for p in got.tolist()] == expected and expected
+
+
+def _score(first, second, aligned=(0.0, 0.0), same=True):
+    return PairScore(first, second, 0.1, 0.1, 0.1, 0.1, 5, 0, 0, same, *aligned)
+
+
+def test_only_the_best_rewrite_of_a_document_stays_a_copy():
+    scores = [
+        _score(0, 1),  # 0 and 1: copies by shingles and passages
+        _score(0, 2, (0.3, 0.25)),  # 2 retells 0, and 0 is its best
+        _score(1, 3, (0.25, 0.2)),  # 1 and 3: two dispatches of one event, each has a better partner
+        _score(3, 4, (0.5, 0.4)),
+    ]
+    kept = keep_best_rewrites(scores)
+    assert [s.same_story for s in kept] == [True, True, False, True]
+    # the rule reads scores only: renumbering the documents changes nothing
+    mapping = {0: 4, 1: 3, 2: 2, 3: 1, 4: 0}
+    renamed = [_score(min(mapping[s.first], mapping[s.second]), max(mapping[s.first], mapping[s.second]),
+                      (s.aligned_first, s.aligned_second)) for s in scores]
+    assert [s.same_story for s in keep_best_rewrites(renamed[::-1])] == [True, False, True, True]
+
+
+def _corpus(rename=None):
+    fixtures = sorted((FIXTURES / "rewrites").glob("*.txt")) + sorted((FIXTURES / "independent").glob("*/*.txt"))
+    documents = [Document(p.stem, p.read_text(encoding="utf-8"), published=DATES.get(p.stem)) for p in fixtures]
+    documents += [Document(p.stem, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    documents += [Document(a.doc_id, a.text) for a in generate(60, seed=5, family_share=0.0)]
+    if rename:
+        documents = [Document(rename(d.doc_id), d.text, published=d.published) for d in documents]
+        random.Random(8).shuffle(documents)
+    return documents
+
+
+def _stories(result):
+    ids = [d.doc_id for d in result.documents]
+    groups = {frozenset(ids[m.index] for m in c.members) for c in result.clusters}
+    origins = {}
+    for cluster in result.clusters:
+        origin = analyse_cluster(result, cluster).origin
+        origins[frozenset(ids[m.index] for m in cluster.members)] = ids[origin.doc] if origin.doc is not None else None
+    return groups, origins
+
+
+def test_a_rewrite_in_its_own_words_joins_its_dispatch_and_an_independent_report_does_not():
+    result = scan_documents(_corpus())
+    groups, origins = _stories(result)
+    rail = frozenset({"rail_dispatch", "rail_rewrite"})
+    assert rail in groups and not any("rail_independent" in g for g in groups)
+    assert origins[rail] == "rail_dispatch"
+    ids = [d.doc_id for d in result.documents]
+    pair = next(s for s in result.pairs if {ids[s.first], ids[s.second]} == set(rail))
+    assert pair.same_story and pair.shared_passages == 0 and pair.aligned >= MatchConfig.min_aligned
+    assert result.stats["rare_word_pairs"] > 0
+    # without this evidence, the rewrite stays alone
+    plain = scan_documents(_corpus(), ScanConfig(match=MatchConfig(min_aligned=0.0)))
+    assert not any("rail_rewrite" in g for g in _stories(plain)[0])
+
+
+@pytest.mark.parametrize("rename", [lambda i: "z" + i[::-1], lambda i: hashlib.sha256(i.encode()).hexdigest()[:12]])
+def test_shuffled_and_renamed_ids_give_the_same_stories(rename):
+    groups, origins = _stories(scan_documents(_corpus()))
+    renamed_groups, renamed_origins = _stories(scan_documents(_corpus(rename)))
+    assert {frozenset(rename(i) for i in g) for g in groups} == renamed_groups
+    assert {frozenset(rename(i) for i in g): (rename(o) if o else None) for g, o in origins.items()} == renamed_origins
+
+
+def test_word_sequences_split_unspaced_scripts_by_character():
+    hashes, offsets = word_sequences(["北京 天气", "the rain in spain"], seed=1)
+    assert list(np.diff(offsets)) == [4, 4]
