@@ -83,29 +83,31 @@ def aligned_weights(first: np.ndarray, second: np.ndarray, weights_first: np.nda
 
     ``weights_first`` are the weights of ``first``'s words (equal words weigh the same in
     both). Only words of one sequence that occur in the other can be matched, so the
-    dynamic programme runs over those: one row per such word of ``first``, each a few
-    numpy operations over ``second``'s matchable words. A row's best values only grow
-    along it, so taking from the left is a running maximum.
+    dynamic programme runs over those: one row per such word of the shorter sequence,
+    whose matches in the other are found by binary search. A row's best values only grow
+    along it, so taking from the left is a running maximum, from the row's first match on.
     """
     in_second = np.isin(first, second) & (weights_first > 0)
     a, wa = first[in_second], weights_first[in_second]
     b = second[np.isin(second, a)]
     if len(a) == 0 or len(b) == 0:
         return 0
-    # rows over the shorter sequence's matches: fewer Python steps
-    if len(a) > len(b):
+    if len(a) > len(b):  # rows over the shorter sequence: fewer Python steps
         lookup = dict(zip(a.tolist(), wa.tolist()))
         a, b = b, a
         wa = np.array([lookup[x] for x in a.tolist()], dtype=np.int64)
+    positions = np.argsort(b, kind="stable")  # equal words keep their order
+    ordered = b[positions]
+    starts, ends = np.searchsorted(ordered, a, side="left"), np.searchsorted(ordered, a, side="right")
     best = np.zeros(len(b) + 1, dtype=np.int64)
-    for word, weight in zip(a.tolist(), wa.tolist()):
-        hit = np.flatnonzero(b == word)
-        if len(hit) == 0:
-            continue
+    for start, end, weight in zip(starts.tolist(), ends.tolist(), wa.tolist()):
+        hit = positions[start:end]
         taken = best[hit] + weight
-        np.maximum(best[hit + 1], taken, out=taken)
-        best[hit + 1] = taken
-        np.maximum.accumulate(best, out=best)
+        after = hit + 1
+        np.maximum(best[after], taken, out=taken)
+        best[after] = taken
+        tail = best[int(after[0]) :]
+        np.maximum.accumulate(tail, out=tail)
     return int(best[-1])
 
 
@@ -186,18 +188,24 @@ def aligned_shares(
     all_weights = weights.of(hashes)
     running = np.concatenate(([0], np.cumsum(all_weights)))
     totals = running[offsets[1:]] - running[offsets[:-1]]
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     shares = np.zeros((len(pairs), 3))
-    for k, (a, b) in enumerate(np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist()):
-        total_a, total_b = int(totals[a]), int(totals[b])
-        if total_a <= 0 or total_b <= 0:
-            continue
-        seq_a, seq_b = hashes[offsets[a] : offsets[a + 1]], hashes[offsets[b] : offsets[b + 1]]
-        w_a = all_weights[offsets[a] : offsets[a + 1]]
-        bound = bag_bound(seq_a, seq_b, w_a)
-        if not config.aligned_same(np.array(bound / total_a), np.array(bound / total_b)):
-            continue
+
+    def words(doc: int) -> tuple[np.ndarray, np.ndarray]:
+        return hashes[offsets[doc] : offsets[doc + 1]], all_weights[offsets[doc] : offsets[doc + 1]]
+
+    chosen = []
+    for k, (a, b) in enumerate(pairs.tolist()):
+        if totals[a] > 0 and totals[b] > 0:
+            bound = bag_bound(words(a)[0], words(b)[0], words(a)[1])
+            if config.aligned_same(bound / totals[a], bound / totals[b]):
+                chosen.append(k)
+    if not chosen:
+        return shares
+    for k in chosen:
+        (seq_a, w_a), (seq_b, _) = words(pairs[k, 0]), words(pairs[k, 1])
         weight = aligned_weights(seq_a, seq_b, w_a)
-        shares[k, :2] = (weight / total_a, weight / total_b)
+        shares[k, :2] = (weight / totals[pairs[k, 0]], weight / totals[pairs[k, 1]])
         if config.aligned_same(shares[k, 0], shares[k, 1]):
             backwards = aligned_weights(seq_a, np.ascontiguousarray(seq_b[::-1]), w_a)
             shares[k, 2] = weight / backwards if backwards else np.inf

@@ -41,6 +41,8 @@ class PairRecord:
     shared_shingles: int
     shared_passages_first: int
     shared_passages_second: int
+    aligned_first: float  # shares of words told in order (a rewrite in its own words), 0 if not measured
+    aligned_second: float
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ PAIR_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("shared_shingles", "int64"),
     ("shared_passages_first", "int64"),
     ("shared_passages_second", "int64"),
+    ("aligned_first", "float64"),
+    ("aligned_second", "float64"),
 )
 EDGE_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("cluster_id", "string"),
@@ -122,6 +124,7 @@ def _pairs_table(result: ScanResult) -> Table:
             round_score(score.minhash_jaccard), round_score(score.jaccard),
             round_score(score.containment_first_in_second), round_score(score.containment_second_in_first),
             int(score.shared_shingles), int(score.shared_passages_first), int(score.shared_passages_second),
+            round_score(score.aligned_first), round_score(score.aligned_second),
         ))
     return Table("pairs", PAIR_COLUMNS, rows)
 

@@ -133,6 +133,7 @@ def rounded_pairs(batches: Iterable[pd.DataFrame], version: str) -> Iterator[pd.
     check_version(version)
     for batch in batches:
         batch = batch.copy()
-        for column in ("minhash_jaccard", "jaccard", "containment_first_in_second", "containment_second_in_first"):
+        for column in ("minhash_jaccard", "jaccard", "containment_first_in_second", "containment_second_in_first",
+                       *ALIGNED_COLUMNS):
             batch[column] = [round_score(value) for value in batch[column]]
         yield batch

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from dedup._version import __version__
 from dedup.report.tables import EDGE_COLUMNS, MEMBER_COLUMNS, PAIR_COLUMNS, ColumnType
 from dedup.spark.stories import rounded_pairs, singleton_rows
-from dedup.spark.work import SCORE_KEYS
+from dedup.spark.work import ALIGNED_COLUMNS, SCORE_KEYS
 
 SPARK_TYPES: dict[ColumnType, str] = {"string": "string", "int64": "long", "float64": "double", "bool": "boolean"}
 CLUSTER_SCHEMA = "cluster_id string, size long, origin string, refused_merges long, report string"
@@ -74,7 +74,7 @@ def pairs_table(documents: DataFrame, scores: DataFrame, stories: DataFrame) -> 
     cluster_of = stories.filter(F.col("kind") == "member").select(
         F.get_json_object("payload", "$.doc_id").alias("doc_id"), "cluster_id"
     )
-    score_columns = [name for name in SCORE_KEYS if name not in ("a", "b")]
+    score_columns = [name for name in (*SCORE_KEYS, *ALIGNED_COLUMNS) if name not in ("a", "b")]
     joined = (
         scores.join(ids.toDF("a", "first"), "a")
         .join(ids.toDF("b", "second"), "b")

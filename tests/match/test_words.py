@@ -160,3 +160,4 @@ def test_shuffled_and_renamed_ids_give_the_same_stories(rename):
 def test_word_sequences_split_unspaced_scripts_by_character():
     hashes, offsets = word_sequences(["北京 天气", "the rain in spain"], seed=1)
     assert list(np.diff(offsets)) == [4, 4]
+
