@@ -21,15 +21,24 @@ import numpy as np
 
 from dedup.document import Document
 from dedup.index.records import Prepared, parse_time
-from dedup.match.fingerprint import content_text, fingerprint
+from dedup.match.fingerprint import content_and_line_keys, fingerprint
 from dedup.match.lsh import band_keys
 from dedup.match.verify import UnitSets, build_unit_sets
 from dedup.story.result import ScanConfig
 
 
-def prepare_documents(documents: Sequence[Document], config: ScanConfig, bands: int, rows: int) -> list[Prepared]:
-    """Fingerprint a batch of documents in one go."""
-    contents = [content_text(d.text, config.boilerplate, config.fingerprint.ignore_quotes) for d in documents]
+def prepare_documents(
+    documents: Sequence[Document], config: ScanConfig, bands: int, rows: int, line_keys: list[np.ndarray] | None = None
+) -> list[Prepared]:
+    """Fingerprint a batch of documents in one go; ``line_keys``, when given, receives the
+    keys of each document's short content lines (the lines that may be furniture)."""
+    contents = []
+    for doc in documents:
+        content, keys = content_and_line_keys(doc.text, config.boilerplate, config.fingerprint.ignore_quotes,
+                                              keys=line_keys is not None)
+        contents.append(content)
+        if line_keys is not None:
+            line_keys.append(np.unique(np.array(keys, dtype=np.uint64)))
     prints = fingerprint(contents, config.fingerprint)
     keys = band_keys(prints.signatures, bands, rows) if len(documents) else np.zeros((0, bands), np.uint64)
     prepared = []
@@ -55,14 +64,18 @@ class PrepareTask:
 class PreparedBatch:
     articles: list[Prepared]
     units: UnitSets | None  # of every article, in order, when the task asked for them
+    line_keys: list[np.ndarray]  # each article's short content-line keys, when the index learns furniture
+    config: ScanConfig  # what the batch was fingerprinted with
 
 
 def prepare_batch(task: PrepareTask) -> PreparedBatch:
-    articles = prepare_documents(task.documents, task.config, task.bands, task.rows)
+    line_keys: list[np.ndarray] = []
+    articles = prepare_documents(task.documents, task.config, task.bands, task.rows,
+                                 line_keys if task.config.furniture.enabled else None)
     units = None
     if task.units:
         units = build_unit_sets([d.text for d in task.documents], task.config.fingerprint, task.config.boilerplate)
-    return PreparedBatch(articles, units)
+    return PreparedBatch(articles, units, line_keys, task.config)
 
 
 def gather_units(chosen: Sequence[tuple[UnitSets, int]]) -> UnitSets:

@@ -280,6 +280,28 @@ class RedisStore:
     def set_meta(self, key: str, value: str) -> None:
         self._call(self.client.hset, self.key("meta"), key, value)
 
+    def count_furniture(
+        self, pages: dict[str, int], lines: dict[tuple[str, int], int]
+    ) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
+        """Add pages per outlet and pages per (outlet, short-line key); the new totals of those
+        (HINCRBY, atomic per count; writers adding at once each see a total that includes theirs)."""
+        writer = self.client.pipeline(transaction=True)
+        for outlet, n in sorted(pages.items()):
+            writer.hincrby(self.key("furniture-pages"), outlet, n)
+        for (outlet, key), n in sorted(lines.items()):
+            writer.hincrby(self.key("furniture-lines", outlet), str(key), n)
+        totals = [int(v) for v in self._call(writer.execute)]
+        return (dict(zip(sorted(pages), totals[: len(pages)])), dict(zip(sorted(lines), totals[len(pages) :])))
+
+    def learned_furniture(self) -> set[int]:
+        """The short-line keys learned as furniture so far."""
+        return {int(k) for k in self._call(self.client.smembers, self.key("furniture-learned"))}
+
+    def add_learned_furniture(self, keys: Iterable[int]) -> None:
+        """Remember ``keys`` as furniture."""
+        if keys:
+            self._call(self.client.sadd, self.key("furniture-learned"), *[str(k) for k in sorted(keys)])
+
     def _call(self, func, *args):
         try:
             return func(*args)

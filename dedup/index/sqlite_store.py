@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS comps (comp TEXT PRIMARY KEY, refused INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS merges (
     id INTEGER PRIMARY KEY, old TEXT NOT NULL, new TEXT NOT NULL, kind TEXT NOT NULL, article TEXT
 );
+CREATE TABLE IF NOT EXISTS furniture_pages (outlet TEXT PRIMARY KEY, pages INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS furniture_learned (key INTEGER PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS furniture_lines (
+    outlet TEXT NOT NULL, key INTEGER NOT NULL, pages INTEGER NOT NULL, PRIMARY KEY (outlet, key)
+) WITHOUT ROWID;
 """
 
 
@@ -401,6 +406,46 @@ class SQLiteStore:
     def set_meta(self, key: str, value: str) -> None:
         with self.writing():
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def count_furniture(
+        self, pages: dict[str, int], lines: dict[tuple[str, int], int]
+    ) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
+        """Add pages per outlet and pages per (outlet, short-line key); the new totals of those.
+
+        Runs in the caller's writing transaction (the batch's), so the counts land with it.
+        """
+        self.conn.executemany(
+            "INSERT INTO furniture_pages VALUES (?, ?) ON CONFLICT (outlet) DO UPDATE SET pages = pages + excluded.pages",
+            sorted(pages.items()),
+        )
+        self.conn.executemany(
+            "INSERT INTO furniture_lines VALUES (?, ?, ?) "
+            "ON CONFLICT (outlet, key) DO UPDATE SET pages = pages + excluded.pages",
+            [(outlet, _signed(key), n) for (outlet, key), n in sorted(lines.items())],
+        )
+        page_totals = {}
+        for chunk in _chunks(sorted(pages)):
+            page_totals.update(self.conn.execute(f"SELECT outlet, pages FROM furniture_pages WHERE outlet IN ({_marks(len(chunk))})", chunk))
+        by_outlet: dict[str, list[int]] = {}
+        for outlet, key in lines:
+            by_outlet.setdefault(outlet, []).append(key)
+        line_totals = {}
+        for outlet, keys in sorted(by_outlet.items()):
+            for chunk in _chunks([_signed(k) for k in keys]):
+                rows = self.conn.execute(
+                    f"SELECT key, pages FROM furniture_lines WHERE outlet = ? AND key IN ({_marks(len(chunk))})",
+                    [outlet, *chunk],
+                )
+                line_totals.update(((outlet, key + (1 << 64) if key < 0 else key), pages) for key, pages in rows)
+        return page_totals, line_totals
+
+    def learned_furniture(self) -> set[int]:
+        """The short-line keys learned as furniture so far."""
+        return {key + (1 << 64) if key < 0 else key for (key,) in self.conn.execute("SELECT key FROM furniture_learned")}
+
+    def add_learned_furniture(self, keys: Iterable[int]) -> None:
+        """Remember ``keys`` as furniture (in the caller's writing transaction)."""
+        self.conn.executemany("INSERT OR IGNORE INTO furniture_learned VALUES (?)", [(_signed(k),) for k in sorted(keys)])
 
     def articles_before(self, by: PruneBy, cutoff: float) -> list[tuple[str, str]]:
         column = "published_ts" if by == "published" else "ingested"

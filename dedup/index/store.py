@@ -280,6 +280,20 @@ class Store(Protocol):
         """Replace one metadata value (the parameters, when an index is brought up to date)."""
         ...
 
+    def count_furniture(
+        self, pages: dict[str, int], lines: dict[tuple[str, int], int]
+    ) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
+        """Add pages per outlet and per (outlet, short-line key); return the new totals of those."""
+        ...
+
+    def learned_furniture(self) -> set[int]:
+        """The short-line keys learned as furniture so far."""
+        ...
+
+    def add_learned_furniture(self, keys: Iterable[int]) -> None:
+        """Remember ``keys`` as furniture lines."""
+        ...
+
     def writing(self) -> AbstractContextManager[Transactions]:
         ...
 

@@ -75,3 +75,41 @@ def test_the_outlet_is_the_source_else_the_url_host():
     assert outlet_of(Document("a", "x", url="https://www.example.com/2024/story")) == "example.com"
     assert outlet_of(Document("a", "x")) is None
     assert outlet_of(Document("a", "x", url="http://[bad")) is None
+
+
+def test_the_index_learns_furniture_as_it_adds(tmp_path):
+    from dedup.index import open_index
+
+    documents = pages()
+    scanned = scan_documents(documents, ScanConfig())
+    # one batch: the index learns what scan learns, and finds the same stories
+    with open_index(str(tmp_path / "one.db")) as index:
+        list(index.add(documents))
+        exported = index.export()
+    assert grouped(exported) == grouped(scanned) == {frozenset({"site-0", "copy-0"})}
+    assert exported.config.boilerplate.learned == scanned.config.boilerplate.learned
+    assert exported.stats["learned_furniture_lines"] == len(WIDGETS) and exported.stats["documents_with_furniture"] == 6
+    # reopened, the index keeps what it learned; re-adding the pages counts nothing twice
+    with open_index(str(tmp_path / "one.db")) as index:
+        assert index.config.boilerplate.learned == scanned.config.boilerplate.learned
+        assert [a.status for a in index.add(documents[:2])] == ["exists", "exists"]
+        assert grouped(index.export()) == grouped(scanned)
+    # one article at a time: the widgets are learned on the fourth page of the site, and
+    # the pages added after that stay apart
+    with open_index(str(tmp_path / "each.db")) as index:
+        list(index.add(documents, batch_size=1))
+        exported = index.export()
+    assert exported.config.boilerplate.learned == scanned.config.boilerplate.learned
+    together = next(g for g in grouped(exported) if "site-0" in g)
+    assert not together & {"site-4", "site-5"}
+    assert not any(g & {"site-4", "site-5"} for g in grouped(exported))
+
+
+def test_an_index_without_furniture_learning_learns_nothing(tmp_path):
+    from dedup.index import open_index
+
+    with open_index(str(tmp_path / "plain.db"), config=ScanConfig(furniture=FurnitureConfig(enabled=False))) as index:
+        list(index.add(pages()))
+        exported = index.export()
+    assert exported.stats["learned_furniture_lines"] == 0
+    assert any(len(g) > 2 for g in grouped(exported))
