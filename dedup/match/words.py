@@ -40,6 +40,10 @@ WORD_SLOT_BITS = 20
 IDF_SCALE = 16  # a weight unit is 1/16 of a nat
 # Documents whose words are read back at a time to find the rare ones.
 RARE_WORD_CHUNK = 20_000
+# The most cells (matchable words of one text times those of the other) an alignment may
+# cover: about a tenth of a second. Longer pairs (two books, two log dumps) are not
+# aligned; articles and web pages stay far below it (5,000 words each: 25 million).
+MAX_ALIGN_CELLS = 1 << 25
 _WORDS = ShingleConfig("word", 1)
 
 
@@ -78,8 +82,10 @@ class WordWeights:
         return self.of(hashes) >= floor
 
 
-def aligned_weights(first: np.ndarray, second: np.ndarray, weights_first: np.ndarray) -> int:
-    """Weight of the heaviest common subsequence of two word sequences.
+def aligned_weights(
+    first: np.ndarray, second: np.ndarray, weights_first: np.ndarray, max_cells: int = MAX_ALIGN_CELLS
+) -> int | None:
+    """Weight of the heaviest common subsequence of two word sequences (None past ``max_cells``).
 
     ``weights_first`` are the weights of ``first``'s words (equal words weigh the same in
     both). Only words of one sequence that occur in the other can be matched, so the
@@ -92,6 +98,8 @@ def aligned_weights(first: np.ndarray, second: np.ndarray, weights_first: np.nda
     b = second[np.isin(second, a)]
     if len(a) == 0 or len(b) == 0:
         return 0
+    if len(a) * len(b) > max_cells:
+        return None
     if len(a) > len(b):  # rows over the shorter sequence: fewer Python steps
         lookup = dict(zip(a.tolist(), wa.tolist()))
         a, b = b, a
@@ -182,7 +190,7 @@ def aligned_shares(
     the second text is read backwards (infinite when nothing is): a chance alignment of two
     texts that share a vocabulary is as heavy either way. Pairs whose words, taken as bags
     (:func:`bag_bound`), could not reach the thresholds of ``config`` keep zeros without
-    the alignment being run.
+    the alignment being run, and so do pairs too long to align (:data:`MAX_ALIGN_CELLS`).
     """
     hashes, offsets = word_sequences(contents, seed)
     all_weights = weights.of(hashes)
@@ -205,9 +213,11 @@ def aligned_shares(
     for k in chosen:
         (seq_a, w_a), (seq_b, _) = words(pairs[k, 0]), words(pairs[k, 1])
         weight = aligned_weights(seq_a, seq_b, w_a)
+        if weight is None:
+            continue
         shares[k, :2] = (weight / totals[pairs[k, 0]], weight / totals[pairs[k, 1]])
         if config.aligned_same(shares[k, 0], shares[k, 1]):
-            backwards = aligned_weights(seq_a, np.ascontiguousarray(seq_b[::-1]), w_a)
+            backwards = aligned_weights(seq_a, np.ascontiguousarray(seq_b[::-1]), w_a) or 0
             shares[k, 2] = weight / backwards if backwards else np.inf
     return shares
 

@@ -161,3 +161,13 @@ def test_word_sequences_split_unspaced_scripts_by_character():
     hashes, offsets = word_sequences(["北京 天气", "the rain in spain"], seed=1)
     assert list(np.diff(offsets)) == [4, 4]
 
+
+
+def test_pairs_too_long_to_align_are_left_unaligned():
+    rng = np.random.default_rng(3)
+    first, second = rng.integers(1, 50, 8_000).astype(np.uint64), rng.integers(1, 50, 8_000).astype(np.uint64)
+    weights = np.ones(len(first), dtype=np.int64)
+    assert aligned_weights(first, second, weights) is None  # 64 million cells
+    short, other = (np.arange(101) % 10 + 1).astype(np.uint64), (np.arange(100) % 10 + 1).astype(np.uint64)
+    assert aligned_weights(short[:100], other, weights[:100], max_cells=10_000) == 100  # 100 x 100 cells
+    assert aligned_weights(short, other, weights[:101], max_cells=10_000) is None  # one row more
