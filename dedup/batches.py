@@ -12,7 +12,7 @@ contents never depend on the number of workers, so neither does the output.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,7 +25,6 @@ from dedup.match.fingerprint import (
     unique_per_text,
 )
 from dedup.match.shingle import shingle_hashes
-from dedup.match.words import WordWeights, aligned_shares, word_sequences
 from dedup.match.verify import (
     PairScore,
     ScoreColumns,
@@ -33,12 +32,13 @@ from dedup.match.verify import (
     build_unit_sets,
     score_pair_batch,
 )
+from dedup.match.words import WordWeights, aligned_shares, word_sequences
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_clusters
 from dedup.story.provenance import Provenance, analyse_cluster
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
-from dedup.workers import SpooledSets, SpooledTexts
+from dedup.workers import SpooledSets, SpooledTexts, WorkerPool
 
 FINGERPRINT_BATCH = 2_000
 VERIFY_BATCH = 2_000
@@ -106,8 +106,6 @@ class VerifyTask:
     pairs: np.ndarray  # (n, 2) local indices
     signatures: np.ndarray
     config: ScanConfig
-    # the corpus's word weights, for the evidence of words told in order (None: not used)
-    weights: WordWeights | None = None
 
 
 def verify_batch(task: VerifyTask) -> ScoreColumns:
@@ -133,21 +131,51 @@ def verify_batch(task: VerifyTask) -> ScoreColumns:
         units = build_unit_sets(chosen, config.fingerprint, config.boilerplate)
         return units, unit_row
 
-    def aligned(pairs: np.ndarray) -> np.ndarray:
-        rows = np.unique(pairs)
-        if isinstance(task.texts, SpooledTexts):
-            chosen = task.texts.subset(rows).load()
-        else:
-            chosen = [task.texts[r] for r in rows.tolist()]
-        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in chosen]
-        local = np.searchsorted(rows, pairs)
-        return aligned_shares(contents, local, task.weights, config.fingerprint.minhash.seed, config.match)
-
-    columns = score_pair_batch(
-        task.pairs, hashes, offsets, task.signatures, units_for, config.match,
-        aligned=aligned if task.weights is not None else None,
-    )
+    columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
     return replace(columns, pairs=task.indices[columns.pairs])  # global indices
+
+
+@dataclass(frozen=True)
+class AlignTask:
+    """Pairs that shingles and passages do not show to be copies, to be aligned word by word."""
+
+    indices: np.ndarray  # global document indices, sorted
+    texts: list[str] | SpooledTexts
+    pairs: np.ndarray  # (n, 2) local indices
+    config: ScanConfig
+    weights: WordWeights
+
+
+def align_all(
+    pool: WorkerPool, pairs: np.ndarray, sizes: np.ndarray, texts_of: Callable[[np.ndarray], list[str] | SpooledTexts],
+    config: ScanConfig, weights: WordWeights,
+) -> np.ndarray:
+    """:func:`align_batch` over ``pairs`` (global indices, any number), in batches packed
+    like verification's; one row per pair, in the order of ``pairs``."""
+    sent: list[np.ndarray] = []
+
+    def tasks() -> Iterator[AlignTask]:
+        for indices, batch_pairs in pair_batches(pairs, VERIFY_BATCH, True, sizes):
+            sent.append(batch_pairs)
+            yield AlignTask(indices, texts_of(indices), np.searchsorted(indices, batch_pairs), config, weights)
+
+    found: dict[tuple[int, int], np.ndarray] = {}
+    for k, measured in enumerate(pool.map(align_batch, tasks())):
+        found.update(zip(map(tuple, sent[k].tolist()), measured))
+    return np.array([found[pair] for pair in map(tuple, pairs.tolist())]).reshape(-1, 3)
+
+
+def align_batch(task: AlignTask) -> np.ndarray:
+    """The aligned shares and order gain of each pair (:func:`dedup.match.words.aligned_shares`)."""
+    config = task.config
+    rows = np.unique(task.pairs)
+    if isinstance(task.texts, SpooledTexts):
+        chosen = task.texts.subset(rows).load()
+    else:
+        chosen = [task.texts[r] for r in rows.tolist()]
+    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in chosen]
+    local = np.searchsorted(rows, task.pairs)
+    return aligned_shares(contents, local, task.weights, config.fingerprint.minhash.seed, config.match)
 
 
 @dataclass(frozen=True)

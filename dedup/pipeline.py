@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
 from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
 from dedup.match.lsh import Candidates, candidate_pairs
-from dedup.match.words import CorpusWords, WordWeights, keep_best_rewrites
+from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_of_pairs
 from dedup.match.verify import (
     PairScore,
 )
@@ -163,17 +164,15 @@ def _scan_stream(
 ) -> ScanResult:
     """The scan engine over a stream of documents; ``spools`` None keeps texts in memory.
 
-    With ``spools``, texts go to the text spool as they are read, and the exact shingle
-    sets that fingerprinting computes go to the set spool, for verification to read back;
-    each document's distinct words go to the word spool, for the rare-word candidates.
-
+    With ``spools``, texts go to the text spool as they are read, the exact shingle sets
+    that fingerprinting computes to the set spool, for verification to read back, and each
+    document's distinct words to the word spool, for the rare-word candidates.
     ``known_total`` is the number of documents when known (0 otherwise), for progress.
     """
     run = _ScanRun(config, spools, pool, progress, known_total)
     run.fingerprint(stream)
     candidates = run.candidates(all_pairs)
-    scores = run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates))
-    scores = keep_best_rewrites(scores)
+    scores = run.align(run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates)))
     story_pairs = [s for s in scores if s.same_story]
     member_groups, refused = run.cluster(story_pairs, detail)
     clusters = run.clusters(member_groups, story_pairs)
@@ -196,7 +195,7 @@ class _ScanRun:
     ) -> None:
         self.config = config
         self.spool, self.set_spool, word_spool = spools if spools is not None else (None, None, None)
-        self.words = CorpusWords(word_spool) if config.match.aligned_evidence else None
+        self.words = CorpusWords(word_spool, enabled=config.match.aligned_evidence)
         self.weights: WordWeights | None = None
         self.pool = pool
         self.notify = progress or (lambda stage, done, total: None)
@@ -246,8 +245,7 @@ class _ScanRun:
             key_counts.append(np.diff(done.line_offsets))
             if self.set_spool is not None:
                 self.set_spool.add_many(done.shingles, done.offsets)
-            if self.words is not None:
-                self.words.add(done.word_sets, done.word_offsets)
+            self.words.add(done.word_sets, done.word_offsets)
             worker_seconds[0] += done.seconds[0]
             worker_seconds[1] += done.seconds[1]
             self.notify("fingerprint", sum(len(b) for b in size_blocks), self.known_total)
@@ -269,8 +267,7 @@ class _ScanRun:
         if blocks:
             self.signatures = signatures[self.order]
             self.sizes = sizes[self.order]
-        if self.words is not None:
-            self.weights = self.words.weights(int((self.sizes > 0).sum()))
+        self.weights = self.words.weights(int((self.sizes > 0).sum()))
 
     def _learn_furniture(
         self, read: list[Document], keys: np.ndarray, line_offsets: np.ndarray, signatures: np.ndarray, sizes: np.ndarray
@@ -312,8 +309,7 @@ class _ScanRun:
                 first = len(self.set_spool)
                 self.set_spool.add_many(done.shingles, done.offsets)
                 self.set_position[chunk] = first + np.arange(len(chunk), dtype=np.int64)
-            if self.words is not None:
-                self.words.add(done.word_sets, done.word_offsets, replacing=chunk)
+            self.words.add(done.word_sets, done.word_offsets, replacing=chunk)
         self.timings["signatures"] += time.perf_counter() - started
 
     # -- candidates -----------------------------------------------------------------------
@@ -328,17 +324,14 @@ class _ScanRun:
         return found
 
     def prefiltered(self, candidates: Candidates) -> np.ndarray:
-        """The candidates whose containment, estimated from signatures, may pass verification,
-        and the pairs that share rare words (when the scan weighs words told in order)."""
+        """The candidates whose containment, estimated from signatures, may pass verification
+        (and, when the scan weighs words told in order, the pairs that share rare words)."""
         floor = self.config.match.min_containment * PREFILTER_SHARE
         pairs = prefilter_signatures(candidates.pairs, self.signatures, self.sizes, floor)
-        if self.words is not None and self.weights is not None:
+        if self.weights is not None:
             rare = self.words.rare_pairs(self.order, self.sizes, self.weights, self.config.lsh)
             self.stats["rare_word_pairs"] = len(rare)
-            if len(rare):
-                count = len(self.documents)
-                codes = np.union1d(pairs[:, 0] * count + pairs[:, 1], rare[:, 0] * count + rare[:, 1])
-                pairs = np.stack([codes // count, codes % count], axis=1)
+            pairs = union_of_pairs(pairs, rare)
         self.stages.done("lsh")
         return pairs
 
@@ -355,7 +348,7 @@ class _ScanRun:
             positions = self.set_position[self.order[indices]]
             shingles = self.set_spool.select(positions) if self.set_spool is not None else None
             yield batches.VerifyTask(
-                indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config, self.weights
+                indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config
             )
 
     def verify(self, pairs: np.ndarray) -> list[PairScore]:
@@ -369,6 +362,16 @@ class _ScanRun:
         scores.sort(key=lambda s: (s.first, s.second))
         self.stages.done("verify")
         return scores
+
+    def align(self, scores: list[PairScore]) -> list[PairScore]:
+        """Words told in order (:mod:`dedup.match.words`) for the pairs it may make copies of."""
+        if self.weights is None:
+            return scores
+        weights, config = self.weights, self.config
+        measure = partial(batches.align_all, self.pool, sizes=self.sizes, texts_of=self.texts_of, config=config)
+        settled = settle_rewrites(scores, partial(measure, weights=weights), config.match)
+        self.stages.done("verify")
+        return settled
 
     # -- pass 3: cluster and diff ---------------------------------------------------------
     def _cluster_tasks(self, story_pairs: list[PairScore], detail: bool) -> Iterator[batches.ClusterTask]:

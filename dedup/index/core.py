@@ -29,6 +29,7 @@ import numpy as np
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
 from dedup.index.batch import QUERY_SEQ, Batch, assignment_for, new_article
+from dedup.index.furniture import furniture_carriers, learn_from_batch
 from dedup.index.params import (
     TEXT_RULES,
     check_meta,
@@ -37,7 +38,7 @@ from dedup.index.params import (
     settle_text_rules,
     text_rules_of,
 )
-from dedup.index.prepare import PreparedBatch, PrepareTask, UnitCache, prepare_batch, prepare_documents
+from dedup.index.prepare import PrepareTask, UnitCache, document_batches, prepare_batch, prepare_documents
 from dedup.index.records import (
     Assignment,
     Match,
@@ -55,13 +56,11 @@ from dedup.index.store import (
     PruneBy,
     Store,
     Transaction,
-    Transactions,
     WritePlan,
 )
 from dedup.match.candidates import PREFILTER_SHARE, prefilter
 from dedup.match.fingerprint import (
     Fingerprints,
-    content_and_line_keys,
     content_text,
 )
 from dedup.match.lsh import band_keys
@@ -69,7 +68,6 @@ from dedup.match.verify import Units, build_units, score_pairs
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_cluster
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
-from dedup.text.furniture import outlet_of
 from dedup.text.segment import Segmentation, segment
 from dedup.workers import WorkerPool
 
@@ -102,8 +100,7 @@ class StoryIndex:
             # the index does not weigh words told in order (see dedup.index.params)
             self.config = replace(self.config, match=replace(self.config.match, min_aligned=0.0))
         if self.config.furniture.enabled:  # the furniture learned from the articles added so far
-            learned = store.learned_furniture()
-            self.config = replace(self.config, boilerplate=self.config.boilerplate.with_learned(learned))
+            self.config = replace(self.config, boilerplate=self.config.boilerplate.with_learned(store.learned_furniture()))
         self.text_rules = text_rules_of(_loads(meta["params"])) if meta else TEXT_RULES
         self.params = {**index_params(self.config), "text_rules": self.text_rules}
         self.bands, self.rows = self.config.lsh.resolve(self.config.fingerprint.minhash.num_perm)
@@ -151,11 +148,14 @@ class StoryIndex:
             raise ParameterError(f"batch size must be positive, not {batch_size}")
         self._ensure_meta()
         tasks = (PrepareTask(batch, self.config, self.bands, self.rows, units=jobs > 1 and self.batched)
-                 for batch in _chunks(documents, batch_size))
+                 for batch in document_batches(documents, batch_size))
         with WorkerPool(jobs) as pool:
             for prepared in pool.map(prepare_batch, tasks):
                 with self.store.writing() as transactions:
-                    prepared = self._learn_furniture(prepared, transactions)
+                    if self.config.furniture.enabled and prepared.line_keys:  # dedup.index.furniture
+                        existing = transactions.begin().existing
+                        self.config, prepared = learn_from_batch(self.config, self.store, prepared, existing,
+                                                                 self.bands, self.rows)
                     if self.batched:
                         batch = Batch(self, transactions.begin(), True, prepared.units)  # type: ignore[arg-type]
                         done = batch.run(prepared.articles)
@@ -163,57 +163,10 @@ class StoryIndex:
                         done = [self._settle_article(transactions.begin, item) for item in prepared.articles]
                 yield from done
 
-    def _learn_furniture(self, prepared: PreparedBatch, transactions: Transactions) -> PreparedBatch:
-        """Count the batch's short lines per outlet, learn the furniture they make, and
-        fingerprint again the batch's articles that carry a line learned since the batch was
-        fingerprinted.
-
-        :func:`dedup.text.furniture.learn_furniture`'s rule over every article added so far:
-        a line on ``min_documents`` pages of one outlet and on ``min_share`` of them. Articles
-        already in the index (or repeated in the batch) are not counted again. A learned line
-        stays learned, and articles indexed before it was learned keep their fingerprints:
-        an outlet's first pages may match through their furniture until it is learned.
-        """
-        rule = self.config.furniture
-        if not rule.enabled or not prepared.line_keys:
-            return prepared
-        txn = transactions.begin()
-        pages: Counter[str] = Counter()
-        lines: Counter[tuple[str, int]] = Counter()
-        seen: set[str] = set()
-        for article, keys in zip(prepared.articles, prepared.line_keys):
-            doc = article.doc
-            outlet = outlet_of(doc)
-            if outlet is None or doc.doc_id in seen or txn.existing(doc.doc_id) is not None:
-                seen.add(doc.doc_id)
-                continue
-            seen.add(doc.doc_id)
-            pages[outlet] += 1
-            lines.update((outlet, key) for key in keys.tolist())
-        if pages:
-            page_totals, line_totals = self.store.count_furniture(dict(pages), dict(lines))
-            learned = {
-                key for (outlet, key), count in line_totals.items()
-                if count >= rule.min_documents and count >= rule.min_share * page_totals[outlet]
-            } - self.config.boilerplate.learned
-            if learned:
-                self.store.add_learned_furniture(learned)
-                self.config = replace(self.config, boilerplate=self.config.boilerplate.with_learned(learned))
-        since = self.config.boilerplate.learned - prepared.config.boilerplate.learned
-        carriers = [k for k, keys in enumerate(prepared.line_keys) if since and not since.isdisjoint(keys.tolist())]
-        if not carriers:
-            return prepared
-        articles = list(prepared.articles)
-        again = prepare_documents([articles[k].doc for k in carriers], self.config, self.bands, self.rows)
-        for k, article in zip(carriers, again):
-            articles[k] = article
-        # units made under the older rules are dropped: the batch makes its own
-        return PreparedBatch(articles, None, prepared.line_keys, self.config)
-
     def query(self, documents: Iterable[Document], batch_size: int = BATCH_SIZE) -> Iterator[Assignment]:
         """Where each document would go, without adding anything."""
         self._settle_text_rules()
-        for batch in _chunks(documents, batch_size):
+        for batch in document_batches(documents, batch_size):
             prepared = self.prepare(batch)
             with self.store.reading() as transactions:
                 if self.batched:
@@ -467,25 +420,13 @@ class StoryIndex:
             "oversized_buckets": self.store.counts().get("oversized_buckets", 0),
             "refused_hub_merges": self.store.refused_merges(),
             "learned_furniture_lines": len(self.config.boilerplate.learned),
-            "documents_with_furniture": self._furniture_carriers(documents),
+            "documents_with_furniture": furniture_carriers(self.config, documents),
         }
         problems = [
             Problem(documents[k].location, "empty", f"document {documents[k].doc_id!r} has no content besides boilerplate")
             for k in without_content
         ]
         return ScanResult(documents, self.config, clusters, scores, problems, stats)
-
-    def _furniture_carriers(self, documents: Sequence[Document]) -> int:
-        """How many of ``documents`` carry a line learned as furniture."""
-        learned = self.config.boilerplate.learned
-        if not learned:
-            return 0
-        plain = replace(self.config.boilerplate, learned=frozenset())
-        ignore = self.config.fingerprint.ignore_quotes
-        return sum(
-            1 for d in documents
-            if not learned.isdisjoint(content_and_line_keys(d.text, plain, ignore)[1])
-        )
 
     def stats(self) -> dict[str, object]:
         counts = self.store.counts()
@@ -533,17 +474,6 @@ class StoryIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    batch: list[Document] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _dumps(value: object) -> str:

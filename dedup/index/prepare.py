@@ -14,7 +14,7 @@ documents from such batches, as :func:`dedup.match.verify.build_unit_sets` would
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,18 @@ from dedup.match.fingerprint import content_and_line_keys, fingerprint
 from dedup.match.lsh import band_keys
 from dedup.match.verify import UnitSets, build_unit_sets
 from dedup.story.result import ScanConfig
+
+
+def document_batches(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    batch: list[Document] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def prepare_documents(

@@ -440,7 +440,6 @@ class SQLiteStore:
         return page_totals, line_totals
 
     def learned_furniture(self) -> set[int]:
-        """The short-line keys learned as furniture so far."""
         return {key + (1 << 64) if key < 0 else key for (key,) in self.conn.execute("SELECT key FROM furniture_learned")}
 
     def add_learned_furniture(self, keys: Iterable[int]) -> None:

@@ -134,7 +134,8 @@ class PairScore:
     shared_passages_second: int
     same_story: bool
     # share of each document that the words both tell in the same order make up; measured
-    # only for pairs that shingles and passages do not show to be copies (0 otherwise)
+    # only for pairs that shingles and passages do not show to be copies and of which one
+    # document has no such copy (0 otherwise: dedup.match.words.rewrite_candidates)
     aligned_first: float = 0.0
     aligned_second: float = 0.0
 
@@ -420,16 +421,11 @@ def score_pair_batch(
     units_for: Callable[[np.ndarray], tuple[UnitSets, np.ndarray]],
     config: MatchConfig,
     lookup_budget: int = LOOKUP_BUDGET,
-    aligned: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> ScoreColumns:
     """:func:`score_pairs` for a batch, vectorised; indices are rows of ``offsets``/``signatures``.
 
     ``units_for(rows)`` returns the unit sets of those rows and a map from row to unit row;
-    it is called once, for the rows of plausible pairs only. ``aligned(pairs)``, when given
-    and the config asks for it, returns the aligned shares (of the first document, of
-    the second) of the pairs (rows) that the shingle and passage rules do
-    not show to be copies, and the order gain of each (``(n, 3)``); it is called once.
-    Pairs are looked up in chunks
+    it is called once, for the rows of plausible pairs only. Pairs are looked up in chunks
     of about ``lookup_budget`` shingles (or signature values), so the working memory
     stays bounded however many pairs a batch holds and however large their sets are.
     """
@@ -469,13 +465,7 @@ def score_pair_batch(
             c_second[chosen], doc_units[unit_row[b]]
         )
     same = plausible & ((np.maximum(passages_first, passages_second) >= config.min_shared_passages) | whole)
-    shares = np.zeros((count, 2))
-    if aligned is not None and config.aligned_evidence:
-        rest = np.flatnonzero(~same)
-        if len(rest):
-            measured = aligned(pairs[rest])
-            shares[rest] = measured[:, :2]
-            same[rest] = config.aligned_same(measured[:, 0], measured[:, 1], measured[:, 2])
+    shares = np.zeros((count, 2))  # words told in order are measured afterwards (dedup.match.words)
     return ScoreColumns(
         pairs,
         np.stack([estimates, jaccard, c_first, c_second, shares[:, 0], shares[:, 1]], axis=1),

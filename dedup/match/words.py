@@ -18,6 +18,12 @@ order, naming the same rare people, places and numbers. This module measures tha
 * :func:`rare_word_pairs`, candidates that share rare words (carried by at most
   ``max_df`` documents) worth at least ``min_share`` of the larger document's weight:
   the pairs that LSH on five-word shingles cannot see.
+* :func:`settle_rewrites`, the decision once shingles and passages have had theirs: the
+  pairs they reject are aligned (:func:`aligned_shares`), a pair whose shares pass
+  :meth:`MatchConfig.aligned_same` becomes a copy, and :func:`keep_best_rewrites` keeps
+  only the best rewrite evidence of each document.
+* :class:`CorpusWords`, a scan's record of each document's distinct words and of the
+  document counts behind the weights.
 
 Words are those of shingling (:func:`dedup.match.shingle.shingle_hashes` with size 1):
 spaced scripts by words, unspaced ones (Chinese, Japanese, Thai…) by characters.
@@ -26,13 +32,13 @@ spaced scripts by words, unspaced ones (Chinese, Japanese, Thai…) by character
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes
 from dedup.match.lsh import LSHConfig
+from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes
 from dedup.match.verify import MatchConfig, PairScore
 from dedup.workers import SetSpool
 
@@ -256,15 +262,17 @@ class CorpusWords:
     """A scan's record of each document's distinct words (in a set spool, or without one in
     memory) and of how many documents hold each slot of the weight table."""
 
-    def __init__(self, spool: SetSpool | None) -> None:
-        self.spool = spool
+    def __init__(self, spool: SetSpool | None, enabled: bool = True) -> None:
+        self.spool, self.enabled = spool, enabled
         self.blocks: list[np.ndarray] = []
-        self.counts = np.zeros(1 << WORD_SLOT_BITS, dtype=np.int64)
+        self.counts = np.zeros(1 << WORD_SLOT_BITS if enabled else 0, dtype=np.int64)
         self.position = np.zeros(0, dtype=np.int64)  # where the words of each read document are
 
     def add(self, word_sets: np.ndarray, offsets: np.ndarray, replacing: np.ndarray | None = None) -> None:
         """Keep the distinct words of the next read documents, or (``replacing``: their read
         numbers) the new words of documents fingerprinted again, whose old words stop counting."""
+        if not self.enabled:
+            return
         first = len(self.spool) if self.spool is not None else len(self.blocks)
         numbers = first + np.arange(len(offsets) - 1, dtype=np.int64)
         if replacing is None:
@@ -279,9 +287,10 @@ class CorpusWords:
             self.blocks.extend(word_sets[offsets[k] : offsets[k + 1]] for k in range(len(offsets) - 1))
         np.add.at(self.counts, slots(word_sets), 1)
 
-    def weights(self, documents: int) -> WordWeights:
-        """The word weights of the corpus, of ``documents`` documents with content."""
-        return WordWeights.from_counts(self.counts, documents)
+    def weights(self, documents: int) -> WordWeights | None:
+        """The word weights of the corpus, of ``documents`` documents with content (None
+        when the scan does not weigh words)."""
+        return WordWeights.from_counts(self.counts, documents) if self.enabled else None
 
     def _load(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.spool is not None:
@@ -314,3 +323,42 @@ class CorpusWords:
         found, owner = np.concatenate(words), np.concatenate(owners)
         keep = total[owner] > 0
         return rare_word_pairs(found[keep], owner[keep], total, weights, config.rare_word_df, config.rare_word_share)
+
+
+def rewrite_candidates(scores: Sequence[PairScore]) -> list[int]:
+    """The scores to align word by word: pairs not shown to be copies by shingles and
+    passages, except those both of whose documents have such a copy, which
+    :func:`keep_best_rewrites` would turn down whatever they align."""
+    copied = {doc for s in scores if s.same_story for doc in (s.first, s.second)}
+    return [k for k, s in enumerate(scores) if not s.same_story and not (s.first in copied and s.second in copied)]
+
+
+def with_alignment(
+    scores: Sequence[PairScore], chosen: Sequence[int], measured: np.ndarray, config: MatchConfig
+) -> list[PairScore]:
+    """``scores`` with the aligned shares ``measured`` (:func:`aligned_shares`, one row per
+    ``chosen`` score) filled in, and those that pass :meth:`MatchConfig.aligned_same` made copies."""
+    out = list(scores)
+    same = config.aligned_same(measured[:, 0], measured[:, 1], measured[:, 2]) if len(chosen) else []
+    for k, row, copy in zip(chosen, measured.tolist(), same):
+        out[k] = dataclasses.replace(out[k], aligned_first=row[0], aligned_second=row[1], same_story=bool(copy))
+    return out
+
+
+def union_of_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The pairs of two ``(n, 2)`` arrays of pairs (``a < b``), each once, sorted."""
+    if len(second) == 0:
+        return first
+    both = np.unique(np.concatenate([first.reshape(-1, 2), second.reshape(-1, 2)]), axis=0)
+    return both.astype(np.int64)
+
+
+def settle_rewrites(
+    scores: Sequence[PairScore], measure: Callable[[np.ndarray], np.ndarray], config: MatchConfig
+) -> list[PairScore]:
+    """``scores`` once words told in order are weighed: the pairs :func:`rewrite_candidates`
+    picks are measured (``measure(pairs)``, :func:`aligned_shares` rows), then
+    :func:`keep_best_rewrites` keeps the best rewrite of each document."""
+    chosen = rewrite_candidates(scores)
+    pairs = np.array([(scores[k].first, scores[k].second) for k in chosen], dtype=np.int64).reshape(-1, 2)
+    return keep_best_rewrites(with_alignment(scores, chosen, measure(pairs), config))

@@ -345,13 +345,38 @@ class Stages:
             )
             for s in ("a", "b")
         }
-        verify = partial(work.verify_pairs, config=self.config, version=__version__, weights=weights)
+        verify = partial(work.verify_pairs, config=self.config, version=__version__)
         joined = kept.join(exact["a"], "a").join(exact["b"], "b")
         scores, self.counts["verified_pairs"] = self.keep("verify", joined.mapInPandas(verify, SCORE_SCHEMA))
         if weights is not None:
-            verified, scores = scores, self.keep_best_rewrites(scores)
+            verified, scores = scores, self.keep_best_rewrites(self.align(scores, prints, weights))
             self.drop(verified)
         return scores
+
+    def align(self, scores: DataFrame, prints: DataFrame, weights: WordWeights) -> DataFrame:
+        """:func:`dedup.match.words.settle_rewrites`'s measuring: the pairs
+        :func:`~dedup.match.words.rewrite_candidates` picks, aligned word by word."""
+        story = scores.filter("same_story")
+        copied = story.select(F.col("a").alias("doc")).unionByName(story.select(F.col("b").alias("doc"))).distinct()
+        chosen = (
+            scores.filter(~F.col("same_story")).select("a", "b")
+            .join(copied.select(F.col("doc").alias("a"), F.lit(True).alias("copied_a")), "a", "left")
+            .join(copied.select(F.col("doc").alias("b"), F.lit(True).alias("copied_b")), "b", "left")
+            .filter(F.col("copied_a").isNull() | F.col("copied_b").isNull())
+            .select("a", "b")
+        )
+        texts = {s: prints.select(F.col("doc_index").alias(s), F.col("text").alias(f"text_{s}")) for s in ("a", "b")}
+        align = partial(work.align_pairs, config=self.config, weights=weights, version=__version__)
+        measured = chosen.join(texts["a"], "a").join(texts["b"], "b").mapInPandas(
+            align, "a long, b long, aligned_first double, aligned_second double, copy boolean"
+        )
+        measured, _ = self.keep("align", measured)
+        merged = scores.drop(*work.ALIGNED_COLUMNS).join(measured, ["a", "b"], "left").select(
+            *[c for c in work.SCORE_KEYS if c != "same_story"],
+            (F.col("same_story") | F.coalesce(F.col("copy"), F.lit(False))).alias("same_story"),
+            *[F.coalesce(F.col(c), F.lit(0.0)).alias(c) for c in work.ALIGNED_COLUMNS],
+        )
+        return merged.select(*work.SCORE_KEYS, *work.ALIGNED_COLUMNS)
 
     # -- stories ------------------------------------------------------------------------------
 

@@ -20,9 +20,11 @@ import pandas as pd
 
 from dedup._version import __version__
 from dedup.batches import (
+    AlignTask,
     FingerprintResult,
     FingerprintTask,
     VerifyTask,
+    align_batch,
     fingerprint_batch,
     verify_batch,
 )
@@ -200,9 +202,26 @@ def document_rare_words(
         })
 
 
-def verify_pairs(
-    batches: Iterable[pd.DataFrame], config: ScanConfig, version: str, weights: WordWeights | None = None
+def align_pairs(
+    batches: Iterable[pd.DataFrame], config: ScanConfig, weights: WordWeights, version: str
 ) -> Iterator[pd.DataFrame]:
+    """``a, b, text_a, text_b`` -> ``a, b, aligned_first, aligned_second, copy``: the scan's
+    :func:`~dedup.batches.align_batch`, and whether the shares make the pair a copy."""
+    check_version(version)
+    for batch in batches:
+        sides = [batch[[side, f"text_{side}"]].set_axis(["doc", "text"], axis=1) for side in ("a", "b")]
+        docs = pd.concat(sides, ignore_index=True).drop_duplicates("doc").sort_values("doc")
+        indices = docs["doc"].to_numpy(np.int64)
+        first, second = batch["a"].to_numpy(np.int64), batch["b"].to_numpy(np.int64)
+        local = np.stack([np.searchsorted(indices, first), np.searchsorted(indices, second)], axis=1)
+        measured = align_batch(AlignTask(indices, docs["text"].tolist(), local, config, weights))
+        yield pd.DataFrame({
+            "a": first, "b": second, "aligned_first": measured[:, 0], "aligned_second": measured[:, 1],
+            "copy": np.asarray(config.match.aligned_same(measured[:, 0], measured[:, 1], measured[:, 2]), dtype=bool),
+        })
+
+
+def verify_pairs(batches: Iterable[pd.DataFrame], config: ScanConfig, version: str) -> Iterator[pd.DataFrame]:
     """Pairs joined with both documents' signature, shingle set and text -> their exact scores.
 
     Columns in: ``a, b`` and ``signature_x, shingles_x, text_x`` for x in a, b. The batch's
@@ -229,7 +248,7 @@ def verify_pairs(
         )
         task = VerifyTask(
             indices, docs["text"].tolist(), (values, offsets), pairs,
-            _uint_matrix(docs["signature"], "<u4", num_perm), config, weights,
+            _uint_matrix(docs["signature"], "<u4", num_perm), config,
         )
         columns = verify_batch(task)
         yield pd.DataFrame(
