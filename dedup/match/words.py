@@ -83,7 +83,8 @@ class WordWeights:
         return self.table[slots(hashes)].astype(np.int64)
 
     def document_frequency_at_most(self, hashes: np.ndarray, max_df: int) -> np.ndarray:
-        """Which words are in at most ``max_df`` documents (the weight that leaves, or more)."""
+        """Which words are in at most ``max_df`` documents: those weighing at least what such
+        a word weighs, less half a unit of rounding."""
         floor = np.log((self.documents + 1.0) / (max_df + 1.0)) * IDF_SCALE - 0.5
         return self.of(hashes) >= floor
 
@@ -133,7 +134,9 @@ def bag_bound(first: np.ndarray, second: np.ndarray, weights_first: np.ndarray) 
     return int((weights_first[index_a[in_a]] * np.minimum(count_a[in_a], count_b[in_b])).sum())
 
 
-def rare_words(word_sets: np.ndarray, set_offsets: np.ndarray, weights: WordWeights, max_df: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rare_words(
+    word_sets: np.ndarray, set_offsets: np.ndarray, weights: WordWeights, max_df: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rare words of some documents' distinct words (CSR), and every document's weight.
 
     Returns ``(words, owners, totals)``: each word of at most ``max_df`` documents (by the
