@@ -298,7 +298,10 @@ def _edge_html(result: ScanResult, cluster: Cluster, provenance: Provenance, edg
     verbatim = sum(1 for s in edge.shared if s.relation == "verbatim")
     summary = (
         f"{source_id} → {target_id}: containment {edge.containment_target_in_source:.2f} / "
-        f"{edge.containment_source_in_target:.2f}; {len(edge.shared)} shared ({verbatim} verbatim), "
+        f"{edge.containment_source_in_target:.2f}; "
+        + (f"words told in order {edge.aligned_target_in_source:.2f} / {edge.aligned_source_in_target:.2f}; "
+           if edge.aligned_target_in_source or edge.aligned_source_in_target else "")
+        + f"{len(edge.shared)} shared ({verbatim} verbatim), "
         f"{len(edge.dropped)} dropped, {len(edge.added)} added"
     )
     return (

@@ -134,6 +134,10 @@ def edge_record(result: ScanResult, edge: CopyEdge) -> dict[str, object]:
             "target_in_source": round_score(edge.containment_target_in_source),
             "source_in_target": round_score(edge.containment_source_in_target),
         },
+        "aligned": {
+            "target_in_source": round_score(edge.aligned_target_in_source),
+            "source_in_target": round_score(edge.aligned_source_in_target),
+        },
         "passage_coverage": {
             "target_in_source": round_score(edge.coverage_target_in_source),
             "source_in_target": round_score(edge.coverage_source_in_target),

@@ -44,7 +44,10 @@ def provenance_lines(result: ScanResult, provenance: Provenance) -> list[str]:
         verbatim = sum(1 for p in edge.shared if p.relation == "verbatim")
         lines.append(
             f"    {source.doc_id} -> {target.doc_id}: containment {edge.containment_target_in_source:.2f} of the copy "
-            f"in the source, {edge.containment_source_in_target:.2f} back; {_count(len(edge.shared), 'shared passage')} "
+            f"in the source, {edge.containment_source_in_target:.2f} back; "
+            + (f"words told in order {edge.aligned_target_in_source:.2f} / {edge.aligned_source_in_target:.2f}; "
+               if edge.aligned_target_in_source or edge.aligned_source_in_target else "")
+            + f"{_count(len(edge.shared), 'shared passage')} "
             f"({verbatim} verbatim, {len(edge.shared) - verbatim} reworded), {len(edge.dropped)} dropped, "
             f"{len(edge.added)} added, {len(edge.boilerplate_added)} boilerplate added"
         )

@@ -93,6 +93,9 @@ class CopyEdge:
     target: int
     containment_target_in_source: float
     containment_source_in_target: float
+    # for a rewrite pair (dedup.match.words): the share of each told in order by the other
+    aligned_target_in_source: float
+    aligned_source_in_target: float
     coverage_target_in_source: float
     coverage_source_in_target: float
     shared: tuple[SharedPassage, ...]
@@ -161,14 +164,18 @@ class PairScores:
         score = self.scores[(min(a, b), max(a, b))]
         return score.same_story and score.aligned > 0
 
+    def aligned(self, inner: int, outer: int) -> float:
+        """The share of ``inner`` that ``outer`` tells in the same order (0 when not measured)."""
+        score = self.scores[(min(inner, outer), max(inner, outer))]
+        return score.aligned_first if inner < outer else score.aligned_second
+
     def held(self, inner: int, outer: int) -> float:
         """How much of ``inner`` ``outer`` holds: the containment, or for a rewrite pair the
         larger of it and ``inner``'s aligned share (its words that ``outer`` tells in order)."""
         containment = self.containment(inner, outer)
         if not self.rewrite(inner, outer):
             return containment
-        score = self.scores[(min(inner, outer), max(inner, outer))]
-        return max(containment, score.aligned_first if inner < outer else score.aligned_second)
+        return max(containment, self.aligned(inner, outer))
 
 
 def passage_coverage(cluster: Cluster, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
@@ -294,6 +301,8 @@ def copy_edge(
         target=dst.index,
         containment_target_in_source=round(pairs.containment(dst.index, src.index), 4),
         containment_source_in_target=round(pairs.containment(src.index, dst.index), 4),
+        aligned_target_in_source=round(pairs.aligned(dst.index, src.index), 4),
+        aligned_source_in_target=round(pairs.aligned(src.index, dst.index), 4),
         coverage_target_in_source=round(c_dst[0] / c_dst[1], 4) if c_dst[1] else 0.0,
         coverage_source_in_target=round(c_src[0] / c_src[1], 4) if c_src[1] else 0.0,
         shared=tuple(shared),

@@ -144,6 +144,11 @@ def test_a_rewrite_in_its_own_words_joins_its_dispatch_and_an_independent_report
     pair = next(s for s in result.pairs if {ids[s.first], ids[s.second]} == set(rail))
     assert pair.same_story and pair.shared_passages == 0 and pair.aligned >= MatchConfig.min_aligned
     assert result.stats["rare_word_pairs"] > 0
+    # the copy edge (dispatch -> rewrite) carries the aligned shares as its evidence
+    cluster = next(c for c in result.clusters if {ids[m.index] for m in c.members} == set(rail))
+    edge = analyse_cluster(result, cluster).edges[0]
+    assert (ids[edge.source], ids[edge.target]) == ("rail_dispatch", "rail_rewrite")
+    assert edge.aligned_target_in_source == round(pair.aligned_second, 4) > 0 and edge.containment_target_in_source < 0.12
     # without this evidence, the rewrite stays alone
     plain = scan_documents(_corpus(), ScanConfig(match=MatchConfig(min_aligned=0.0)))
     assert not any("rail_rewrite" in g for g in _stories(plain)[0])
