@@ -124,15 +124,16 @@ def verify_batch(task: VerifyTask) -> ScoreColumns:
         unit_row = np.full(len(task.indices), -1, dtype=np.int64)
         unit_row[rows] = np.arange(len(rows))
         # Only the documents of plausible pairs need their texts, for sentence evidence.
-        if isinstance(task.texts, SpooledTexts):
-            chosen = task.texts.subset(rows).load()
-        else:
-            chosen = [task.texts[r] for r in rows.tolist()]
-        units = build_unit_sets(chosen, config.fingerprint, config.boilerplate)
+        units = build_unit_sets(_rows_of(task.texts, rows), config.fingerprint, config.boilerplate)
         return units, unit_row
 
     columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
     return replace(columns, pairs=task.indices[columns.pairs])  # global indices
+
+
+def _rows_of(texts: list[str] | SpooledTexts, rows: np.ndarray) -> list[str]:
+    """The texts at ``rows`` (read back from the spool when they lie there)."""
+    return texts.subset(rows).load() if isinstance(texts, SpooledTexts) else [texts[r] for r in rows.tolist()]
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,8 @@ class AlignTask:
 
 
 def align_all(
-    pool: WorkerPool, pairs: np.ndarray, sizes: np.ndarray, texts_of: Callable[[np.ndarray], list[str] | SpooledTexts],
-    config: ScanConfig, weights: WordWeights,
+    pool: WorkerPool, texts_of: Callable[[np.ndarray], list[str] | SpooledTexts], sizes: np.ndarray,
+    config: ScanConfig, weights: WordWeights, pairs: np.ndarray,
 ) -> np.ndarray:
     """:func:`align_batch` over ``pairs`` (global indices, any number), in batches packed
     like verification's; one row per pair, in the order of ``pairs``."""
@@ -169,11 +170,7 @@ def align_batch(task: AlignTask) -> np.ndarray:
     """The aligned shares and order gain of each pair (:func:`dedup.match.words.aligned_shares`)."""
     config = task.config
     rows = np.unique(task.pairs)
-    if isinstance(task.texts, SpooledTexts):
-        chosen = task.texts.subset(rows).load()
-    else:
-        chosen = [task.texts[r] for r in rows.tolist()]
-    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in chosen]
+    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in _rows_of(task.texts, rows)]
     local = np.searchsorted(rows, task.pairs)
     return aligned_shares(contents, local, task.weights, config.fingerprint.minhash.seed, config.match)
 

@@ -367,9 +367,8 @@ class _ScanRun:
         """Words told in order (:mod:`dedup.match.words`) for the pairs it may make copies of."""
         if self.weights is None:
             return scores
-        weights, config = self.weights, self.config
-        measure = partial(batches.align_all, self.pool, sizes=self.sizes, texts_of=self.texts_of, config=config)
-        settled = settle_rewrites(scores, partial(measure, weights=weights), config.match)
+        measure = partial(batches.align_all, self.pool, self.texts_of, self.sizes, self.config, self.weights)
+        settled = settle_rewrites(scores, measure, self.config.match)
         self.stages.done("verify")
         return settled
 

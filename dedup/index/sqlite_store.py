@@ -410,10 +410,8 @@ class SQLiteStore:
     def count_furniture(
         self, pages: dict[str, int], lines: dict[tuple[str, int], int]
     ) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
-        """Add pages per outlet and pages per (outlet, short-line key); the new totals of those.
-
-        Runs in the caller's writing transaction (the batch's), so the counts land with it.
-        """
+        """Add pages per outlet and per (outlet, short-line key); the new totals of those. Runs in
+        the caller's writing transaction (the batch's), so the counts land with it."""
         self.conn.executemany(
             "INSERT INTO furniture_pages VALUES (?, ?) ON CONFLICT (outlet) DO UPDATE SET pages = pages + excluded.pages",
             sorted(pages.items()),
@@ -425,7 +423,8 @@ class SQLiteStore:
         )
         page_totals = {}
         for chunk in _chunks(sorted(pages)):
-            page_totals.update(self.conn.execute(f"SELECT outlet, pages FROM furniture_pages WHERE outlet IN ({_marks(len(chunk))})", chunk))
+            marks = _marks(len(chunk))
+            page_totals.update(self.conn.execute(f"SELECT outlet, pages FROM furniture_pages WHERE outlet IN ({marks})", chunk))
         by_outlet: dict[str, list[int]] = {}
         for outlet, key in lines:
             by_outlet.setdefault(outlet, []).append(key)
@@ -436,11 +435,11 @@ class SQLiteStore:
                     f"SELECT key, pages FROM furniture_lines WHERE outlet = ? AND key IN ({_marks(len(chunk))})",
                     [outlet, *chunk],
                 )
-                line_totals.update(((outlet, key + (1 << 64) if key < 0 else key), pages) for key, pages in rows)
+                line_totals.update(((outlet, key & ((1 << 64) - 1)), pages) for key, pages in rows)
         return page_totals, line_totals
 
     def learned_furniture(self) -> set[int]:
-        return {key + (1 << 64) if key < 0 else key for (key,) in self.conn.execute("SELECT key FROM furniture_learned")}
+        return {key & ((1 << 64) - 1) for (key,) in self.conn.execute("SELECT key FROM furniture_learned")}
 
     def add_learned_furniture(self, keys: Iterable[int]) -> None:
         """Remember ``keys`` as furniture (in the caller's writing transaction)."""
