@@ -211,20 +211,17 @@ def aligned_shares(
     def words(doc: int) -> tuple[np.ndarray, np.ndarray]:
         return hashes[offsets[doc] : offsets[doc + 1]], all_weights[offsets[doc] : offsets[doc + 1]]
 
-    chosen = []
     for k, (a, b) in enumerate(pairs.tolist()):
-        if totals[a] > 0 and totals[b] > 0:
-            bound = bag_bound(words(a)[0], words(b)[0], words(a)[1])
-            if config.aligned_same(bound / totals[a], bound / totals[b]):
-                chosen.append(k)
-    if not chosen:
-        return shares
-    for k in chosen:
-        (seq_a, w_a), (seq_b, _) = words(pairs[k, 0]), words(pairs[k, 1])
+        if totals[a] <= 0 or totals[b] <= 0:
+            continue
+        (seq_a, w_a), (seq_b, _) = words(a), words(b)
+        bound = bag_bound(seq_a, seq_b, w_a)
+        if not config.aligned_same(bound / totals[a], bound / totals[b]):
+            continue
         weight = aligned_weights(seq_a, seq_b, w_a)
         if weight is None:
             continue
-        shares[k, :2] = (weight / totals[pairs[k, 0]], weight / totals[pairs[k, 1]])
+        shares[k, :2] = (weight / totals[a], weight / totals[b])
         if config.aligned_same(shares[k, 0], shares[k, 1]):
             backwards = aligned_weights(seq_a, np.ascontiguousarray(seq_b[::-1]), w_a) or 0
             shares[k, 2] = weight / backwards if backwards else np.inf
@@ -315,7 +312,8 @@ class CorpusWords:
         totals: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         numbers = self.position[order]
         for start in range(0, len(numbers), RARE_WORD_CHUNK):
-            found, owner, total = rare_words(*self._load(numbers[start : start + RARE_WORD_CHUNK]), weights, config.rare_word_df)
+            chunk = self._load(numbers[start : start + RARE_WORD_CHUNK])
+            found, owner, total = rare_words(*chunk, weights, config.rare_word_df)
             words.append(found)
             owners.append(owner + start)
             totals.append(total)
