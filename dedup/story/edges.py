@@ -291,9 +291,18 @@ def copy_edge(
     target: int,
     credits: Sequence[tuple[Credit, ...]],
     pairs: PairScores,
+    quotes: Sequence[Sequence[Quote]] | None = None,
 ) -> CopyEdge:
-    """The evidence of one copy edge between members ``source`` and ``target`` (cluster positions)."""
+    """The evidence of one copy edge between members ``source`` and ``target`` (cluster positions).
+
+    ``quotes``: each member's :func:`find_quotes`, when the caller has them (a member is in
+    several edges); found here otherwise.
+    """
     src, dst = cluster.members[source], cluster.members[target]
+    if quotes is None:
+        source_quotes, target_quotes = (find_quotes(result.documents[m.index].text) for m in (src, dst))
+    else:
+        source_quotes, target_quotes = quotes[source], quotes[target]
     shared, added, boiler_added, dropped = _passage_changes(result, cluster, source, target)
     c_src, c_dst = passage_coverage(cluster, source, target), passage_coverage(cluster, target, source)
     return CopyEdge(
@@ -310,9 +319,7 @@ def copy_edge(
         added=tuple(added),
         boilerplate_added=tuple(boiler_added),
         credits=tuple(_credit_changes(cluster, source, target, credits)),
-        quotes_changed=tuple(
-            changed_quotes(result.documents[src.index].text, result.documents[dst.index].text)
-        ),
+        quotes_changed=tuple(quote_changes(source_quotes, target_quotes)),
     )
 
 
@@ -388,14 +395,35 @@ def changed_quotes(source_text: str, target_text: str) -> list[QuoteChange]:
 
     Each source quote pairs with at most one target quote, most similar pairs first.
     """
-    source_quotes, target_quotes = find_quotes(source_text), find_quotes(target_text)
-    candidates = []
+    return quote_changes(find_quotes(source_text), find_quotes(target_text))
+
+
+def quote_changes(source_quotes: Sequence[Quote], target_quotes: Sequence[Quote]) -> list[QuoteChange]:
+    """:func:`changed_quotes` on quotes already found."""
+    # A quote told word for word pairs first (similarity 1, which no other pair reaches),
+    # each with the first free source quote of the same words, target quotes in order: the
+    # pairs the most-similar-first rule makes, without comparing every quote with every quote.
+    same_words: dict[tuple[str, ...], list[int]] = {}
+    for s, original in enumerate(source_quotes):
+        same_words.setdefault(original.words, []).append(s)
+    used_s: set[int] = set()
+    unpaired: list[int] = []
     for t, quote in enumerate(target_quotes):
+        same = same_words.get(quote.words)
+        if same:
+            used_s.add(same.pop(0))
+        else:
+            unpaired.append(t)
+    free_sources = [s for s in range(len(source_quotes)) if s not in used_s]
+    candidates = []
+    for t in unpaired:
+        quote = target_quotes[t]
         # one matcher per target quote: SequenceMatcher indexes its second sequence once
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(quote.words)
         size = len(quote.words)
-        for s, original in enumerate(source_quotes):
+        for s in free_sources:
+            original = source_quotes[s]
             # the quick ratios are upper bounds of ratio(): most pairs of quotes stop here,
             # the first (real_quick_ratio, from the lengths alone) before the matcher is set
             total = len(original.words) + size
@@ -407,12 +435,11 @@ def changed_quotes(source_text: str, target_text: str) -> list[QuoteChange]:
             ratio = matcher.ratio()
             if ratio >= QUOTE_MIN_SIMILARITY:
                 candidates.append((-ratio, t, s))
-    changes, used_s, used_t = [], set(), set()
+    changes, used_t = [], set()
     for neg_ratio, t, s in sorted(candidates):
         if t in used_t or s in used_s:
             continue
         used_t.add(t)
         used_s.add(s)
-        if source_quotes[s].words != target_quotes[t].words:
-            changes.append(QuoteChange(source_quotes[s], target_quotes[t], round(-neg_ratio, 4)))
+        changes.append(QuoteChange(source_quotes[s], target_quotes[t], round(-neg_ratio, 4)))
     return sorted(changes, key=lambda c: c.target.start)

@@ -38,7 +38,7 @@ from dedup.story.edges import (
 )
 from dedup.story.origin import Origin, choose_origin, conclude_origin, gather_facts
 from dedup.story.result import Cluster, ScanResult
-from dedup.text.credits import Credit, Dateline
+from dedup.text.credits import Credit, Dateline, find_quotes
 from dedup.text.dates import DateSpan
 
 __all__ = [
@@ -121,7 +121,10 @@ def analyse_cluster(result: ScanResult, cluster: Cluster, known: dict[tuple[int,
 
     docs, members = result.documents, cluster.members
     credits = [f.credits for f in facts]
-    edges = [copy_edge(result, cluster, p, k, credits, pairs) for k, p in enumerate(tree.parent) if p is not None]
+    quotes = [find_quotes(docs[m.index].text) for m in members]
+    edges = [
+        copy_edge(result, cluster, p, k, credits, pairs, quotes) for k, p in enumerate(tree.parent) if p is not None
+    ]
     edges.sort(key=lambda e: (docs[e.source].doc_id, docs[e.target].doc_id))
     siblings = sibling_pairs(result, cluster, pairs, tree, choice.tied)
 
