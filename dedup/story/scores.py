@@ -8,7 +8,7 @@ import numpy as np
 
 from dedup.document import Document
 from dedup.match.fingerprint import content_text, fingerprint
-from dedup.match.verify import PairScore, Units, build_units, score_pairs
+from dedup.match.verify import PairScore, UnitSets, build_unit_sets, score_pair_batch
 from dedup.story.result import ScanConfig
 
 
@@ -28,12 +28,11 @@ def score_document_pairs(
     contents = [content_text(d.text, config.boilerplate, config.fingerprint.ignore_quotes) for d in subset]
     prints = fingerprint(contents, config.fingerprint)
 
-    def units_of(k: int) -> Units:
-        text = subset[k].text
-        return build_units([text], config.fingerprint, config.boilerplate)[0]
+    def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
+        unit_row = np.full(len(subset), -1, dtype=np.int64)
+        unit_row[rows] = np.arange(len(rows))
+        return build_unit_sets([subset[k].text for k in rows.tolist()], config.fingerprint, config.boilerplate), unit_row
 
     local = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
-    scores = score_pairs(local, prints, units_of, config.match)
-    return [s.renumbered(involved[s.first], involved[s.second]) for s in scores]
-
-
+    columns = score_pair_batch(local, prints.shingles, prints.offsets, prints.signatures, units_for, config.match)
+    return [s.renumbered(involved[s.first], involved[s.second]) for s in columns.scores()]
