@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.match.shingle import ShingleConfig, mix64, shingle_hashes
+from dedup.match.shingle import ShingleConfig, concat_ranges, mix64, shingle_hashes
 from dedup.text.normalize import normalize_many
 from dedup.text.segment import Passage
 
@@ -126,11 +126,6 @@ def _content_rows(clusters: Sequence[ClusterInput]) -> _ContentRows:
     pieces: list[str] = []
     row_cluster: list[int] = []
     row_member: list[int] = []
-    member_rows = [0]
-    member_of_cluster: list[range] = []
-    pieces: list[str] = []
-    row_cluster: list[int] = []
-    row_member: list[int] = []
     # member ids are global to the batch; content rows of member g are member_rows[g]:member_rows[g+1]
     member_rows = [0]
     member_of_cluster: list[range] = []
@@ -180,18 +175,39 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
         window_member, window_row, window_kind = window_member[order], window_row[order], window_kind[order]
         window_first = window_row - starts[window_member]
         window_length = window_kind + 1
-        entries = np.concatenate((np.arange(len(order)), np.flatnonzero(window_kind)))
+
+        # A passage that several members tell word for word has one vector; so has a window
+        # of such passages. Cosines are computed once per distinct vector (a wire story's
+        # paragraph in 300 pages: once, not 300 times) and the best windows found per
+        # distinct passage, then given to each passage of that vector.
+        passage_group, passage_reps = _equal_rows(counts, clusters_of_rows)
+        second = np.where(window_kind == 1, passage_group[np.minimum(window_row + 1, len(pieces) - 1)], -1)
+        window_code = passage_group[window_row] * (len(passage_reps) + 1) + second + 1
+        _, window_reps, window_group = np.unique(window_code, return_index=True, return_inverse=True)
+        window_group = window_group.reshape(-1)
+        rep_row, rep_kind = window_row[window_reps], window_kind[window_reps]
+        entries = np.concatenate((np.arange(len(window_reps)), np.flatnonzero(rep_kind)))
         select = sparse.csr_matrix(
-            (np.ones(len(entries)), (entries, np.concatenate((window_row, window_row[window_kind == 1] + 1)))),
-            shape=(len(order), len(pieces)),
+            (np.ones(len(entries)), (entries, np.concatenate((rep_row, rep_row[rep_kind == 1] + 1)))),
+            shape=(len(window_reps), len(pieces)),
         )
         windows = normalize(select @ matrix, norm="l2", copy=False)
         windows.eliminate_zeros()
         short = (words <= SHORT_PASSAGE_WORDS).astype(np.float64)
-        wins, cols, values, other = _blockwise_best(
-            windows, matrix, short, window_member, members_of_rows, config.min_cosine
+        wins, groups, values, other = _blockwise_best(
+            windows, matrix[passage_reps], short[passage_reps], _members_of_groups(window_group, len(window_reps)),
+            window_member, config.min_cosine,
         )
-        for col, member, window, value in zip(cols.tolist(), other.tolist(), wins.tolist(), values.tolist()):
+        # each distinct passage's best windows, for every passage of that vector but those
+        # of the member the window lies in
+        passage_lists, passage_offsets = _members_of_groups(passage_group, len(passage_reps))
+        sizes = passage_offsets[groups + 1] - passage_offsets[groups]
+        cols = passage_lists[concat_ranges(passage_offsets[groups], sizes)]
+        wins, values, other = np.repeat(wins, sizes), np.repeat(values, sizes), np.repeat(other, sizes)
+        elsewhere = members_of_rows[cols] != other
+        for col, member, window, value in zip(
+            cols[elsewhere].tolist(), other[elsewhere].tolist(), wins[elsewhere].tolist(), values[elsewhere].tolist()
+        ):
             best[(col, member)] = (window, value)
 
     return _BestWindows(best, window_first.tolist(), window_length.tolist())
@@ -223,26 +239,31 @@ def _window_blocks(windows, matrix) -> list[tuple[int, int]]:
     return blocks
 
 
-def _blockwise_best(windows, matrix, short, window_member, members_of_rows, min_cosine):
-    """For each (passage, other member): the best window scoring at least ``min_cosine``.
+def _blockwise_best(windows, passages, short, window_groups, window_member, min_cosine):
+    """For each (distinct passage vector, member): the best window there scoring at least ``min_cosine``.
 
-    Returns ``(windows, passages, values, members)`` sorted by passage and member; ties go
-    to the first window. Blocks of windows are scored in order and their entries that pass
+    ``windows`` and ``passages`` hold one row per distinct vector; ``window_groups`` lists
+    (CSR: windows, offsets) the windows of each distinct window vector. Returns ``(windows,
+    passage vectors, values, members)`` sorted by passage vector and member; ties go to the
+    first window. Blocks of windows are scored in order and their entries that pass
     reduced in batches, so memory holds one block's products, the best windows so far and
     about as many entries waiting, and the answer is the one a single product of all
     windows gives (each row of a product depends on that row alone).
     """
     from scipy import sparse
 
+    group_windows, group_offsets = window_groups
     # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
     # operand converts it again for every block, which cost more than the products.
-    squared = sparse.csr_matrix(sparse.diags(short) @ matrix.multiply(matrix)).T.tocsr() if short.any() else None
-    passages_t = matrix.T.tocsr()
+    squared = (
+        sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr() if short.any() else None
+    )
+    passages_t = passages.T.tocsr()
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0), empty)
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     pending_size = 0
-    for start, end in _window_blocks(windows, matrix):
+    for start, end in _window_blocks(windows, passages):
         block = windows[start:end]
         cosines = (block @ passages_t).tocsr()
         if squared is not None:
@@ -251,10 +272,13 @@ def _blockwise_best(windows, matrix, short, window_member, members_of_rows, min_
             present.data[:] = 1.0
             cosines = cosines.maximum(present @ squared)
         found = cosines.tocoo()
-        wins, cols, values = found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
-        keep = (values >= min_cosine) & (window_member[wins] != members_of_rows[cols])
-        pending.append((wins[keep], cols[keep], values[keep]))
-        pending_size += int(keep.sum())
+        keep = found.data >= min_cosine
+        vectors, cols, values = found.row[keep].astype(np.int64) + start, found.col[keep].astype(np.int64), found.data[keep]
+        # every window of each window vector
+        sizes = group_offsets[vectors + 1] - group_offsets[vectors]
+        wins = group_windows[concat_ranges(group_offsets[vectors], sizes)]
+        pending.append((wins, np.repeat(cols, sizes), np.repeat(values, sizes)))
+        pending_size += len(wins)
         # Reduced only once the found entries outweigh the best so far, so that each entry
         # is sorted a bounded number of times; the best of a union does not depend on how
         # it is cut, since the order below is total.
@@ -262,6 +286,48 @@ def _blockwise_best(windows, matrix, short, window_member, members_of_rows, min_
             best = _reduce_best(best, pending, window_member)
             pending, pending_size = [], 0
     return _reduce_best(best, pending, window_member)
+
+
+def _members_of_groups(group: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The items of each of ``count`` groups (CSR: items in order, offsets), given each item's group."""
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(group, minlength=count), out=offsets[1:])
+    return np.argsort(group, kind="stable").astype(np.int64), offsets
+
+
+def _equal_rows(counts, row_cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the count matrix that are equal (one cluster, the same terms, as often).
+
+    Returns each row's group and each group's first row. Rows are keyed by a hash of
+    their entries and checked entry by entry against their group's first row; a row that
+    differs (a hash collision) gets a group of its own, so equal rows only ever share one.
+    """
+    count = counts.shape[0]
+    lengths = np.diff(counts.indptr)
+    _, first, group = np.unique(_row_keys(counts, row_cluster), return_index=True, return_inverse=True)
+    group = group.astype(np.int64).reshape(-1)
+    rep = first[group]
+    same = (lengths == lengths[rep]) & (row_cluster == row_cluster[rep])
+    check = np.flatnonzero(same & (rep != np.arange(count)))
+    if len(check):
+        here = concat_ranges(counts.indptr[check], lengths[check])
+        there = concat_ranges(counts.indptr[rep[check]], lengths[check])
+        differs = (counts.indices[here] != counts.indices[there]) | (counts.data[here] != counts.data[there])
+        same[check[np.unique(np.repeat(np.arange(len(check)), lengths[check])[differs])]] = False
+    apart = np.flatnonzero(~same)
+    group[apart] = len(first) + np.arange(len(apart))
+    return group, np.concatenate((first, apart)).astype(np.int64)
+
+
+def _row_keys(counts, row_cluster: np.ndarray) -> np.ndarray:
+    """A 64-bit key of each row of the count matrix and its cluster, equal for equal rows."""
+    lengths = np.diff(counts.indptr)
+    mixed = mix64(counts.indices.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ counts.data.astype(np.uint64))
+    sums = np.zeros(counts.shape[0], dtype=np.uint64)
+    filled = lengths > 0
+    if len(mixed):  # entries sum in any order: a row's key does not depend on how it is stored
+        sums[filled] = np.add.reduceat(mixed, counts.indptr[:-1][filled])
+    return mix64(sums ^ mix64(lengths.astype(np.uint64), seed=1) ^ mix64(row_cluster.astype(np.uint64), seed=2))
 
 
 def _reduce_best(best, pending, window_member):

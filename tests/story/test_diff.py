@@ -1,0 +1,81 @@
+"""The passage diff scores each distinct passage vector once: the same answer as scoring every passage."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from dedup.story import diff
+from dedup.text.segment import segment
+
+WIRE = [
+    "Rescue teams reached the flooded valley on Tuesday after three days of rain cut the only road.",
+    "The regional governor said two hundred families had been moved to schools on higher ground.",
+    "Engineers warned that the old dam upstream could not hold another night of heavy rain.",
+    "Schools will stay closed until Friday, the education office said in a short statement.",
+]
+OWN = [
+    "Our correspondent in the valley spoke to farmers who lost their whole harvest to the water.",
+    "The same valley flooded in 1998, when the river rose four metres in a single night.",
+    "Local football fixtures for the weekend have been postponed by the league.",
+]
+
+
+def _cluster() -> list[str]:
+    reworded = WIRE[1].replace("two hundred families", "about 200 households").replace("moved", "taken")
+    return [
+        "Flood cuts valley road\n\n" + "\n\n".join(WIRE),
+        "Flood cuts valley road\n\n" + "\n\n".join(WIRE[:3] + [OWN[0]]),
+        "\n\n".join([WIRE[0], reworded, WIRE[2], WIRE[2], OWN[1]]),  # one paragraph told twice
+        "\n\n".join([OWN[2], WIRE[0] + " " + WIRE[1], WIRE[3], "2024 — 18:30"]),  # two merged; no words
+    ]
+
+
+def _diff(texts: list[str]):
+    return diff.diff_cluster(texts, [segment(t).passages for t in texts])
+
+
+def _every_row_apart(counts, row_cluster):
+    rows = np.arange(counts.shape[0], dtype=np.int64)
+    return rows, rows
+
+
+def _one_key(counts, row_cluster):  # every row collides with every other
+    return np.zeros(counts.shape[0], dtype=np.uint64)
+
+
+def test_scoring_distinct_vectors_once_gives_what_scoring_every_passage_gives(monkeypatch):
+    texts = _cluster()
+    grouped = _diff(texts)
+    monkeypatch.setattr(diff, "_equal_rows", _every_row_apart)
+    assert grouped == _diff(texts)
+    # the repeated wire paragraph is found verbatim in every member that tells it
+    third = [d for d in grouped[2] if texts[2][d.passage.start : d.passage.end] == WIRE[2]]
+    assert len(third) == 2
+    for found in third:
+        assert {c.member for c in found.counterparts} == {0, 1}
+        assert all(c.relation == "verbatim" for c in found.counterparts)
+    # two paragraphs one member merged find the two-passage window they came from
+    merged = next(d for d in grouped[3] if texts[3][d.passage.start : d.passage.end].startswith(WIRE[0]))
+    source = next(c for c in merged.counterparts if c.member == 0)
+    assert len(source.passages) == 2 and source.relation == "verbatim"
+
+
+def test_a_hash_collision_never_merges_different_passages(monkeypatch):
+    texts = _cluster()
+    expected = _diff(texts)
+    monkeypatch.setattr(diff, "_row_keys", _one_key)
+    assert _diff(texts) == expected
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_equal_rows_groups_exactly_the_equal_rows(monkeypatch, collide):
+    if collide:
+        monkeypatch.setattr(diff, "_row_keys", _one_key)
+    dense = np.array([[1, 0, 2], [0, 0, 0], [1, 0, 2], [2, 0, 1], [1, 0, 2], [0, 0, 0], [1, 0, 2]])
+    clusters = np.array([0, 0, 0, 0, 1, 1, 0])
+    group, first = diff._equal_rows(sparse.csr_matrix(dense), clusters)
+    for a in range(len(dense)):
+        for b in range(len(dense)):
+            equal = clusters[a] == clusters[b] and (dense[a] == dense[b]).all()
+            assert (group[a] == group[b]) == equal, (a, b)
+    assert sorted(first.tolist()) == sorted({int(np.flatnonzero(group == g)[0]) for g in set(group.tolist())})
