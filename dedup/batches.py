@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,7 +35,8 @@ from dedup.match.verify import (
 from dedup.match.words import WordWeights, aligned_shares, word_sequences
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_clusters
-from dedup.story.provenance import Provenance, analyse_cluster
+from dedup.story.links import Link
+from dedup.story.provenance import Provenance, analyse_cluster, summary_of
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
 from dedup.workers import SpooledSets, SpooledTexts, WorkerPool
@@ -50,6 +51,10 @@ DETAIL_BATCH = 256
 # Verification then looks the shingles of a batch's pairs up in chunks of bounded size
 # (verify.LOOKUP_BUDGET), so that many pairs, as character shingles make, cost no more.
 VERIFY_SHINGLES = 1 << 23
+
+
+# (view, clusters with passages, their provenances, links of each cluster) -> each cluster's record text
+RecordWriter = Callable[[ScanResult, list[Cluster], list[Provenance], dict[str, tuple[Link, ...]]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -253,13 +258,19 @@ class DetailTask:
     documents: dict[int, Document]
     pairs: list[PairScore]
     config: ScanConfig
+    # Set when the report's records are written here too: ``write(view, clusters,
+    # provenances, links)`` gives each cluster's text, ``links`` the outside documents
+    # linked to each (whose documents, without text, are in ``documents`` too).
+    write: RecordWriter | None = None
+    links: dict[str, tuple[Link, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class DetailResult:
-    clusters: list[Cluster]  # with their members' passages
-    texts: dict[int, str]
-    provenances: list[Provenance]
+    clusters: list[Cluster]  # with their members' passages; as they came when records are written
+    texts: dict[int, str]  # empty when records are written
+    provenances: list[Provenance]  # only their summaries when records are written
+    records: list[str] | None = None
 
 
 def detail_batch(task: DetailTask) -> DetailResult:
@@ -270,12 +281,95 @@ def detail_batch(task: DetailTask) -> DetailResult:
     groups = [[local[m.index] for m in cluster.members] for cluster in task.clusters]
     members, clustered_texts = _detail(groups, texts, task.indices.tolist(), task.config)
     clusters = [replace(cluster, members=group) for cluster, group in zip(task.clusters, members)]
-    # the provenance analysis reads documents by global index: only these are there
-    documents = {i: doc.with_text(clustered_texts[i]) for i, doc in task.documents.items()}
+    # the provenance analysis reads documents by global index: only these are there (and
+    # the outside documents linked to the clusters, without text, when records are written)
+    documents = {i: doc.with_text(clustered_texts.get(i, "")) for i, doc in task.documents.items()}
     view = ScanResult(documents, task.config, clusters, task.pairs, [], {})  # type: ignore[arg-type]
     known = {(s.first, s.second): s for s in task.pairs}
     provenances = [analyse_cluster(view, cluster, known) for cluster in clusters]
-    return DetailResult(clusters, clustered_texts, provenances)
+    if task.write is None:
+        return DetailResult(clusters, clustered_texts, provenances)
+    # The records go back as text: far cheaper to send than passages and provenances.
+    records = task.write(view, clusters, provenances, task.links)
+    return DetailResult(task.clusters, {}, [summary_of(p) for p in provenances], records)
+
+
+class Deferred:
+    """The passages, provenance and records of a deferred scan's clusters, made on demand.
+
+    A report asks for them cluster by cluster after the scan; they are made in the
+    workers, a batch of clusters at a time, from the texts read back with ``texts_of``.
+    """
+
+    def __init__(
+        self, documents: list[Document], verified: list[PairScore], config: ScanConfig, pool: WorkerPool,
+        texts_of: Callable[[np.ndarray], list[str] | SpooledTexts],
+    ) -> None:
+        self.documents, self.verified, self.config, self.pool, self.texts_of = documents, verified, config, pool, texts_of
+
+    @staticmethod
+    def _cluster_chunks(clusters: Sequence[Cluster]) -> Iterator[list[Cluster]]:
+        """Consecutive clusters of about :data:`DETAIL_BATCH` members in all."""
+        chunk: list[Cluster] = []
+        size = 0
+        for cluster in clusters:
+            chunk.append(cluster)
+            size += len(cluster.members)
+            if size >= DETAIL_BATCH:
+                yield chunk
+                chunk, size = [], 0
+        if chunk:
+            yield chunk
+
+    def _pairs_by_doc(self) -> dict[int, list[PairScore]]:
+        by_doc: dict[int, list[PairScore]] = {}
+        for score in self.verified:
+            by_doc.setdefault(score.first, []).append(score)
+            by_doc.setdefault(score.second, []).append(score)
+        return by_doc
+
+    def _detail_task(
+        self, clusters: list[Cluster], by_doc: dict[int, list[PairScore]], write: RecordWriter | None = None,
+        links: dict[str, tuple[Link, ...]] | None = None,
+    ) -> DetailTask:
+        members = sorted(m.index for cluster in clusters for m in cluster.members)
+        inside = set(members)
+        pairs = [s for i in members for s in by_doc.get(i, ()) if s.first == i and s.second in inside]
+        documents = {i: self.documents[i].with_text("") for i in members}
+        indices = np.asarray(members, dtype=np.int64)
+        task = DetailTask(clusters, indices, self.texts_of(indices), documents, pairs, self.config)
+        if write is None or links is None:
+            return task
+        mine = {c.cluster_id: links[c.cluster_id] for c in clusters if c.cluster_id in links}
+        for link in (link for found in mine.values() for link in found):
+            documents.setdefault(link.doc, self.documents[link.doc].with_text(""))
+        return replace(task, write=write, links=mine)
+
+    def details(self, clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, dict[int, str], Provenance]]:
+        """Each of ``clusters`` with its members' passages and texts, and its provenance, in order.
+
+        The clusters go to the workers a batch at a time (the pool keeps a few ahead), so
+        only the batches in flight hold texts and passages.
+        """
+        by_doc = self._pairs_by_doc()
+        tasks = (self._detail_task(chunk, by_doc) for chunk in self._cluster_chunks(clusters))
+        for done in self.pool.map(detail_batch, tasks):
+            for cluster, provenance in zip(done.clusters, done.provenances):
+                yield cluster, {m.index: done.texts[m.index] for m in cluster.members}, provenance
+
+    def records(
+        self, clusters: Sequence[Cluster], links: dict[str, tuple[Link, ...]], write: RecordWriter
+    ) -> Iterator[tuple[str, Provenance]]:
+        """Each cluster's record text, written in the workers by ``write``, and its provenance
+        summary (:func:`~dedup.story.provenance.summary_of`), in order.
+
+        The workers send back text, not the passages and provenances they made: the main
+        process only writes.
+        """
+        by_doc = self._pairs_by_doc()
+        tasks = (self._detail_task(chunk, by_doc, write, links) for chunk in self._cluster_chunks(clusters))
+        for done in self.pool.map(detail_batch, tasks):
+            yield from zip(done.records or (), done.provenances)
 
 
 def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

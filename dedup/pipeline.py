@@ -28,7 +28,6 @@ from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_o
 from dedup.match.verify import (
     PairScore,
 )
-from dedup.story.provenance import Provenance
 from dedup.story.result import (
     Cluster,
     Member,
@@ -117,7 +116,7 @@ def scanning(
         try:
             yield result
         finally:
-            result.details = None  # the spool it reads is about to go
+            result.details = result.records = None  # the spool they read is about to go
 
 
 def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> ScanResult:
@@ -178,7 +177,8 @@ def _scan_stream(
     clusters = run.clusters(member_groups, story_pairs)
     result = run.result(candidates, scores, story_pairs, clusters, refused)
     if defer:
-        result.details = run.details
+        later = batches.Deferred(run.documents, run.verified, run.config, run.pool, run.texts_of)
+        result.details, result.records = later.details, later.records
     return result
 
 
@@ -419,41 +419,6 @@ class _ScanRun:
             Cluster(cluster_id_of(self.documents[m.index].doc_id for m in members), members, tuple(group_pairs))
             for members, group_pairs in zip(member_groups, pairs_of)
         ]
-
-    # -- passages on demand (a deferred scan) ---------------------------------------------
-    def _detail_tasks(self, clusters: Sequence[Cluster], by_doc: dict[int, list[PairScore]]) -> Iterator[batches.DetailTask]:
-        chunk: list[Cluster] = []
-        size = 0
-        for cluster in clusters:
-            chunk.append(cluster)
-            size += len(cluster.members)
-            if size >= batches.DETAIL_BATCH:
-                yield self._detail_task(chunk, by_doc)
-                chunk, size = [], 0
-        if chunk:
-            yield self._detail_task(chunk, by_doc)
-
-    def _detail_task(self, clusters: list[Cluster], by_doc: dict[int, list[PairScore]]) -> batches.DetailTask:
-        members = sorted(m.index for cluster in clusters for m in cluster.members)
-        inside = set(members)
-        pairs = [s for i in members for s in by_doc.get(i, ()) if s.first == i and s.second in inside]
-        documents = {i: self.documents[i].with_text("") for i in members}
-        indices = np.asarray(members, dtype=np.int64)
-        return batches.DetailTask(clusters, indices, self.texts_of(indices), documents, pairs, self.config)
-
-    def details(self, clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, dict[int, str], Provenance]]:
-        """Each of ``clusters`` with its members' passages and texts, and its provenance, in order.
-
-        The clusters go to the workers a batch at a time (the pool keeps a few ahead), so
-        only the batches in flight hold texts and passages.
-        """
-        by_doc: dict[int, list[PairScore]] = {}
-        for score in self.verified:
-            by_doc.setdefault(score.first, []).append(score)
-            by_doc.setdefault(score.second, []).append(score)
-        for done in self.pool.map(batches.detail_batch, self._detail_tasks(clusters, by_doc)):
-            for cluster, provenance in zip(done.clusters, done.provenances):
-                yield cluster, {m.index: done.texts[m.index] for m in cluster.members}, provenance
 
     # -- the result -------------------------------------------------------------------------
     def result(

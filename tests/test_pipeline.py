@@ -1,6 +1,7 @@
 """Golden tests on the seeds, hard negatives, and a generated corpus with planted rewrites."""
 
 import itertools
+import json
 
 import pytest
 
@@ -146,8 +147,10 @@ def test_a_deferred_scan_reports_what_a_scan_with_detail_reports(tmp_path, jobs)
     from dedup.report.records import render_json
 
     path = tmp_path / "corpus.jsonl"
-    path.write_text("".join(a.to_json() + "\n" for a in generate(900, seed=8)), encoding="utf-8")
+    path.write_text("".join(a.to_json() + "\n" for a in generate(1200, seed=3)), encoding="utf-8")
     whole = scan([path])
+    # clusters linked to outside documents: their records name documents of no cluster
+    assert any(c.get("linked") for c in json.loads(render_json(whole))["clusters"])
     with scanning([path], jobs=jobs, defer=True) as deferred:
         assert len(deferred.clusters) > 20
         # nothing but the clusters is held: no passages, no texts

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from dedup.report.encode import dumps
 from dedup.report.records import (
+    Encoded,
     cluster_records,
     header_record,
     outlets_record,
@@ -28,12 +29,18 @@ from dedup.story.provenance import Provenance, outlet_view
 from dedup.story.result import ScanResult
 
 
-def line_records(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[dict[str, object]]:
-    """The records of the JSON-lines report, in order, each with its ``type`` first."""
+def line_records(
+    result: ScanResult, provenances: list[Provenance] | None = None, encoded: bool = False
+) -> Iterator[dict[str, object] | Encoded]:
+    """The records of the JSON-lines report, in order, each with its ``type`` first.
+
+    With ``encoded``, a deferred scan's cluster lines come as the text the workers wrote.
+    """
     analysed: list[Provenance] = [] if provenances is None else provenances
     yield {"type": "header", **header_record(result)}
-    for record in cluster_records(result, provenances, analysed):  # each analysed as its line is written
-        yield {"type": "cluster", **record}
+    # each analysed as its line is written
+    for record in cluster_records(result, provenances, analysed, cluster_line if encoded else None):
+        yield record if isinstance(record, Encoded) else {"type": "cluster", **record}
     outlets = outlets_record(outlet_view(result, analysed))
     if outlets is not None:
         yield {"type": "outlets", **outlets}
@@ -45,8 +52,13 @@ def line_records(result: ScanResult, provenances: list[Provenance] | None = None
 
 def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str]:
     """The report's lines, each a compact JSON object ending in a newline."""
-    for record in line_records(result, provenances):
-        yield dumps(record, indent=False) + "\n"
+    for record in line_records(result, provenances, encoded=True):
+        yield (record.text if isinstance(record, Encoded) else dumps(record, indent=False)) + "\n"
+
+
+def cluster_line(record: dict[str, object]) -> str:
+    """A cluster's line, without its newline."""
+    return dumps({"type": "cluster", **record}, indent=False)
 
 
 def render_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> str:

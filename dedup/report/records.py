@@ -8,6 +8,8 @@ and parameters always give byte-identical output.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 
 from dedup.match.verify import PairScore
 from dedup.report.encode import dumps
@@ -272,14 +274,17 @@ def _materialised(value: object) -> object:
     return list(value) if isinstance(value, Iterator) else value
 
 
-def _report_items(result: ScanResult, provenances: list[Provenance] | None) -> Iterator[tuple[str, object]]:
+def _report_items(
+    result: ScanResult, provenances: list[Provenance] | None, encoded: bool = False
+) -> Iterator[tuple[str, object]]:
     """The report's top-level keys in order; the long lists as iterators, built as they are read.
 
     With ``provenances`` None, each cluster's provenance is analysed when its record is
-    built; the outlets and unread dates after the clusters use what that gathered.
+    built; the outlets and unread dates after the clusters use what that gathered. With
+    ``encoded``, a deferred scan's cluster records come as the text the workers wrote.
     """
     analysed: list[Provenance] = [] if provenances is None else provenances
-    clusters = cluster_records(result, provenances, analysed)
+    clusters = cluster_records(result, provenances, analysed, json_element if encoded else None)
     yield from header_record(result).items()
     yield "clusters", clusters
     # evaluated after the clusters were read: the generators below run in order
@@ -290,16 +295,24 @@ def _report_items(result: ScanResult, provenances: list[Provenance] | None) -> I
 
 
 def cluster_records(
-    result: ScanResult, provenances: list[Provenance] | None, analysed: list[Provenance]
-) -> Iterator[dict[str, object]]:
+    result: ScanResult, provenances: list[Provenance] | None, analysed: list[Provenance],
+    encode: Callable[[dict[str, object]], str] | None = None,
+) -> Iterator[dict[str, object] | Encoded]:
     """The record of each cluster, in order, built as it is asked for.
 
     With ``provenances`` None, each cluster is analysed just before its record is built,
     and its provenance appended to ``analysed``. A deferred scan's clusters get their
     passages (:attr:`ScanResult.details`) as they come, and their members' texts only
-    while their record is built.
+    while their record is built. Given ``encode`` (a module-level function, sent to the
+    workers), a deferred scan's records come as the :class:`Encoded` text the workers made
+    of them, ``encode(record)``.
     """
     links = cluster_links(result)
+    if result.records is not None and encode is not None and provenances is None:
+        for text, summary in result.records(result.clusters, links, partial(encoded_records, encode)):
+            analysed.append(summary)
+            yield Encoded(text)
+        return
     if result.details is None:
         known = {(s.first, s.second): s for s in result.pairs}
         detailed: Iterator[tuple[Cluster, dict[int, str], Provenance | None]] = ((c, {}, None) for c in result.clusters)
@@ -319,6 +332,29 @@ def cluster_records(
         yield record
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A record already written as the report's text for it."""
+
+    text: str
+
+
+def encoded_records(
+    encode: Callable[[dict[str, object]], str], view: ScanResult, clusters: list[Cluster],
+    provenances: list[Provenance], links: dict[str, tuple[Link, ...]],
+) -> list[str]:
+    """``encode`` of each cluster's record (run in a worker, on its view of the scan)."""
+    return [
+        encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ())))
+        for cluster, provenance in zip(clusters, provenances)
+    ]
+
+
+def json_element(record: dict[str, object]) -> str:
+    """``record`` as an element of one of the JSON report's top-level lists."""
+    return dumps(record).replace("\n", "\n    ")
+
+
 class _Later:
     """A value computed when the writer reaches it (after the clusters before it)."""
 
@@ -336,7 +372,7 @@ def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -
     record at a time, not the whole report and its text.
     """
     opening = "{"
-    for key, value in _report_items(result, provenances):
+    for key, value in _report_items(result, provenances, encoded=True):
         yield f"{opening}\n  {dumps(key)}: "
         opening = ","
         if isinstance(value, _Later):
@@ -352,7 +388,7 @@ def _iter_list(elements: Iterator[object]) -> Iterator[str]:
     """A list of the report's top level, as ``json.dumps(..., indent=2)`` writes it, element by element."""
     separator = "[\n    "
     for element in elements:
-        yield separator + dumps(element).replace("\n", "\n    ")
+        yield separator + (element.text if isinstance(element, Encoded) else json_element(element))
         separator = ",\n    "
     yield "[]" if separator == "[\n    " else "\n  ]"
 
