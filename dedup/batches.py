@@ -22,6 +22,7 @@ from dedup.match.fingerprint import (
     content_and_line_keys,
     content_text,
     fingerprint,
+    fingerprint_and_words,
     unique_per_text,
 )
 from dedup.match.shingle import shingle_hashes
@@ -32,7 +33,7 @@ from dedup.match.verify import (
     build_unit_sets,
     score_pair_batch,
 )
-from dedup.match.words import WordWeights, aligned_shares, word_sequences
+from dedup.match.words import WordWeights, aligned_shares
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_clusters
 from dedup.story.links import Link
@@ -90,10 +91,10 @@ def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
         keys.extend(short_keys)
         line_offsets.append(len(keys))
     normalised = time.perf_counter()
-    prints = fingerprint(contents, config.fingerprint)
     if config.match.aligned_evidence:
-        word_sets, word_offsets = unique_per_text(*word_sequences(contents, config.fingerprint.minhash.seed))
+        prints, (word_sets, word_offsets) = fingerprint_and_words(contents, config.fingerprint)
     else:
+        prints = fingerprint(contents, config.fingerprint)
         word_sets, word_offsets = np.zeros(0, dtype=np.uint64), np.zeros(len(contents) + 1, dtype=np.int64)
     return FingerprintResult(
         prints.signatures, prints.shingles, prints.offsets, (normalised - started, time.perf_counter() - normalised),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dedup.match.minhash import MinHashConfig, signatures
-from dedup.match.shingle import ShingleConfig, shingle_hashes
+from dedup.match.shingle import ShingleConfig, shingle_hashes, shingle_hashes_of_sizes
 from dedup.text.boilerplate import (
     DEFAULT_RULES,
     MAX_BOILERPLATE_CHARS,
@@ -112,6 +112,24 @@ def unique_per_text(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray
 def fingerprint(contents: Sequence[str], config: FingerprintConfig) -> Fingerprints:
     """Fingerprints of texts already reduced by :func:`content_text`."""
     hashes, offsets = shingle_hashes(contents, config.shingle, seed=config.minhash.seed)
+    return _fingerprints(hashes, offsets, config)
+
+
+def fingerprint_and_words(
+    contents: Sequence[str], config: FingerprintConfig
+) -> tuple[Fingerprints, tuple[np.ndarray, np.ndarray]]:
+    """:func:`fingerprint`, and each text's distinct words (CSR: sorted unique word hashes,
+    offsets; the words of :func:`dedup.match.words.word_sequences`), from one reading."""
+    seed = config.minhash.seed
+    if config.shingle.kind == "word":
+        (hashes, offsets), words = shingle_hashes_of_sizes(contents, "word", (config.shingle.size, 1), seed)
+    else:
+        hashes, offsets = shingle_hashes(contents, config.shingle, seed=seed)
+        words = shingle_hashes(contents, ShingleConfig("word", 1), seed=seed)
+    return _fingerprints(hashes, offsets, config), unique_per_text(*words)
+
+
+def _fingerprints(hashes: np.ndarray, offsets: np.ndarray, config: FingerprintConfig) -> Fingerprints:
     matrix = signatures(hashes, offsets, config.minhash)
     unique, unique_offsets = unique_per_text(hashes, offsets)
     return Fingerprints(unique, unique_offsets, matrix)

@@ -173,8 +173,15 @@ def shingle_hashes(texts: Sequence[str], config: ShingleConfig, seed: int = 0) -
     A text with words but fewer than ``size`` of them between breaks gets one shingle
     made of all its words, so that short texts still have a fingerprint.
     """
-    parts: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
+    return shingle_hashes_of_sizes(texts, config.kind, (config.size,), seed)[0]
+
+
+def shingle_hashes_of_sizes(
+    texts: Sequence[str], kind: str, sizes: Sequence[int], seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`shingle_hashes` of several shingle sizes, the texts read and split into words once."""
+    parts: list[list[np.ndarray]] = [[] for _ in sizes]
+    counts: list[list[np.ndarray]] = [[] for _ in sizes]
     first = 0
     while first < len(texts):
         last, size = first, 0
@@ -183,41 +190,58 @@ def shingle_hashes(texts: Sequence[str], config: ShingleConfig, seed: int = 0) -
             last += 1
         batch = texts[first:last]
         buffer, text_starts = _concat(batch)
-        if config.kind == "char":
-            hashes, offsets = _char_shingles(buffer, text_starts, config.size, seed)
-        else:
-            hashes, offsets = _word_shingles(buffer, text_starts, word_bounds(batch, buffer), config.size, seed)
-        parts.append(hashes)
-        counts.append(np.diff(offsets))
+        words = None if kind == "char" else _words(buffer, text_starts, word_bounds(batch, buffer), seed)
+        for k, shingle_size in enumerate(sizes):
+            if words is None:
+                hashes, offsets = _char_shingles(buffer, text_starts, shingle_size, seed)
+            else:
+                hashes, offsets = _word_shingles(words, shingle_size, seed)
+            parts[k].append(hashes)
+            counts[k].append(np.diff(offsets))
         first = last
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    if counts:
-        np.cumsum(np.concatenate(counts), out=offsets[1:])
-    hashes = np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)
-    return hashes, offsets
+    found = []
+    for k in range(len(sizes)):
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        if counts[k]:
+            np.cumsum(np.concatenate(counts[k]), out=offsets[1:])
+        found.append((np.concatenate(parts[k]) if parts[k] else np.zeros(0, dtype=_U64), offsets))
+    return found
 
 
-def _word_shingles(
-    buffer: np.ndarray, text_starts: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], size: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _Words:
+    """The words of a batch of texts: each one's hash, run (words between breaks) and text."""
+
+    hashes: np.ndarray
+    run_id: np.ndarray
+    text: np.ndarray
+    num_texts: int
+
+
+def _words(buffer: np.ndarray, text_starts: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], seed: int) -> _Words:
     is_break = (buffer == 0x0A) | (buffer == 0x00)
     word_starts, word_ends = bounds
     num_texts = len(text_starts) - 1
     if len(word_starts) == 0:
-        return np.zeros(0, dtype=_U64), np.zeros(num_texts + 1, dtype=np.int64)
-
+        empty = np.zeros(0, dtype=np.int64)
+        return _Words(np.zeros(0, dtype=_U64), empty, empty, num_texts)
     # Position-independent polynomial hash of each word's bytes, from prefix sums.
     weights = buffer.astype(_U64) + _U64(1)
     with np.errstate(over="ignore"):
         prefix = np.concatenate(([_U64(0)], np.cumsum(weights * _powers(_BYTE_BASE, len(buffer)), dtype=_U64)))
         inverse = _powers(pow(_BYTE_BASE, -1, 1 << 64), len(buffer))
         word_hashes = mix64((prefix[word_ends] - prefix[word_starts]) * inverse[word_starts], seed)
-
     # Runs of words with no break between them; a text boundary is a break too.
     breaks_before = np.concatenate(([0], np.cumsum(is_break, dtype=np.int32)))
     run_id = breaks_before[word_starts]
     word_text = np.searchsorted(text_starts, word_starts, side="right") - 1
+    return _Words(word_hashes, run_id, word_text, num_texts)
 
+
+def _word_shingles(words: _Words, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    word_hashes, run_id, word_text, num_texts = words.hashes, words.run_id, words.text, words.num_texts
+    if len(word_hashes) == 0:
+        return np.zeros(0, dtype=_U64), np.zeros(num_texts + 1, dtype=np.int64)
     if len(word_hashes) >= size:
         windows = _combine(word_hashes, size)
         valid = run_id[: len(windows)] == run_id[size - 1 :]

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.match.shingle import ShingleConfig, concat_ranges, mix64, shingle_hashes
+from dedup.match.shingle import concat_ranges, mix64, shingle_hashes_of_sizes
 from dedup.text.normalize import normalize_many
 from dedup.text.segment import Passage
 
@@ -391,8 +391,7 @@ def _term_counts(normalized: Sequence[str], row_cluster: np.ndarray):
     """
     from scipy import sparse
 
-    unigrams, unigram_offsets = shingle_hashes(normalized, ShingleConfig("word", 1), seed=_TERM_SEED)
-    bigrams, bigram_offsets = shingle_hashes(normalized, ShingleConfig("word", 2), seed=_TERM_SEED)
+    (unigrams, unigram_offsets), (bigrams, bigram_offsets) = shingle_hashes_of_sizes(normalized, "word", (1, 2), _TERM_SEED)
     num_rows = len(normalized)
     words = np.diff(unigram_offsets)
     unigram_row = np.repeat(np.arange(num_rows, dtype=np.int64), words)

@@ -12,11 +12,12 @@ from dedup.match.fingerprint import (
     FingerprintConfig,
     content_text,
     fingerprint,
+    fingerprint_and_words,
     unique_per_text,
 )
 from dedup.match.minhash import EMPTY, MinHashConfig, jaccard_estimate, to_lean_minhash
-from dedup.match.shingle import ShingleConfig, shingle_hashes
-from dedup.text.normalize import normalize_text
+from dedup.match.shingle import ShingleConfig, shingle_hashes, shingle_hashes_of_sizes
+from dedup.text.normalize import normalize_many, normalize_text
 from tests.conftest import ROOT, SEEDS
 
 
@@ -144,3 +145,25 @@ def test_unique_per_text_sorts_and_deduplicates_each_text(top_bits_collide):
     hashes, new_offsets = unique_per_text(np.concatenate(texts), offsets)
     for k, values in enumerate(texts):
         assert np.array_equal(hashes[new_offsets[k] : new_offsets[k + 1]], np.unique(values))
+
+
+def test_several_shingle_sizes_from_one_reading_are_those_of_one_size_at_a_time():
+    texts = normalize_many([
+        "Rescue teams reached the flooded valley on Tuesday\nafter three days of rain.",
+        "", "one", "two words", "\n\n",
+        "اسلام آباد میں بارش کے بعد سڑکیں بند ہو گئیں",
+        "नई दिल्ली में भारी बारिश के बाद सड़कें बंद",
+        "北京时间周二，救援队抵达被洪水淹没的山谷。",
+        "東京で大雨のため道路が閉鎖された。",
+    ] * 3)
+    for kind, sizes in (("word", (1, 2, 5)), ("char", (3, 5))):
+        together = shingle_hashes_of_sizes(texts, kind, sizes, seed=7)
+        for size, (hashes, offsets) in zip(sizes, together):
+            alone = shingle_hashes(texts, ShingleConfig(kind, size), seed=7)
+            assert np.array_equal(hashes, alone[0]) and np.array_equal(offsets, alone[1])
+    config = FingerprintConfig()
+    prints, (words, word_offsets) = fingerprint_and_words(texts, config)
+    expected = fingerprint(texts, config)
+    assert np.array_equal(prints.signatures, expected.signatures) and np.array_equal(prints.shingles, expected.shingles)
+    alone = unique_per_text(*shingle_hashes(texts, ShingleConfig("word", 1), seed=config.minhash.seed))
+    assert np.array_equal(words, alone[0]) and np.array_equal(word_offsets, alone[1])
