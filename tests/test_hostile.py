@@ -236,7 +236,9 @@ def _long_pair(chars: int) -> list[str]:
     paragraphs = [p for a in generate(400, seed=3) for p in a.text.split("\n\n")]
     text, k = "", 0
     while len(text) < chars:
-        text += paragraphs[k % len(paragraphs)] + "\n\n"
+        # numbered, so that no two paragraphs of one text are the same (the diff scores
+        # each distinct paragraph once, and the generated families repeat theirs)
+        text += f"{paragraphs[k % len(paragraphs)]} Note {k}.\n\n"
         k += 1
     copy = "\n\n".join(p for n, p in enumerate(text.split("\n\n")) if n % 10 != 3)
     return [text, copy]
