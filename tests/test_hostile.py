@@ -245,7 +245,7 @@ def _long_pair(chars: int) -> list[str]:
 
 
 def test_5_passage_diff_memory_is_bounded_and_the_result_the_same(monkeypatch):
-    texts = _long_pair(120_000)
+    texts = _long_pair(600_000)
     passages = [segment(t).passages for t in texts]
     monkeypatch.setattr(diff, "COSINE_BLOCK", 1 << 40)  # one block: what the diff did before
     whole, whole_peak = _peak_while(lambda: diff.diff_cluster(texts, passages))

@@ -220,15 +220,18 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
 COSINE_BLOCK = 1 << 22
 
 
-def _window_blocks(windows, matrix) -> list[tuple[int, int]]:
+def _window_blocks(windows, matrix, copies: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Row ranges of ``windows`` whose products with ``matrix.T`` stay near :data:`COSINE_BLOCK`.
 
     A window's cost is the number of (term, passage) entries its terms meet, an upper
-    bound on the nonzeros of its row of the product.
+    bound on the nonzeros of its row of the product, times its ``copies`` (the windows
+    that row stands for, into which its entries are spread).
     """
     passages_per_term = np.bincount(matrix.indices, minlength=matrix.shape[1])
     entry_row = np.repeat(np.arange(windows.shape[0]), np.diff(windows.indptr))
     cost = np.bincount(entry_row, weights=passages_per_term[windows.indices], minlength=windows.shape[0])
+    if copies is not None:
+        cost = cost * copies
     ends = np.cumsum(cost)
     blocks, start = [], 0
     while start < windows.shape[0]:
@@ -263,7 +266,7 @@ def _blockwise_best(windows, passages, short, window_groups, window_member, min_
     best = (empty, empty, np.zeros(0), empty)
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     pending_size = 0
-    for start, end in _window_blocks(windows, passages):
+    for start, end in _window_blocks(windows, passages, np.diff(group_offsets)):
         block = windows[start:end]
         cosines = (block @ passages_t).tocsr()
         if squared is not None:

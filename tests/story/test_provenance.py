@@ -135,6 +135,40 @@ def test_dateline_and_quotes():
     assert len(changed_quotes("« nous sommes prêts à parler »", "« nous sommes tout à fait prêts à parler »")) == 1
 
 
+
+def _every_pair_of_quotes(source_text: str, target_text: str) -> list[tuple[int, float]]:
+    """The quote rule written plainly: every pair scored, most similar first, each quote once."""
+    import difflib
+
+    sources, targets = find_quotes(source_text), find_quotes(target_text)
+    scored = sorted(
+        (-difflib.SequenceMatcher(None, s.words, t.words, autojunk=False).ratio(), ti, si)
+        for ti, t in enumerate(targets) for si, s in enumerate(sources)
+    )
+    found, used_s, used_t = [], set(), set()
+    for neg, ti, si in scored:
+        if -neg < 0.6 or ti in used_t or si in used_s:
+            continue
+        used_t.add(ti)
+        used_s.add(si)
+        if sources[si].words != targets[ti].words:
+            found.append((targets[ti].start, sources[si].start, round(-neg, 4)))
+    return [f[1:] for f in sorted(found)]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_quotes_told_word_for_word_pair_first_as_the_most_similar_first_rule_pairs_them(seed):
+    rng = random.Random(seed)
+    said = ["nous sommes prêts à parler", "rien de plus ici ce soir", "la trêve tiendra jusqu'à lundi",
+            "nous ne sommes pas prêts à parler", "rien de plus ici", "la trêve tiendra"]
+
+    def text() -> str:  # repeated and near-repeated quotes, in any order
+        return " puis ".join(f"« {rng.choice(said)} »" for _ in range(rng.randint(0, 7)))
+
+    source, target = text(), text()
+    got = [(c.source.start, c.similarity) for c in changed_quotes(source, target)]
+    assert got == _every_pair_of_quotes(source, target)
+
 def test_outlet_matrix_and_originality():
     result = scan([OUTLETS])
     view = outlet_view(result, analyse(result))
