@@ -144,7 +144,6 @@ def _content_rows(clusters: Sequence[ClusterInput]) -> _ContentRows:
 
 def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) -> _BestWindows:
     from scipy import sparse
-    from sklearn.preprocessing import normalize
 
     pieces, member_rows = rows.pieces, rows.member_rows
     row_cluster, row_member = rows.row_cluster, rows.row_member
@@ -162,7 +161,7 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
         idf = np.log((passages_in_cluster[entry_cluster] + 1) / (document_frequency[counts.indices] + 1)) + 1
         weights = (np.log(counts.data.astype(np.float64)) + 1) * idf
         matrix = sparse.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape)
-        matrix = normalize(matrix, norm="l2", copy=False)
+        matrix = _l2_rows(matrix)
 
         # Windows: each content passage of a member, then each pair of adjacent ones, member by member.
         rows = np.arange(len(pieces), dtype=np.int64)
@@ -191,7 +190,7 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
             (np.ones(len(entries)), (entries, np.concatenate((rep_row, rep_row[rep_kind == 1] + 1)))),
             shape=(len(window_reps), len(pieces)),
         )
-        windows = normalize(select @ matrix, norm="l2", copy=False)
+        windows = _l2_rows(select @ matrix)
         windows.eliminate_zeros()
         short = (words <= SHORT_PASSAGE_WORDS).astype(np.float64)
         wins, groups, values, other = _blockwise_best(
@@ -211,6 +210,32 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
             best[(col, member)] = (window, value)
 
     return _BestWindows(best, window_first.tolist(), window_length.tolist())
+
+
+
+def _l2_rows(matrix):
+    """``matrix`` (CSR, float64) with each nonzero row scaled to unit L2 norm, in place.
+
+    The same floats as scikit-learn's ``normalize(matrix, norm="l2")``: each row's squares
+    are summed in stored order, one entry after the other, as its compiled loop sums them
+    (numpy's own sums add in pairs, which can change the last bit), and every entry is
+    divided by the square root. Without scikit-learn, a worker that diffs need not import it.
+    """
+    data, indptr = matrix.data, matrix.indptr
+    lengths = np.diff(indptr)
+    sums = np.zeros(len(lengths))
+    if len(data):
+        squares = data * data
+        by_length = np.argsort(-lengths, kind="stable")
+        descending = -lengths[by_length]
+        for k in range(int(lengths.max())):  # the k-th entry of every row that has one
+            rows = by_length[: int(np.searchsorted(descending, -k, side="left"))]
+            sums[rows] += squares[indptr[rows] + k]
+        norms = np.sqrt(sums)
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        filled = sums[owner] != 0.0
+        data[filled] /= norms[owner][filled]
+    return matrix
 
 
 # Passage cosines are computed for a block of windows at a time, each block making at most

@@ -79,3 +79,17 @@ def test_equal_rows_groups_exactly_the_equal_rows(monkeypatch, collide):
             equal = clusters[a] == clusters[b] and (dense[a] == dense[b]).all()
             assert (group[a] == group[b]) == equal, (a, b)
     assert sorted(first.tolist()) == sorted({int(np.flatnonzero(group == g)[0]) for g in set(group.tolist())})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rows_are_scaled_to_the_floats_scikit_learn_gives(seed):
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(seed)
+    dense = rng.random((300, 400)) * (rng.random((300, 400)) < rng.random((300, 1)) ** 3)
+    dense[::17] = 0.0  # empty rows stay empty
+    matrix = sparse.csr_matrix(dense)
+    ours = diff._l2_rows(matrix.copy())
+    theirs = normalize(matrix.copy(), norm="l2", copy=False)
+    assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
+    assert ours.data.tobytes() == theirs.data.tobytes()  # bit for bit
