@@ -339,8 +339,9 @@ class Deferred:
         documents = {i: self.documents[i].with_text("") for i in members}
         indices = np.asarray(members, dtype=np.int64)
         task = DetailTask(clusters, indices, self.texts_of(indices), documents, pairs, self.config)
-        if write is None or links is None:
+        if write is None:
             return task
+        links = links or {}
         mine = {c.cluster_id: links[c.cluster_id] for c in clusters if c.cluster_id in links}
         for link in (link for found in mine.values() for link in found):
             documents.setdefault(link.doc, self.documents[link.doc].with_text(""))
@@ -370,7 +371,7 @@ class Deferred:
         by_doc = self._pairs_by_doc()
         tasks = (self._detail_task(chunk, by_doc, write, links) for chunk in self._cluster_chunks(clusters))
         for done in self.pool.map(detail_batch, tasks):
-            yield from zip(done.records or (), done.provenances)
+            yield from zip(done.records, done.provenances, strict=True)  # type: ignore[arg-type]
 
 
 def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
