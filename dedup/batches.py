@@ -30,8 +30,8 @@ from dedup.match.verify import (
     PairScore,
     ScoreColumns,
     UnitSets,
-    build_unit_sets,
     score_pair_batch,
+    unit_sets_of_rows,
 )
 from dedup.match.words import WordWeights, aligned_shares
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
@@ -127,11 +127,9 @@ def verify_batch(task: VerifyTask) -> ScoreColumns:
         hashes, offsets = unique_per_text(hashes, offsets)
 
     def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
-        unit_row = np.full(len(task.indices), -1, dtype=np.int64)
-        unit_row[rows] = np.arange(len(rows))
         # Only the documents of plausible pairs need their texts, for sentence evidence.
-        units = build_unit_sets(_rows_of(task.texts, rows), config.fingerprint, config.boilerplate)
-        return units, unit_row
+        texts = _rows_of(task.texts, rows)
+        return unit_sets_of_rows(texts, rows, len(task.indices), config.fingerprint, config.boilerplate)
 
     columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
     return replace(columns, pairs=task.indices[columns.pairs])  # global indices

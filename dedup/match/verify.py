@@ -340,6 +340,16 @@ def build_unit_sets(
     return UnitSets(hashes, offsets, doc_offsets, tuple(spans_per_doc))
 
 
+
+def unit_sets_of_rows(
+    texts: Sequence[str], rows: np.ndarray, count: int, config: FingerprintConfig, rules: BoilerplateRules = DEFAULT_RULES
+) -> tuple[UnitSets, np.ndarray]:
+    """What :func:`score_pair_batch` asks ``units_for(rows)`` for: the unit sets of ``texts``
+    (those of ``rows``, in order) and each of ``count`` rows' place in them (-1: none)."""
+    unit_row = np.full(count, -1, dtype=np.int64)
+    unit_row[rows] = np.arange(len(rows))
+    return build_unit_sets(texts, config, rules), unit_row
+
 def shared_shingle_counts(pairs: np.ndarray, sets: SetIndex, offsets: np.ndarray) -> np.ndarray:
     """``|A ∩ B|`` for every pair of set indices (exact), querying the smaller set into the larger."""
     if len(pairs) == 0:

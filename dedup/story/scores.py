@@ -8,7 +8,7 @@ import numpy as np
 
 from dedup.document import Document
 from dedup.match.fingerprint import content_text, fingerprint
-from dedup.match.verify import PairScore, UnitSets, build_unit_sets, score_pair_batch
+from dedup.match.verify import PairScore, UnitSets, score_pair_batch, unit_sets_of_rows
 from dedup.story.result import ScanConfig
 
 
@@ -29,9 +29,8 @@ def score_document_pairs(
     prints = fingerprint(contents, config.fingerprint)
 
     def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
-        unit_row = np.full(len(subset), -1, dtype=np.int64)
-        unit_row[rows] = np.arange(len(rows))
-        return build_unit_sets([subset[k].text for k in rows.tolist()], config.fingerprint, config.boilerplate), unit_row
+        texts = [subset[k].text for k in rows.tolist()]
+        return unit_sets_of_rows(texts, rows, len(subset), config.fingerprint, config.boilerplate)
 
     local = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
     columns = score_pair_batch(local, prints.shingles, prints.offsets, prints.signatures, units_for, config.match)
