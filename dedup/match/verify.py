@@ -30,7 +30,7 @@ import numpy as np
 from dedup.errors import ParameterError
 from dedup.match.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
 from dedup.match.minhash import jaccard_estimate
-from dedup.match.shingle import concat_ranges as _ranges
+from dedup.match.overlap import SetIndex, SetMatrix, shared_shingle_counts, shared_unit_counts, worth_a_product
 from dedup.match.shingle import shingle_hashes
 from dedup.text.boilerplate import DEFAULT_RULES, BoilerplateRules
 from dedup.text.normalize import normalize_many, strip_quoted_many
@@ -256,57 +256,6 @@ def score_pairs(
 # shingles or sentences. They give exactly the decisions and values of score_pairs.
 
 
-class SetIndex:
-    """Sorted unique uint64 sets (CSR form) that answer "is value v in set s?" in batch.
-
-    Each set's values are keyed as ``set << 40 | value >> 24``; since every set is sorted,
-    the keys of all sets form one sorted array, so a whole batch of membership questions is
-    one ``searchsorted``. The key keeps only 40 bits of the value, so a hit is confirmed on
-    the full 64 bits, and the rare sets holding two values with equal top 40 bits are
-    searched on past the first (the loop below almost never runs twice): answers are exact.
-    """
-
-    SET_BITS = 24
-
-    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
-        if len(offsets) - 1 >= 1 << self.SET_BITS:
-            raise ParameterError(f"a SetIndex holds at most {1 << self.SET_BITS} sets")
-        self.values = values
-        owner = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
-        self.keys = self._key(owner, values)
-
-    @staticmethod
-    def _key(owner: np.ndarray, values: np.ndarray) -> np.ndarray:
-        return (owner.astype(np.uint64) << np.uint64(40)) | (values >> np.uint64(24))
-
-    def contains(self, owner: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``values[i] in set owner[i]`` for every ``i``."""
-        found = np.zeros(len(values), dtype=bool)
-        if len(values) == 0 or len(self.keys) == 0:
-            return found
-        keys = self._key(owner, values)
-        position = np.searchsorted(self.keys, keys)
-        # First look, on whole arrays: a key past the last one is compared with the last
-        # (smaller, so unequal) rather than filtered out, which saves a pass of indexing.
-        np.minimum(position, len(self.keys) - 1, out=position)
-        same_key = self.keys[position] == keys
-        found = same_key & (self.values[position] == values)
-        pending = np.flatnonzero(same_key & ~found)
-        position[pending] += 1
-        while len(pending):
-            pos = position[pending]
-            inside = pos < len(self.keys)
-            pending, pos = pending[inside], pos[inside]
-            same_key = self.keys[pos] == keys[pending]
-            pending, pos = pending[same_key], pos[same_key]
-            hit = self.values[pos] == values[pending]
-            found[pending[hit]] = True
-            # a key collision with a different value: look at the next entry
-            pending = pending[~hit]
-            position[pending] += 1
-        return found
-
-
 @dataclass(frozen=True)
 class UnitSets:
     """Sentence units of a batch of documents: unit shingle sets (CSR) and units per document."""
@@ -350,48 +299,6 @@ def unit_sets_of_rows(
     unit_row[rows] = np.arange(len(rows))
     return build_unit_sets(texts, config, rules), unit_row
 
-def shared_shingle_counts(pairs: np.ndarray, sets: SetIndex, offsets: np.ndarray) -> np.ndarray:
-    """``|A ∩ B|`` for every pair of set indices (exact), querying the smaller set into the larger."""
-    if len(pairs) == 0:
-        return np.zeros(0, dtype=np.int64)
-    sizes = np.diff(offsets)
-    first, second = pairs[:, 0], pairs[:, 1]
-    swap = sizes[first] > sizes[second]
-    query, target = np.where(swap, second, first), np.where(swap, first, second)
-    lengths = sizes[query]
-    elements = _ranges(offsets[query], lengths)
-    owner = np.repeat(target, lengths)
-    found = sets.contains(owner, sets.values[elements])
-    pair_of = np.repeat(np.arange(len(pairs)), lengths)
-    return np.bincount(pair_of[found], minlength=len(pairs)).astype(np.int64)
-
-
-def shared_unit_counts(
-    docs: np.ndarray, others: np.ndarray, units: UnitSets, unit_docs: np.ndarray, sets: SetIndex, overlap: float
-) -> np.ndarray:
-    """For each ``i``: how many units of ``docs[i]`` have ``overlap`` of their shingles in set ``others[i]``.
-
-    ``unit_docs`` maps a set index to its row in ``units``. Units with fewer than
-    :data:`MIN_UNIT_SHINGLES` shingles never count (as in :func:`shared_unit_mask`).
-    """
-    if len(docs) == 0:
-        return np.zeros(0, dtype=np.int64)
-    rows = unit_docs[docs]
-    unit_first = units.doc_offsets[rows]
-    unit_count = units.doc_offsets[rows + 1] - unit_first
-    unit_ids = _ranges(unit_first, unit_count)  # one slot per (pair, unit)
-    slot_pair = np.repeat(np.arange(len(docs)), unit_count)
-    unit_sizes = np.diff(units.offsets)[unit_ids]
-    elements = _ranges(units.offsets[unit_ids], unit_sizes)
-    slot_of_element = np.repeat(np.arange(len(unit_ids)), unit_sizes)
-    found = sets.contains(others[slot_pair][slot_of_element], units.hashes[elements])
-    hits = np.bincount(slot_of_element[found], minlength=len(unit_ids))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = hits / unit_sizes
-    shared = (unit_sizes >= MIN_UNIT_SHINGLES) & (share >= overlap)
-    return np.bincount(slot_pair[shared], minlength=len(docs)).astype(np.int64)
-
-
 @dataclass(frozen=True)
 class ScoreColumns:
     """The scores of many pairs as columns: cheap to pickle, and to turn into :class:`PairScore`."""
@@ -431,6 +338,7 @@ def score_pair_batch(
     units_for: Callable[[np.ndarray], tuple[UnitSets, np.ndarray]],
     config: MatchConfig,
     lookup_budget: int = LOOKUP_BUDGET,
+    products: bool | None = None,
 ) -> ScoreColumns:
     """:func:`score_pairs` for a batch, vectorised; indices are rows of ``offsets``/``signatures``.
 
@@ -438,6 +346,9 @@ def score_pair_batch(
     it is called once, for the rows of plausible pairs only. Pairs are looked up in chunks
     of about ``lookup_budget`` shingles (or signature values), so the working memory
     stays bounded however many pairs a batch holds and however large their sets are.
+    Shared counts come from set look-ups or, where the pairs are dense enough for them to
+    cost less, from sparse products (:mod:`dedup.match.overlap`); ``products`` forces one
+    way (True: products, False: look-ups). The counts are the same either way.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     count = len(pairs)
@@ -448,9 +359,15 @@ def score_pair_batch(
     estimates = np.zeros(count)
     for lo, hi in _chunks(np.full(count, signatures.shape[1] if signatures.ndim == 2 else 1), lookup_budget):
         estimates[lo:hi] = jaccard_estimate(signatures[first[lo:hi]], signatures[second[lo:hi]])
-    shared = np.zeros(count, dtype=np.int64)
-    for lo, hi in _chunks(np.minimum(size_first, size_second) + 1, lookup_budget):
-        shared[lo:hi] = shared_shingle_counts(pairs[lo:hi], sets, offsets)
+    lookups = np.minimum(size_first, size_second) + 1
+    worth = worth_a_product(int(lookups.sum()), len(shingles)) if products is None else products
+    matrix = SetMatrix(shingles, offsets) if worth else None
+    if matrix is not None and (products or matrix.pair_cost() < lookups.sum()):
+        shared = matrix.shared_counts(pairs)
+    else:
+        shared = np.zeros(count, dtype=np.int64)
+        for lo, hi in _chunks(lookups, lookup_budget):
+            shared[lo:hi] = shared_shingle_counts(pairs[lo:hi], sets, offsets)
     union = size_first + size_second - shared
     with np.errstate(invalid="ignore", divide="ignore"):
         c_first = np.where(size_first > 0, shared / np.maximum(size_first, 1), 0.0)
@@ -466,11 +383,9 @@ def score_pair_batch(
         units, unit_row = units_for(np.unique(pairs[chosen]))
         doc_units = _evidence_units_per_doc(units)
         a, b = first[chosen], second[chosen]
-        for lo, hi in _chunks(size_first[chosen] + size_second[chosen] + 1, lookup_budget):
-            part = chosen[lo:hi]
-            overlap = config.passage_overlap
-            passages_first[part] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, overlap)
-            passages_second[part] = shared_unit_counts(b[lo:hi], a[lo:hi], units, unit_row, sets, overlap)
+        passages_first[chosen], passages_second[chosen] = _passage_counts(
+            a, b, units, unit_row, sets, offsets, matrix, config.passage_overlap, lookup_budget, products
+        )
         whole[chosen] = config.whole_text_evidence(c_first[chosen], doc_units[unit_row[a]]) | config.whole_text_evidence(
             c_second[chosen], doc_units[unit_row[b]]
         )
@@ -482,6 +397,31 @@ def score_pair_batch(
         np.stack([shared, passages_first, passages_second], axis=1).astype(np.int64),
         np.asarray(same, dtype=bool),
     )
+
+
+def _passage_counts(
+    a: np.ndarray, b: np.ndarray, units: UnitSets, unit_row: np.ndarray, sets: SetIndex, offsets: np.ndarray,
+    matrix: SetMatrix | None, overlap: float, lookup_budget: int, products: bool | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How many units of ``a[i]`` lie near-verbatim in ``b[i]``, and of ``b[i]`` in ``a[i]``:
+    by set look-ups, or by a product where the pairs are dense enough for it to cost less
+    (``products`` forces one way, as in :func:`score_pair_batch`)."""
+    unit_values = np.diff(units.offsets[units.doc_offsets])  # unit shingles of each unit row
+    lookups = unit_values[unit_row[a]] + unit_values[unit_row[b]] + 1
+    worth = worth_a_product(int(lookups.sum()), len(sets.values)) if products is None else products
+    if matrix is None and worth:
+        matrix = SetMatrix(sets.values, offsets)
+    unit_matrix = matrix.units(units) if matrix is not None else None
+    if unit_matrix is not None and (products or unit_matrix.cost() < lookups.sum()):
+        return (
+            unit_matrix.shared_unit_counts(a, b, unit_row, overlap, MIN_UNIT_SHINGLES),
+            unit_matrix.shared_unit_counts(b, a, unit_row, overlap, MIN_UNIT_SHINGLES),
+        )
+    first, second = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), dtype=np.int64)
+    for lo, hi in _chunks(lookups, lookup_budget):
+        first[lo:hi] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, overlap, MIN_UNIT_SHINGLES)
+        second[lo:hi] = shared_unit_counts(b[lo:hi], a[lo:hi], units, unit_row, sets, overlap, MIN_UNIT_SHINGLES)
+    return first, second
 
 
 def _evidence_units_per_doc(units: UnitSets) -> np.ndarray:

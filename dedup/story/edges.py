@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from dedup.match.verify import PairScore
 from dedup.story.result import Cluster, ScanResult
 from dedup.story.scores import score_document_pairs
@@ -149,6 +151,7 @@ class PairScores:
         if missing:
             for score in score_document_pairs(result.documents, missing, result.config):
                 self.scores[(score.first, score.second)] = score
+        self.passages = PassageCoverage(cluster)
 
     def containment(self, inner: int, outer: int) -> float:
         """Share of ``inner``'s narrative shingles found in ``outer`` (document indices)."""
@@ -178,17 +181,57 @@ class PairScores:
         return max(containment, self.aligned(inner, outer))
 
 
-def passage_coverage(cluster: Cluster, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
-    """Characters of member ``inner``'s content passages with a counterpart in member ``outer``, and the total."""
-    covered = total = 0
-    for diff in cluster.members[inner].passages:
-        if diff.status == "boilerplate" or (shared_only and diff.status != "shared"):
-            continue
-        size = diff.passage.end - diff.passage.start
-        total += size
-        if any(c.member == outer for c in diff.counterparts):
-            covered += size
-    return covered, total
+class PassageCoverage:
+    """Characters of each member's content passages with a counterpart in each other member,
+    and the total, for every pair of members at once: one pass over the counterparts.
+
+    ``shared_only`` counts the passages the diff found shared, of those and of the total;
+    ``boilerplate`` passages never count.
+    """
+
+    def __init__(self, cluster: Cluster) -> None:
+        count = len(cluster.members)
+        self.count = count
+        self.totals = np.zeros((2, count), dtype=np.int64)  # [all content, shared only]
+        codes: list[int] = []
+        sizes: list[int] = []
+        shared: list[bool] = []
+        for inner, member in enumerate(cluster.members):
+            for diff in member.passages:
+                if diff.status == "boilerplate":
+                    continue
+                size = diff.passage.end - diff.passage.start
+                is_shared = diff.status == "shared"
+                self.totals[0, inner] += size
+                self.totals[1, inner] += size if is_shared else 0
+                outers = {c.member for c in diff.counterparts}
+                codes.extend(inner * count + outer for outer in outers)
+                sizes.extend([size] * len(outers))
+                shared.extend([is_shared] * len(outers))
+        unique, inverse = np.unique(np.array(codes, dtype=np.int64), return_inverse=True)
+        size_array, shared_array = np.array(sizes, dtype=np.int64), np.array(shared, dtype=bool)
+        self.codes = unique
+        self.covered = np.zeros((2, len(unique)), dtype=np.int64)
+        np.add.at(self.covered[0], inverse, size_array)
+        np.add.at(self.covered[1], inverse[shared_array], size_array[shared_array])
+
+    def of(self, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
+        """Characters of ``inner``'s content passages with a counterpart in ``outer``, and the
+        total (cluster positions)."""
+        which = int(shared_only)
+        code = inner * self.count + outer
+        at = int(np.searchsorted(self.codes, code))
+        covered = int(self.covered[which, at]) if at < len(self.codes) and self.codes[at] == code else 0
+        return covered, int(self.totals[which, inner])
+
+    def shared_in(self, outer: int) -> float:
+        """Of the shared passages of every other member, the share (in characters) with a
+        counterpart in ``outer``."""
+        inner = self.codes // self.count
+        into = (self.codes % self.count == outer) & (inner != outer)
+        covered = int(self.covered[1, into].sum())
+        total = int(self.totals[1].sum() - self.totals[1, outer])
+        return covered / total if total else 0.0
 
 
 def copy_tree(
@@ -237,7 +280,7 @@ def _derives(
     that is a copy by the words told in order alone (a rewrite) shares too few passages for
     them to point either way: there a later date is enough.
     """
-    covered, total = passage_coverage(cluster, k, a)
+    covered, total = pairs.passages.of(k, a)
     if value >= COPY_MIN_CONTAINMENT or (total and covered / total >= COPY_MIN_COVERAGE):
         return True
     doc_k, doc_a = cluster.members[k].index, cluster.members[a].index
@@ -304,7 +347,7 @@ def copy_edge(
     else:
         source_quotes, target_quotes = quotes[source], quotes[target]
     shared, added, boiler_added, dropped = _passage_changes(result, cluster, source, target)
-    c_src, c_dst = passage_coverage(cluster, source, target), passage_coverage(cluster, target, source)
+    c_src, c_dst = pairs.passages.of(source, target), pairs.passages.of(target, source)
     return CopyEdge(
         source=src.index,
         target=dst.index,

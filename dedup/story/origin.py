@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from dedup.story.edges import SCORE_TIE, CopyTree, Rank, passage_coverage
+from dedup.story.edges import SCORE_TIE, CopyTree, PassageCoverage, Rank
 from dedup.story.result import Cluster, ScanResult
 from dedup.text.credits import Credit, Dateline, find_credits, find_dateline
 from dedup.text.dates import DateSpan, read_date
@@ -121,10 +121,13 @@ class OriginChoice:
         return ranks
 
 
-def gather_facts(result: ScanResult, cluster: Cluster) -> list[MemberFacts]:
-    """Dates, credits, boilerplate, coverage and score of every member (cluster order)."""
+def gather_facts(result: ScanResult, cluster: Cluster, passages: PassageCoverage | None = None) -> list[MemberFacts]:
+    """Dates, credits, boilerplate, coverage and score of every member (cluster order).
+
+    ``passages``: the cluster's :class:`PassageCoverage`, when the caller has it."""
     docs, members = result.documents, cluster.members
-    coverage = [_shared_coverage(cluster, k) for k in range(len(members))]
+    passages = PassageCoverage(cluster) if passages is None else passages
+    coverage = [passages.shared_in(k) for k in range(len(members))]
     facts = []
     for k, member in enumerate(members):
         doc = docs[member.index]
@@ -151,15 +154,6 @@ def gather_facts(result: ScanResult, cluster: Cluster) -> list[MemberFacts]:
             own_agencies=frozenset(own), credited_agencies=frozenset(credited), score=round(score, 6),
         ))
     return facts
-
-
-def _shared_coverage(cluster: Cluster, k: int) -> float:
-    covered = total = 0
-    for other in range(len(cluster.members)):
-        if other != k:
-            c, t = passage_coverage(cluster, other, k, shared_only=True)
-            covered, total = covered + c, total + t
-    return covered / total if total else 0.0
 
 
 def choose_origin(facts: Sequence[MemberFacts]) -> OriginChoice:

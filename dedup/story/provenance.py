@@ -114,7 +114,7 @@ def analyse_cluster(result: ScanResult, cluster: Cluster, known: dict[tuple[int,
     if known is None:
         known = {(s.first, s.second): s for s in result.pairs}
     pairs = PairScores(result, cluster, known)
-    facts = gather_facts(result, cluster)
+    facts = gather_facts(result, cluster, pairs.passages)
     choice = choose_origin(facts)
     tree = copy_tree(cluster, pairs, choice.rank(facts), [f.score for f in facts], [f.date for f in facts])
     origin = conclude_origin(facts, choice, tree)

@@ -105,8 +105,9 @@ def _corpus():
     return texts
 
 
+@pytest.mark.parametrize("products", [None, True, False])
 @pytest.mark.parametrize("budget", [1 << 22, 64, 1])
-def test_batched_scores_equal_the_loop_in_chunks_of_any_size(budget):
+def test_batched_scores_equal_the_loop_in_chunks_of_any_size(budget, products):
     texts = _corpus()
     config = FingerprintConfig()
     prints = fingerprint([content_text(t) for t in texts], config)
@@ -119,7 +120,9 @@ def test_batched_scores_equal_the_loop_in_chunks_of_any_size(budget):
         unit_row[rows] = np.arange(len(rows))
         return build_unit_sets([texts[r] for r in rows.tolist()], config), unit_row
 
-    columns = score_pair_batch(pairs, prints.shingles, prints.offsets, prints.signatures, units_for, MatchConfig(), budget)
+    columns = score_pair_batch(
+        pairs, prints.shingles, prints.offsets, prints.signatures, units_for, MatchConfig(), budget, products
+    )
     units = build_units(texts, config)
     assert columns.scores() == score_pairs(pairs, prints, lambda i: units[i], MatchConfig())
     assert len(calls) == 1

@@ -1,0 +1,247 @@
+"""Shared shingles of dense batches of pairs, counted by sparse matrix products.
+
+Verification asks, for each candidate pair, how many shingles the two documents share and
+how many sentences of each lie near-verbatim in the other (:mod:`dedup.match.verify`).
+Asked pair by pair, that is one set look-up per shingle of every pair: a cluster of 300
+long pages holding one wire story has 45,000 pairs of 3,000 shingles each. The same
+counts for every pair of a batch at once are entries of two products of 0/1 matrices
+(documents by shingles, sentences by shingles), whose work is the sum, over shingles, of
+how many documents hold each one: cheaper when the pairs are dense, dearer when they are
+few and some shingles are everywhere. :class:`SetMatrix` gives the counts;
+:func:`worth_a_product` says which way costs less. The counts are the same integers either
+way, so the decisions are too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+
+from dedup.errors import ParameterError
+from dedup.match.shingle import concat_ranges as _ranges
+
+
+# A multiply-add of the sparse product costs about this fraction of one set look-up
+# (a binary search over the batch's shingles); measured on the hard shapes of
+# benchmarks/bench_big.py and the generated news corpus, see the README's design notes.
+FLOP_COST = 1 / 8
+# A look-up batch must ask at least this many look-ups per shingle value before the
+# matrix is worth building at all (sorting the values costs about one look-up each).
+MIN_LOOKUPS_PER_VALUE = 8
+# Dense blocks of counts are computed this many cells at a time (int32: 64 MiB).
+DENSE_CELLS = 1 << 24
+
+
+class UnitRows(Protocol):
+    """Sentence shingle sets in CSR form, grouped by document (:class:`dedup.match.verify.UnitSets`)."""
+
+    hashes: np.ndarray  # uint64, each unit's slice sorted and unique
+    offsets: np.ndarray  # int64, len = units + 1
+    doc_offsets: np.ndarray  # int64: the units of document row d are doc_offsets[d]:doc_offsets[d + 1]
+
+
+def worth_a_product(lookups: int, values: int) -> bool:
+    """Whether ``lookups`` set look-ups over sets holding ``values`` shingles are many enough
+    for :class:`SetMatrix` to be worth building."""
+    return lookups >= MIN_LOOKUPS_PER_VALUE * max(values, 1)
+
+
+def _blocks(sizes: np.ndarray, width: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of groups of rows (``sizes`` rows each) holding at most
+    :data:`DENSE_CELLS` cells of ``width`` columns, one group at least."""
+    ends = np.cumsum(np.asarray(sizes, dtype=np.int64))
+    rows = max(1, DENSE_CELLS // max(width, 1))
+    lo = 0
+    while lo < len(ends):
+        done = int(ends[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(ends, done + rows, side="right")))
+        yield lo, hi
+        lo = hi
+
+
+class SetMatrix:
+    """Sorted unique uint64 sets (CSR values and offsets) as a sparse 0/1 matrix, sets by
+    the distinct values of all of them."""
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        from scipy import sparse
+
+        self.vocabulary, columns = np.unique(values, return_inverse=True)
+        self.count = len(offsets) - 1
+        shape = (self.count, len(self.vocabulary))
+        ones = np.ones(len(values), dtype=np.int32)
+        self.rows = sparse.csr_matrix((ones, columns.astype(np.int32), np.asarray(offsets, dtype=np.int64)), shape=shape)
+        self.frequency = np.bincount(columns, minlength=len(self.vocabulary)).astype(np.int64)
+
+    def _columns(self, values: np.ndarray) -> np.ndarray:
+        """The column of each value, -1 for values no set holds."""
+        if len(self.vocabulary) == 0:
+            return np.full(len(values), -1, dtype=np.int64)
+        position = np.minimum(np.searchsorted(self.vocabulary, values), len(self.vocabulary) - 1)
+        return np.where(self.vocabulary[position] == values, position, -1)
+
+    def pair_cost(self) -> float:
+        """What :meth:`shared_counts` costs, in set look-ups."""
+        return FLOP_COST * (float((self.frequency**2).sum()) + float(self.count) ** 2)
+
+    def shared_counts(self, pairs: np.ndarray) -> np.ndarray:
+        """``|A ∩ B|`` for every pair of set rows, from the product of the matrix with itself."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        shared = np.zeros(len(pairs), dtype=np.int64)
+        transposed = self.rows.T.tocsc()
+        for lo, hi in _blocks(np.ones(self.count), self.count):
+            inside = np.flatnonzero((pairs[:, 0] >= lo) & (pairs[:, 0] < hi))
+            if len(inside):
+                block = (self.rows[lo:hi] @ transposed).toarray()
+                shared[inside] = block[pairs[inside, 0] - lo, pairs[inside, 1]]
+        return shared
+
+    def units(self, units: UnitRows) -> UnitMatrix:
+        """``units`` as a matrix over the same columns."""
+        return UnitMatrix(self, units)
+
+
+class UnitMatrix:
+    """Sentence shingle sets as a sparse 0/1 matrix over the columns of a :class:`SetMatrix`
+    (values no set holds are left out: they can meet no set, but count in the sizes)."""
+
+    def __init__(self, sets: SetMatrix, units: UnitRows) -> None:
+        from scipy import sparse
+
+        self.sets, self.doc_offsets = sets, units.doc_offsets
+        self.sizes = np.diff(units.offsets)
+        columns = sets._columns(units.hashes)
+        present = columns >= 0
+        kept = np.concatenate(([0], np.cumsum(present)))[np.asarray(units.offsets, dtype=np.int64)]
+        ones = np.ones(int(present.sum()), dtype=np.int32)
+        shape = (len(self.sizes), len(sets.vocabulary))
+        self.rows = sparse.csr_matrix((ones, columns[present].astype(np.int32), kept), shape=shape)
+        self.flops = float(sets.frequency[columns[present]].sum())
+
+    def cost(self) -> float:
+        """What :meth:`shared_unit_counts` costs, in set look-ups."""
+        return FLOP_COST * (self.flops + float(len(self.sizes)) * self.sets.count)
+
+    def shared_unit_counts(
+        self, docs: np.ndarray, others: np.ndarray, unit_row: np.ndarray, overlap: float, min_shingles: int
+    ) -> np.ndarray:
+        """For each ``i``: how many units of set ``docs[i]`` (unit row ``unit_row[docs[i]]``)
+        have at least ``overlap`` of their shingles, and ``min_shingles`` shingles, in set
+        ``others[i]``: :func:`shared_unit_counts`, from products."""
+        counts = np.zeros(len(docs), dtype=np.int64)
+        rows_of = unit_row[docs]
+        transposed = self.sets.rows.T.tocsc()
+        doc_offsets = self.doc_offsets
+        for lo, hi in _blocks(np.diff(doc_offsets), self.sets.count):
+            inside = np.flatnonzero((rows_of >= lo) & (rows_of < hi))
+            if len(inside) == 0:
+                continue
+            first, last = int(doc_offsets[lo]), int(doc_offsets[hi])
+            hits = (self.rows[first:last] @ transposed).toarray()
+            sizes = self.sizes[first:last, None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shared = (sizes >= min_shingles) & (hits / sizes >= overlap)
+            running = np.zeros((last - first + 1, self.sets.count), dtype=np.int32)
+            np.cumsum(shared, axis=0, out=running[1:])
+            ends, starts = doc_offsets[rows_of[inside] + 1] - first, doc_offsets[rows_of[inside]] - first
+            counts[inside] = running[ends, others[inside]] - running[starts, others[inside]]
+        return counts
+
+
+# -- set look-ups, pair by pair ---------------------------------------------------------
+
+
+class SetIndex:
+    """Sorted unique uint64 sets (CSR form) that answer "is value v in set s?" in batch.
+
+    Each set's values are keyed as ``set << 40 | value >> 24``; since every set is sorted,
+    the keys of all sets form one sorted array, so a whole batch of membership questions is
+    one ``searchsorted``. The key keeps only 40 bits of the value, so a hit is confirmed on
+    the full 64 bits, and the rare sets holding two values with equal top 40 bits are
+    searched on past the first (the loop below almost never runs twice): answers are exact.
+    """
+
+    SET_BITS = 24
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        if len(offsets) - 1 >= 1 << self.SET_BITS:
+            raise ParameterError(f"a SetIndex holds at most {1 << self.SET_BITS} sets")
+        self.values = values
+        owner = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
+        self.keys = self._key(owner, values)
+
+    @staticmethod
+    def _key(owner: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return (owner.astype(np.uint64) << np.uint64(40)) | (values >> np.uint64(24))
+
+    def contains(self, owner: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``values[i] in set owner[i]`` for every ``i``."""
+        found = np.zeros(len(values), dtype=bool)
+        if len(values) == 0 or len(self.keys) == 0:
+            return found
+        keys = self._key(owner, values)
+        position = np.searchsorted(self.keys, keys)
+        # First look, on whole arrays: a key past the last one is compared with the last
+        # (smaller, so unequal) rather than filtered out, which saves a pass of indexing.
+        np.minimum(position, len(self.keys) - 1, out=position)
+        same_key = self.keys[position] == keys
+        found = same_key & (self.values[position] == values)
+        pending = np.flatnonzero(same_key & ~found)
+        position[pending] += 1
+        while len(pending):
+            pos = position[pending]
+            inside = pos < len(self.keys)
+            pending, pos = pending[inside], pos[inside]
+            same_key = self.keys[pos] == keys[pending]
+            pending, pos = pending[same_key], pos[same_key]
+            hit = self.values[pos] == values[pending]
+            found[pending[hit]] = True
+            # a key collision with a different value: look at the next entry
+            pending = pending[~hit]
+            position[pending] += 1
+        return found
+
+
+def shared_shingle_counts(pairs: np.ndarray, sets: SetIndex, offsets: np.ndarray) -> np.ndarray:
+    """``|A ∩ B|`` for every pair of set indices (exact), querying the smaller set into the larger."""
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sizes = np.diff(offsets)
+    first, second = pairs[:, 0], pairs[:, 1]
+    swap = sizes[first] > sizes[second]
+    query, target = np.where(swap, second, first), np.where(swap, first, second)
+    lengths = sizes[query]
+    elements = _ranges(offsets[query], lengths)
+    owner = np.repeat(target, lengths)
+    found = sets.contains(owner, sets.values[elements])
+    pair_of = np.repeat(np.arange(len(pairs)), lengths)
+    return np.bincount(pair_of[found], minlength=len(pairs)).astype(np.int64)
+
+
+def shared_unit_counts(
+    docs: np.ndarray, others: np.ndarray, units: UnitRows, unit_docs: np.ndarray, sets: SetIndex,
+    overlap: float, min_shingles: int,
+) -> np.ndarray:
+    """For each ``i``: how many units of ``docs[i]`` have ``overlap`` of their shingles in set ``others[i]``.
+
+    ``unit_docs`` maps a set index to its row in ``units``. Units with fewer than
+    ``min_shingles`` shingles never count.
+    """
+    if len(docs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = unit_docs[docs]
+    unit_first = units.doc_offsets[rows]
+    unit_count = units.doc_offsets[rows + 1] - unit_first
+    unit_ids = _ranges(unit_first, unit_count)  # one slot per (pair, unit)
+    slot_pair = np.repeat(np.arange(len(docs)), unit_count)
+    unit_sizes = np.diff(units.offsets)[unit_ids]
+    elements = _ranges(units.offsets[unit_ids], unit_sizes)
+    slot_of_element = np.repeat(np.arange(len(unit_ids)), unit_sizes)
+    found = sets.contains(others[slot_pair][slot_of_element], units.hashes[elements])
+    hits = np.bincount(slot_of_element[found], minlength=len(unit_ids))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = hits / unit_sizes
+    shared = (unit_sizes >= min_shingles) & (share >= overlap)
+    return np.bincount(slot_pair[shared], minlength=len(docs)).astype(np.int64)

@@ -1,0 +1,81 @@
+"""Shared shingles by sparse products: the same counts as set look-ups, block by block."""
+
+import random
+
+import numpy as np
+import pytest
+
+from dedup.match import overlap
+from dedup.match.fingerprint import FingerprintConfig, content_text, fingerprint
+from dedup.match.verify import MatchConfig, build_unit_sets, score_pair_batch
+from tests.match.test_verify import AGENCY, _corpus
+
+
+def _dense_cluster(copies: int = 40, seed: int = 5) -> list[str]:
+    """``copies`` trimmed and reordered copies of one dispatch among the test corpus: every
+    pair of copies shares most of its shingles, as in a cluster of republished pages."""
+    rng = random.Random(seed)
+    sentences = AGENCY.split(". ")
+    texts = []
+    for _ in range(copies):
+        kept = [s for s in sentences if rng.random() < 0.8] or sentences[:2]
+        if rng.random() < 0.3:
+            kept = kept[len(kept) // 2 :] + kept[: len(kept) // 2]
+        texts.append(". ".join(kept) + ".")
+    return texts + _corpus()
+
+
+def _score(texts, products, calls=None):
+    config = FingerprintConfig()
+    prints = fingerprint([content_text(t) for t in texts], config)
+    count = len(texts)
+    pairs = np.array([(a, b) for a in range(count) for b in range(a + 1, count)], dtype=np.int64)
+
+    def units_for(rows):
+        unit_row = np.full(count, -1, dtype=np.int64)
+        unit_row[rows] = np.arange(len(rows))
+        return build_unit_sets([texts[r] for r in rows.tolist()], config), unit_row
+
+    return score_pair_batch(
+        pairs, prints.shingles, prints.offsets, prints.signatures, units_for, MatchConfig(), products=products
+    )
+
+
+@pytest.mark.parametrize("cells", [overlap.DENSE_CELLS, 1_000, 1])
+def test_products_give_the_look_ups_counts_in_blocks_of_any_size(monkeypatch, cells):
+    texts = _dense_cluster()
+    looked_up = _score(texts, products=False)
+    monkeypatch.setattr(overlap, "DENSE_CELLS", cells)
+    multiplied = _score(texts, products=True)
+    assert np.array_equal(multiplied.counts, looked_up.counts)
+    assert np.array_equal(multiplied.values, looked_up.values)
+    assert np.array_equal(multiplied.same_story, looked_up.same_story)
+    assert looked_up.same_story.sum() >= 40 * 39 // 2  # the copies are copies of one another
+    assert (looked_up.counts[:, 1] > 0).sum() > 40 * 39 // 2  # passage counts are exercised
+
+
+def test_a_dense_batch_is_multiplied_and_a_sparse_one_looked_up(monkeypatch):
+    used = []
+    for name in ("shared_counts",):
+        original = getattr(overlap.SetMatrix, name)
+        monkeypatch.setattr(overlap.SetMatrix, name, lambda self, *a, _o=original: used.append(1) or _o(self, *a))
+    _score(_dense_cluster(), products=None)
+    assert used, "all pairs of a cluster of copies should be counted by a product"
+    assert not overlap.worth_a_product(lookups=1_000, values=1_000)  # few look-ups per value: no matrix
+    assert overlap.worth_a_product(lookups=8_000, values=1_000)
+
+
+def test_values_no_set_holds_count_in_unit_sizes_only():
+    sets = overlap.SetMatrix(np.array([1, 5, 9, 2, 5], dtype=np.uint64), np.array([0, 3, 5]))
+
+    class Units:
+        hashes = np.array([1, 5, 7, 8, 2, 4], dtype=np.uint64)  # 7, 8 and 4 are in no set
+        offsets = np.array([0, 4, 6])
+        doc_offsets = np.array([0, 1, 2])
+
+    units = sets.units(Units())
+    docs, others = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    # unit 0 (doc 0): 2 of 4 shingles in set 0, 1 of 4 in set 1; unit 1 (doc 1): 0 of 2 in set 0, 1 of 2 in set 1
+    assert units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 1).tolist() == [1, 0, 0, 1]
+    assert units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 3).tolist() == [1, 0, 0, 0]
+    assert sets.shared_counts(np.array([[0, 1], [0, 0], [1, 1]])).tolist() == [1, 3, 2]
