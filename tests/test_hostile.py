@@ -496,17 +496,23 @@ def _char_batch(count: int):
         unit_row[rows] = np.arange(len(rows))
         return verify.build_unit_sets([texts[r] for r in rows.tolist()], config), unit_row
 
-    return lambda budget: verify.score_pair_batch(pairs, prints.shingles, prints.offsets, prints.signatures,
-                                                  units_for, verify.MatchConfig(), lookup_budget=budget)
+    return lambda budget, products=False: verify.score_pair_batch(
+        pairs, prints.shingles, prints.offsets, prints.signatures, units_for, verify.MatchConfig(),
+        lookup_budget=budget, products=products,
+    )
 
 
 def test_14_verification_looks_shingles_up_in_bounded_chunks(monkeypatch):
     run = _char_batch(60)
     whole, whole_peak = _peak_while(lambda: run(1 << 40))  # one chunk: what verification did before
     chunked, chunk_peak = _peak_while(lambda: run(1 << 15))
+    # every pair of the batch: dense enough that, left to choose, verification multiplies
+    multiplied, product_peak = _peak_while(lambda: run(1 << 15, products=None))
     for name in ("pairs", "values", "counts", "same_story"):
         assert np.array_equal(getattr(whole, name), getattr(chunked, name))
+        assert np.array_equal(getattr(whole, name), getattr(multiplied, name))
     assert chunk_peak * 4 < whole_peak, (chunk_peak >> 20, whole_peak >> 20)
+    assert product_peak * 4 < whole_peak, (product_peak >> 20, whole_peak >> 20)
 
 
 def test_14_verification_batches_are_bounded_by_the_shingles_of_their_documents():

@@ -107,23 +107,17 @@ def aligned_weights(
         return 0
     if len(a) * len(b) > max_cells:
         return None
-    if len(a) > len(b):  # rows over the shorter sequence: fewer Python steps
+    if len(a) > len(b):  # rows over the shorter sequence
         lookup = dict(zip(a.tolist(), wa.tolist()))
         a, b = b, a
         wa = np.array([lookup[x] for x in a.tolist()], dtype=np.int64)
-    positions = np.argsort(b, kind="stable")  # equal words keep their order
+    from dedup.match.kernels import heaviest_common_subsequence
+
+    positions = np.argsort(b, kind="stable").astype(np.int64)  # equal words keep their order
     ordered = b[positions]
     starts, ends = np.searchsorted(ordered, a, side="left"), np.searchsorted(ordered, a, side="right")
-    best = np.zeros(len(b) + 1, dtype=np.int64)
-    for start, end, weight in zip(starts.tolist(), ends.tolist(), wa.tolist()):
-        hit = positions[start:end]
-        taken = best[hit] + weight
-        after = hit + 1
-        np.maximum(best[after], taken, out=taken)
-        best[after] = taken
-        tail = best[int(after[0]) :]
-        np.maximum.accumulate(tail, out=tail)
-    return int(best[-1])
+    weights = np.ascontiguousarray(wa, dtype=np.int64)
+    return int(heaviest_common_subsequence(weights, positions, starts.astype(np.int64), ends.astype(np.int64), len(b)))
 
 
 def bag_bound(first: np.ndarray, second: np.ndarray, weights_first: np.ndarray) -> int:

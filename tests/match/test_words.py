@@ -57,6 +57,16 @@ def test_aligned_weight_is_the_heaviest_common_subsequence(a, b, weights):
     assert got == aligned_weights(second, first, np.array([weight[x] for x in b], dtype=np.int64))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 60), max_size=150), st.lists(st.integers(0, 60), max_size=150), st.randoms())
+def test_long_alignments_with_rare_and_repeated_words(a, b, rng):
+    # rare words raise a short stretch of the row; frequent ones carry across all of it
+    weight = {x: rng.randint(0, 9) for x in range(61)}
+    first, second = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
+    got = aligned_weights(first, second, np.array([weight[x] for x in a], dtype=np.int64))
+    assert got == brute_force_lcs(a, b, weight)
+
+
 def test_weights_follow_document_frequency():
     counts = np.zeros(1 << 20, dtype=np.int64)
     common, rare = np.array([1 << 63], dtype=np.uint64), np.array([3 << 60], dtype=np.uint64)

@@ -1,0 +1,54 @@
+"""Loops that numpy cannot express without a pass per step, compiled with numba.
+
+Each kernel works on plain integer arrays and returns integers, so its result is exact
+and the same on every machine. Compiled code is cached beside the module (numba's
+``cache=True``): a process compiles a kernel once per installation, later processes load
+it. This module is imported only where a kernel is needed, so commands that never run
+one do not pay numba's import.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def heaviest_common_subsequence(
+    row_weights: np.ndarray, positions: np.ndarray, starts: np.ndarray, ends: np.ndarray, length: int
+) -> int:  # pragma: no cover - compiled; tests/match/test_words.py checks it against a plain loop
+    """The weight of the heaviest common subsequence of two word sequences.
+
+    Row ``r`` is a word of the first sequence, of weight ``row_weights[r]``, that occurs in
+    the second (``length`` words) at ``positions[starts[r]:ends[r]]``, ascending. The work
+    is proportional to the matches, not to the product of the lengths: the heaviest
+    subsequence ending at or before each position of the second sequence is a prefix
+    maximum, kept in a Fenwick tree whose values only ever rise. A match at position ``j``
+    takes the best of positions ``0..j-1`` plus its weight. A row's matches are taken
+    right to left, so that each reads what the rows before it left, never its own row.
+    """
+    tree = np.zeros(length + 1, dtype=np.int64)  # tree[i]: the best of a range of positions ending at i (1-based)
+    for r in range(len(row_weights)):
+        weight = row_weights[r]
+        for k in range(ends[r] - 1, starts[r] - 1, -1):
+            j = positions[k]
+            best = 0
+            i = j
+            while i > 0:
+                if tree[i] > best:
+                    best = tree[i]
+                i -= i & -i
+            taken = best + weight
+            i = j + 1
+            while i <= length:
+                if tree[i] >= taken:
+                    break  # a range holding this one already holds as much; so do all above it
+                tree[i] = taken
+                i += i & -i
+    best = 0
+    i = length
+    while i > 0:
+        if tree[i] > best:
+            best = tree[i]
+        i -= i & -i
+    return best
