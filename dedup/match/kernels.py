@@ -32,23 +32,22 @@ def heaviest_common_subsequence(
         weight = row_weights[r]
         for k in range(ends[r] - 1, starts[r] - 1, -1):
             j = positions[k]
-            best = 0
-            i = j
-            while i > 0:
-                if tree[i] > best:
-                    best = tree[i]
-                i -= i & -i
-            taken = best + weight
+            taken = _prefix_max(tree, j) + weight
             i = j + 1
             while i <= length:
                 if tree[i] >= taken:
                     break  # a range holding this one already holds as much; so do all above it
                 tree[i] = taken
                 i += i & -i
+    return _prefix_max(tree, length)
+
+
+@numba.njit(cache=True, nogil=True)
+def _prefix_max(tree: np.ndarray, end: int) -> int:  # pragma: no cover - compiled
+    """The largest value of positions 1..``end`` of a Fenwick tree of maxima."""
     best = 0
-    i = length
-    while i > 0:
-        if tree[i] > best:
-            best = tree[i]
-        i -= i & -i
+    while end > 0:
+        if tree[end] > best:
+            best = tree[end]
+        end -= end & -end
     return best

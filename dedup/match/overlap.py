@@ -1,4 +1,5 @@
-"""Shared shingles of dense batches of pairs, counted by sparse matrix products.
+"""Shared shingles of candidate pairs: set look-ups pair by pair, or, for dense batches,
+sparse matrix products.
 
 Verification asks, for each candidate pair, how many shingles the two documents share and
 how many sentences of each lie near-verbatim in the other (:mod:`dedup.match.verify`).
@@ -23,14 +24,14 @@ from dedup.errors import ParameterError
 from dedup.match.shingle import concat_ranges as _ranges
 
 
-# A multiply-add of the sparse product costs about this fraction of one set look-up
-# (a binary search over the batch's shingles); measured on the hard shapes of
-# benchmarks/bench_big.py and the generated news corpus, see the README's design notes.
+# What a multiply-add of the sparse products (or a dense cell) is taken to cost, in set
+# look-ups (a binary search over the batch's shingles each). Cautious: on the 300-page
+# cluster of benchmarks/bench_big.py the products did in 1.4 s what look-ups did in 20.5 s.
 FLOP_COST = 1 / 8
 # A look-up batch must ask at least this many look-ups per shingle value before the
 # matrix is worth building at all (sorting the values costs about one look-up each).
 MIN_LOOKUPS_PER_VALUE = 8
-# Dense blocks of counts are computed this many cells at a time (int32: 64 MiB).
+# Dense blocks of counts are computed this many cells at a time (64 MiB per int32 array).
 DENSE_CELLS = 1 << 24
 
 
