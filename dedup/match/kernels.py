@@ -1,19 +1,31 @@
 """Loops that numpy cannot express without a pass per step, compiled with numba.
 
 Each kernel works on plain integer arrays and returns integers, so its result is exact
-and the same on every machine. Compiled code is cached beside the module (numba's
-``cache=True``): a process compiles a kernel once per installation, later processes load
-it. This module is imported only where a kernel is needed, so commands that never run
+and the same on every machine. Compiled code is cached (numba's ``cache=True``): a
+process compiles a kernel once per installation, later processes load it. This module is imported only where a kernel is needed, so commands that never run
 one do not pay numba's import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+def _compiled(function: Callable) -> Callable:
+    """``function`` compiled, cached where numba finds a writable place (beside the module,
+    ``NUMBA_CACHE_DIR`` or the user's cache folder). A read-only installation run by a
+    user without a writable home has none: numba refuses to cache there, and the kernel
+    is then compiled in each process instead of failing."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(function)
+
+
+@_compiled
 def heaviest_common_subsequence(
     row_weights: np.ndarray, positions: np.ndarray, starts: np.ndarray, ends: np.ndarray, length: int
 ) -> int:  # pragma: no cover - compiled; tests/match/test_words.py checks it against a plain loop
@@ -42,7 +54,7 @@ def heaviest_common_subsequence(
     return _prefix_max(tree, length)
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _prefix_max(tree: np.ndarray, end: int) -> int:  # pragma: no cover - compiled
     """The largest value of positions 1..``end`` of a Fenwick tree of maxima."""
     best = 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import itertools
 import random
 from pathlib import Path
@@ -186,3 +189,17 @@ def test_pairs_too_long_to_align_are_left_unaligned():
     short, other = (np.arange(101) % 10 + 1).astype(np.uint64), (np.arange(100) % 10 + 1).astype(np.uint64)
     assert aligned_weights(short[:100], other, weights[:100], max_cells=10_000) == 100  # 100 x 100 cells
     assert aligned_weights(short, other, weights[:101], max_cells=10_000) is None  # one row more
+
+
+def test_the_kernel_compiles_where_numba_can_cache_nothing(tmp_path):
+    # NUMBA_CACHE_LOCATOR_CLASSES names only a locator that never applies to a file on disk,
+    # as when the installation is read-only and the user has no writable home
+    code = (
+        "import numpy as np; from dedup.match.words import aligned_weights; "
+        "print(aligned_weights(np.array([1, 2, 3, 2], dtype=np.uint64), np.array([2, 3, 1, 2], dtype=np.uint64), "
+        "np.array([5, 1, 2, 1], dtype=np.int64)))"
+    )
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "6"  # "1 2" told in order in both: 5 + 1, more than "2 3 2" (4)
