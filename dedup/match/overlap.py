@@ -49,17 +49,12 @@ def worth_a_product(lookups: int, values: int) -> bool:
     return lookups >= MIN_LOOKUPS_PER_VALUE * max(values, 1)
 
 
-def _blocks(sizes: np.ndarray, width: int) -> Iterator[tuple[int, int]]:
-    """Consecutive ranges of groups of rows (``sizes`` rows each) holding at most
-    :data:`DENSE_CELLS` cells of ``width`` columns, one group at least."""
-    ends = np.cumsum(np.asarray(sizes, dtype=np.int64))
-    rows = max(1, DENSE_CELLS // max(width, 1))
-    lo = 0
-    while lo < len(ends):
-        done = int(ends[lo - 1]) if lo else 0
-        hi = max(lo + 1, int(np.searchsorted(ends, done + rows, side="right")))
-        yield lo, hi
-        lo = hi
+def _blocks(rows: int, width: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of ``rows`` rows of ``width`` columns, each of at most
+    :data:`DENSE_CELLS` cells (one row at least)."""
+    step = max(1, DENSE_CELLS // max(width, 1))
+    for lo in range(0, rows, step):
+        yield lo, min(rows, lo + step)
 
 
 class SetMatrix:
@@ -92,7 +87,7 @@ class SetMatrix:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         shared = np.zeros(len(pairs), dtype=np.int64)
         transposed = self.rows.T.tocsc()
-        for lo, hi in _blocks(np.ones(self.count), self.count):
+        for lo, hi in _blocks(self.count, self.count):
             inside = np.flatnonzero((pairs[:, 0] >= lo) & (pairs[:, 0] < hi))
             if len(inside):
                 block = (self.rows[lo:hi] @ transposed).toarray()
@@ -132,22 +127,22 @@ class UnitMatrix:
         have at least ``overlap`` of their shingles, and ``min_shingles`` shingles, in set
         ``others[i]``: :func:`shared_unit_counts`, from products."""
         counts = np.zeros(len(docs), dtype=np.int64)
-        rows_of = unit_row[docs]
+        starts, ends = self.doc_offsets[unit_row[docs]], self.doc_offsets[unit_row[docs] + 1]
         transposed = self.sets.rows.T.tocsc()
-        doc_offsets = self.doc_offsets
-        for lo, hi in _blocks(np.diff(doc_offsets), self.sets.count):
-            inside = np.flatnonzero((rows_of >= lo) & (rows_of < hi))
+        # blocks of units, a long document's units over several blocks if need be
+        for first, last in _blocks(len(self.sizes), self.sets.count):
+            inside = np.flatnonzero((starts < last) & (ends > first))
             if len(inside) == 0:
                 continue
-            first, last = int(doc_offsets[lo]), int(doc_offsets[hi])
             hits = (self.rows[first:last] @ transposed).toarray()
             sizes = self.sizes[first:last, None]
             with np.errstate(invalid="ignore", divide="ignore"):
                 shared = (sizes >= min_shingles) & (hits / sizes >= overlap)
             running = np.zeros((last - first + 1, self.sets.count), dtype=np.int32)
             np.cumsum(shared, axis=0, out=running[1:])
-            ends, starts = doc_offsets[rows_of[inside] + 1] - first, doc_offsets[rows_of[inside]] - first
-            counts[inside] = running[ends, others[inside]] - running[starts, others[inside]]
+            low = np.clip(starts[inside], first, last) - first
+            high = np.clip(ends[inside], first, last) - first
+            counts[inside] += running[high, others[inside]] - running[low, others[inside]]
         return counts
 
 
