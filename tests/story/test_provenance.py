@@ -13,6 +13,7 @@ from benchmarks.corpus import generate
 from dedup.cli import main
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
+from dedup.story.edges import PassageCoverage
 from dedup.story.provenance import analyse, changed_quotes, outlet_view
 from dedup.text.credits import find_dateline, find_quotes
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM, write_jsonl
@@ -360,3 +361,30 @@ def test_renaming_and_shuffling_ids_changes_no_cluster_or_origin(seeds_dir):
         renamed = [dataclasses.replace(d, doc_id=rename[d.doc_id]) for d in documents]
         rng.shuffle(renamed)
         assert _outcome(renamed, rename) == expected
+
+
+def _coverage_by_hand(cluster, inner, outer, shared_only):
+    covered = total = 0
+    for diff in cluster.members[inner].passages:
+        if diff.status == "boilerplate" or (shared_only and diff.status != "shared"):
+            continue
+        size = diff.passage.end - diff.passage.start
+        total += size
+        covered += size if any(c.member == outer for c in diff.counterparts) else 0
+    return covered, total
+
+
+def test_the_coverage_table_gives_each_pairs_coverage_counted_by_hand():
+    result = scan_documents([Document(a.doc_id, a.text) for a in generate(400, seed=4)])
+    clusters = sorted(result.clusters, key=lambda c: -len(c.members))[:5]
+    assert len(clusters[0].members) >= 4
+    for cluster in clusters:
+        table = PassageCoverage(cluster)
+        count = len(cluster.members)
+        for inner in range(count):
+            for outer in range(count):
+                for shared_only in (False, True):
+                    assert table.of(inner, outer, shared_only) == _coverage_by_hand(cluster, inner, outer, shared_only)
+            covered = sum(_coverage_by_hand(cluster, o, inner, True)[0] for o in range(count) if o != inner)
+            total = sum(_coverage_by_hand(cluster, o, inner, True)[1] for o in range(count) if o != inner)
+            assert table.shared_in(inner) == (covered / total if total else 0.0)
