@@ -29,6 +29,7 @@ import numpy as np
 
 from dedup.errors import ParameterError
 from dedup.match.shingle import concat_ranges, mix64, shingle_hashes_of_sizes
+from dedup.story import cosines
 from dedup.text.normalize import normalize_many
 from dedup.text.segment import Passage
 
@@ -283,25 +284,23 @@ def _blockwise_best(windows, passages, short, window_groups, window_member, min_
     group_windows, group_offsets = window_groups
     # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
     # operand converts it again for every block, which cost more than the products.
-    squared = (
-        sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr() if short.any() else None
-    )
-    passages_t = passages.T.tocsr()
+    bounded = cosines.BoundedScores.of(windows, passages, short, min_cosine) if cosines.BOUNDED_SCORES else None
+    if bounded is None:
+        squared = (
+            sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr() if short.any() else None
+        )
+        passages_t = passages.T.tocsr()
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0), empty)
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     pending_size = 0
     for start, end in _window_blocks(windows, passages, np.diff(group_offsets)):
         block = windows[start:end]
-        cosines = (block @ passages_t).tocsr()
-        if squared is not None:
-            # coverage: a short passage's squared weights on terms the window also has
-            present = block.copy()
-            present.data[:] = 1.0
-            cosines = cosines.maximum(present @ squared)
-        found = cosines.tocoo()
-        keep = found.data >= min_cosine
-        vectors, cols, values = found.row[keep].astype(np.int64) + start, found.col[keep].astype(np.int64), found.data[keep]
+        if bounded is not None:
+            rows, cols, values = bounded.scores(block, start, end)
+        else:
+            rows, cols, values = cosines.product_scores(block, passages_t, squared, min_cosine)
+        vectors = rows + start
         # every window of each window vector
         sizes = group_offsets[vectors + 1] - group_offsets[vectors]
         wins = group_windows[concat_ranges(group_offsets[vectors], sizes)]

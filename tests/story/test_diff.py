@@ -93,3 +93,46 @@ def test_rows_are_scaled_to_the_floats_scikit_learn_gives(seed):
     theirs = normalize(matrix.copy(), norm="l2", copy=False)
     assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
     assert ours.data.tobytes() == theirs.data.tobytes()  # bit for bit
+
+
+@pytest.mark.parametrize("common_above", [0, 3, 20, 10_000])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bounded_scores_keep_the_products_entries_and_floats(monkeypatch, common_above, seed):
+    from dedup.story import cosines
+
+    monkeypatch.setattr(cosines, "COMMON_TERM_PASSAGES", common_above)
+    monkeypatch.setattr(cosines, "BOUNDED_MIN_PRODUCTS", 0)
+    rng = np.random.default_rng(seed)
+    # a few terms in most rows (common), many in a few; weights of every magnitude
+    def rows(count, density):
+        dense = (rng.random((count, 300)) < density * np.r_[np.full(10, 8.0), np.ones(290)]) * rng.random((count, 300))
+        return diff._l2_rows(sparse.csr_matrix(dense * rng.choice([0.01, 1.0, 30.0], size=(count, 300))))
+
+    windows, passages = rows(200, 0.04), rows(150, 0.04)
+    short = (rng.random(150) < 0.4).astype(np.float64)
+    passages_t = passages.T.tocsr()
+    squared = sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr()
+    for threshold in (0.1, 0.4):
+        bounded = cosines.BoundedScores.of(windows, passages, short, threshold)
+        for start, end in ((0, 200), (17, 90)):
+            block = windows[start:end]
+            got = bounded.scores(block, start, end)
+            expected = cosines.product_scores(block, passages_t, squared, threshold)
+            as_set = lambda found: sorted(zip(*(a.tolist() for a in found)))  # noqa: E731
+            assert as_set(got) == as_set(expected)  # the same entries, floats compared exactly
+            assert len(got[0]) > 10
+
+
+def test_the_diff_is_the_same_with_and_without_bounds(monkeypatch):
+    from dedup.story import cosines
+
+    texts = _cluster()
+    monkeypatch.setattr(cosines, "COMMON_TERM_PASSAGES", 1)  # every term in two passages is common
+    monkeypatch.setattr(cosines, "BOUNDED_MIN_PRODUCTS", 0)
+    used = []
+    original = cosines.BoundedScores.scores
+    monkeypatch.setattr(cosines.BoundedScores, "scores", lambda self, *a: used.append(1) or original(self, *a))
+    bounded = _diff(texts)
+    assert used
+    monkeypatch.setattr(cosines, "BOUNDED_SCORES", False)
+    assert bounded == _diff(texts)
