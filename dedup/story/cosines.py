@@ -47,20 +47,21 @@ class BoundedScores:
         """The bounded scorer of these windows and passages, or None where scipy's product
         is the better way: it is small, or the passages repeat a term (scipy adds those
         entries one by one)."""
-        spread = np.bincount(passages.indices, minlength=passages.shape[1])
+        spread = np.bincount(passages.indices, minlength=passages.shape[1])  # passages holding each term
         if int(spread[windows.indices].sum()) < BOUNDED_MIN_PRODUCTS:
             return None
         passages = passages.copy()
         passages.sort_indices()
         if not passages.has_canonical_format:
             return None
-        return cls(windows, passages, short, min_cosine)
+        return cls(windows, passages, short, min_cosine, spread > COMMON_TERM_PASSAGES)
 
-    def __init__(self, windows, passages, short: np.ndarray, min_cosine: float) -> None:
+    def __init__(self, windows, passages, short: np.ndarray, min_cosine: float, common: np.ndarray) -> None:
+        """``windows``: rows of a sparse product, so no row repeats a term; ``passages``:
+        canonical CSR; ``common``: which terms are common."""
         from scipy import sparse
 
         terms = passages.shape[1]
-        common = np.bincount(passages.indices, minlength=terms) > COMMON_TERM_PASSAGES
         owner = np.repeat(np.arange(passages.shape[0]), np.diff(passages.indptr))
         rare = ~common[passages.indices]
         by_term = sparse.csr_matrix(
