@@ -1,9 +1,10 @@
 """Loops that numpy cannot express without a pass per step, compiled with numba.
 
-Each kernel works on plain integer arrays and returns integers, so its result is exact
-and the same on every machine. Compiled code is cached (numba's ``cache=True``): a
-process compiles a kernel once per installation, later processes load it. This module is imported only where a kernel is needed, so commands that never run
-one do not pay numba's import.
+Each kernel does its arithmetic in a fixed order on plain arrays (integers for the
+alignment; floats summed in scipy's order for the passage scores), so its results are the
+same on every machine. Compiled code is cached (numba's ``cache=True``): a process
+compiles a kernel once per installation, later processes load it. This module is imported
+only where a kernel is needed, so commands that never run one do not pay numba's import.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def bounded_product(
     cols = np.empty(capacity, dtype=np.int64)
     values = np.empty(capacity)
     found = 0
+    floor = threshold - margin
     for i in range(len(a_indptr) - 1):
         marked = 0
         for jj in range(a_indptr[i], a_indptr[i + 1]):
@@ -112,7 +114,6 @@ def bounded_product(
                 dot[j] += v * y
                 cover[j] += y * y
         shared = marked
-        floor = threshold - margin
         for n in range(shared):
             j = touched[n]
             if dot[j] + a_common[i] * p_common[j] >= floor or (

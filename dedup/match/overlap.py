@@ -86,7 +86,7 @@ class SetMatrix:
         """``|A ∩ B|`` for every pair of set rows, from the product of the matrix with itself."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         shared = np.zeros(len(pairs), dtype=np.int64)
-        transposed = self.rows.T.tocsc()
+        transposed = self.rows.T.tocsr()  # CSR once: a CSC operand is converted per block
         for lo, hi in _blocks(self.count, self.count):
             inside = np.flatnonzero((pairs[:, 0] >= lo) & (pairs[:, 0] < hi))
             if len(inside):
@@ -128,7 +128,7 @@ class UnitMatrix:
         ``others[i]``: :func:`shared_unit_counts`, from products."""
         counts = np.zeros(len(docs), dtype=np.int64)
         starts, ends = self.doc_offsets[unit_row[docs]], self.doc_offsets[unit_row[docs] + 1]
-        transposed = self.sets.rows.T.tocsc()
+        transposed = self.sets.rows.T.tocsr()
         # blocks of units, a long document's units over several blocks if need be
         for first, last in _blocks(len(self.sizes), self.sets.count):
             inside = np.flatnonzero((starts < last) & (ends > first))

@@ -213,7 +213,6 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
     return _BestWindows(best, window_first.tolist(), window_length.tolist())
 
 
-
 def _l2_rows(matrix):
     """``matrix`` (CSR, float64) with each nonzero row scaled to unit L2 norm, in place.
 
@@ -282,10 +281,10 @@ def _blockwise_best(windows, passages, short, window_groups, window_member, min_
     from scipy import sparse
 
     group_windows, group_offsets = window_groups
-    # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
-    # operand converts it again for every block, which cost more than the products.
     bounded = cosines.BoundedScores.of(windows, passages, short, min_cosine) if cosines.BOUNDED_SCORES else None
     if bounded is None:
+        # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
+        # operand converts it again for every block, which cost more than the products.
         squared = (
             sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr() if short.any() else None
         )

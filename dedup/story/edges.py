@@ -192,7 +192,7 @@ class PassageCoverage:
     def __init__(self, cluster: Cluster) -> None:
         count = len(cluster.members)
         self.count = count
-        self.totals = np.zeros((2, count), dtype=np.int64)  # [all content, shared only]
+        totals = [[0] * count, [0] * count]  # [all content, shared only]
         codes: list[int] = []
         sizes: list[int] = []
         shared: list[bool] = []
@@ -202,12 +202,13 @@ class PassageCoverage:
                     continue
                 size = diff.passage.end - diff.passage.start
                 is_shared = diff.status == "shared"
-                self.totals[0, inner] += size
-                self.totals[1, inner] += size if is_shared else 0
+                totals[0][inner] += size
+                totals[1][inner] += size if is_shared else 0
                 outers = {c.member for c in diff.counterparts}
                 codes.extend(inner * count + outer for outer in outers)
                 sizes.extend([size] * len(outers))
                 shared.extend([is_shared] * len(outers))
+        self.totals = np.array(totals, dtype=np.int64).reshape(2, count)
         unique, inverse = np.unique(np.array(codes, dtype=np.int64), return_inverse=True)
         size_array, shared_array = np.array(sizes, dtype=np.int64), np.array(shared, dtype=bool)
         self.codes = unique
