@@ -71,12 +71,16 @@ def bounded_product(
     a_indptr: np.ndarray, a_indices: np.ndarray, a_data: np.ndarray, a_common: np.ndarray,
     rare_indptr: np.ndarray, rare_indices: np.ndarray, rare_data: np.ndarray,
     p_indptr: np.ndarray, p_indices: np.ndarray, p_data: np.ndarray, p_common: np.ndarray, short: np.ndarray,
-    by_common: np.ndarray, always: np.ndarray, threshold: float, margin: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; tests/story/test_diff.py checks it
+    by_common: np.ndarray, always: np.ndarray, threshold: float, margin: float, first: int, capacity: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled; tests/story/test_diff.py checks it
     """The entries of at least ``threshold`` of the products of rows ``A`` (CSR) with
     passages ``P`` (CSR, each row's columns sorted): a row's dot product with a passage,
     or for a passage with ``short`` set the larger of that and the passage's squared
-    weights on the row's columns. As ``(rows, passages, values)``.
+    weights on the row's columns. As ``(rows, passages, values, next row)``: rows are taken
+    from ``first`` on while ``capacity`` entries can hold another row's (it must hold
+    one's: as many as there are passages), and the caller asks again from the next row.
+    (Buffers grown in the loop made numba keep their references in step at every pass,
+    which tripled the time of the whole loop.)
 
     Columns are split into common and rare ones: ``rare_*`` holds, by column, the rare
     columns' entries of ``P``; ``a_common`` and ``p_common`` the norms of each row's and
@@ -93,36 +97,29 @@ def bounded_product(
     cover = np.zeros(count)
     seen = np.zeros(count, dtype=np.bool_)
     touched = np.empty(count, dtype=np.int64)
-    capacity = 1024
+    # position[t]: where column t lies in the current row of A (-1: not there)
+    position = np.full(len(rare_indptr) - 1, -1, dtype=np.int64)
+    longest = 0
+    for j in range(count):
+        longest = max(longest, p_indptr[j + 1] - p_indptr[j])
+    matched = np.empty(longest, dtype=np.int64)
+    matched_y = np.empty(longest)
     rows = np.empty(capacity, dtype=np.int64)
     cols = np.empty(capacity, dtype=np.int64)
     values = np.empty(capacity)
     found = 0
     floor = threshold - margin
-    for i in range(len(a_indptr) - 1):
-        marked = 0
-        for jj in range(a_indptr[i], a_indptr[i + 1]):
-            t = a_indices[jj]
-            v = a_data[jj]
-            for kk in range(rare_indptr[t], rare_indptr[t + 1]):
-                j = rare_indices[kk]
-                if not seen[j]:
-                    seen[j] = True
-                    touched[marked] = j
-                    marked += 1
-                y = rare_data[kk]
-                dot[j] += v * y
-                cover[j] += y * y
-        shared = marked
-        for n in range(shared):
+    i = first
+    while i < len(a_indptr) - 1 and found + count <= capacity:
+        marked = _rare_products(i, a_indptr, a_indices, a_data, rare_indptr, rare_indices, rare_data,
+                                dot, cover, seen, touched, position)
+        for n in range(marked):
             j = touched[n]
             if dot[j] + a_common[i] * p_common[j] >= floor or (
                 short[j] != 0.0 and cover[j] + p_common[j] * p_common[j] >= floor
             ):
-                found = _score(i, j, a_indptr, a_indices, a_data, p_indptr, p_indices, p_data, short, threshold,
-                               rows, cols, values, found)
-                if found == len(rows):
-                    rows, cols, values = _grown(rows), _grown(cols), _grown(values)
+                found = _score(i, j, position, a_data, p_indptr, p_indices, p_data, short, threshold, floor,
+                               matched, matched_y, rows, cols, values, found)
         # pairs sharing no rare column: the passages whose common norm could reach it, then
         # the short passages whose common weights alone could cover it
         reach = len(by_common)
@@ -137,48 +134,86 @@ def bounded_product(
             seen[j] = True
             touched[marked] = j
             marked += 1
-            found = _score(i, j, a_indptr, a_indices, a_data, p_indptr, p_indices, p_data, short, threshold,
-                           rows, cols, values, found)
-            if found == len(rows):
-                rows, cols, values = _grown(rows), _grown(cols), _grown(values)
+            found = _score(i, j, position, a_data, p_indptr, p_indices, p_data, short, threshold, floor,
+                           matched, matched_y, rows, cols, values, found)
         for n in range(marked):
             j = touched[n]
             dot[j] = 0.0
             cover[j] = 0.0
             seen[j] = False
-    return rows[:found], cols[:found], values[:found]
+        for jj in range(a_indptr[i], a_indptr[i + 1]):
+            position[a_indices[jj]] = -1
+        i += 1
+    return rows[:found], cols[:found], values[:found], i
+
+
+@_compiled
+def _rare_products(
+    i: int, a_indptr: np.ndarray, a_indices: np.ndarray, a_data: np.ndarray,
+    rare_indptr: np.ndarray, rare_indices: np.ndarray, rare_data: np.ndarray,
+    dot: np.ndarray, cover: np.ndarray, seen: np.ndarray, touched: np.ndarray, position: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Row ``i``'s products with the passages over rare columns (``dot``) and the passages'
+    squared rare weights on its columns (``cover``), marking each passage met in ``seen``
+    and listing it in ``touched``; sets ``position`` to the row's columns. Returns how many
+    passages it met."""
+    marked = 0
+    for jj in range(a_indptr[i], a_indptr[i + 1]):
+        t = a_indices[jj]
+        position[t] = jj
+        v = a_data[jj]
+        for kk in range(rare_indptr[t], rare_indptr[t + 1]):
+            j = rare_indices[kk]
+            if not seen[j]:
+                seen[j] = True
+                touched[marked] = j
+                marked += 1
+            y = rare_data[kk]
+            dot[j] += v * y
+            cover[j] += y * y
+    return marked
 
 
 @_compiled
 def _score(
-    i: int, j: int, a_indptr: np.ndarray, a_indices: np.ndarray, a_data: np.ndarray,
+    i: int, j: int, position: np.ndarray, a_data: np.ndarray,
     p_indptr: np.ndarray, p_indices: np.ndarray, p_data: np.ndarray, short: np.ndarray, threshold: float,
+    floor: float, matched: np.ndarray, matched_y: np.ndarray,
     rows: np.ndarray, cols: np.ndarray, values: np.ndarray, found: int,
 ) -> int:  # pragma: no cover - compiled
-    """Score row ``i`` against passage ``j`` and keep the entry if it reaches ``threshold``;
-    the number of entries kept."""
+    """Score row ``i`` (its columns' places in ``position``) against passage ``j`` and keep
+    the entry if it reaches ``threshold``; the number of entries kept.
+
+    The passage's columns are looked up in the row's: their sum in that order is within
+    rounding of the score, and a pair below ``floor`` by it is dropped at once. A pair that
+    may reach the threshold is summed again in the order of the row's entries, as scipy
+    sums it, so its value is the product's to the last bit.
+    """
+    n = 0
+    rough = 0.0
+    rough_cover = 0.0
+    weight = short[j]
+    for k in range(p_indptr[j], p_indptr[j + 1]):
+        jj = position[p_indices[k]]
+        if jj >= 0:
+            y = p_data[k]
+            matched[n] = jj
+            matched_y[n] = y
+            n += 1
+            rough += a_data[jj] * y
+            rough_cover += weight * (y * y)
+    if n == 0 or (rough < floor and (weight == 0.0 or rough_cover < floor)):
+        return found
+    order = np.argsort(matched[:n])
     total = 0.0
     covered = 0.0
-    hit = False
-    lo, hi = p_indptr[j], p_indptr[j + 1]
-    for jj in range(a_indptr[i], a_indptr[i + 1]):
-        t = a_indices[jj]
-        k, top = lo, hi  # binary search for t among the passage's sorted columns
-        while k < top:
-            middle = (k + top) >> 1
-            if p_indices[middle] < t:
-                k = middle + 1
-            else:
-                top = middle
-        if k < hi and p_indices[k] == t:
-            y = p_data[k]
-            total += a_data[jj] * y
-            covered += 1.0 * (short[j] * (y * y))
-            hit = True
-    if not hit:
-        return found
+    for m in range(n):
+        jj = matched[order[m]]
+        y = matched_y[order[m]]
+        total += a_data[jj] * y
+        covered += 1.0 * (weight * (y * y))
     value = total
-    if short[j] != 0.0 and covered > value:
+    if weight != 0.0 and covered > value:
         value = covered
     if value >= threshold:
         rows[found] = i
@@ -186,10 +221,3 @@ def _score(
         values[found] = value
         found += 1
     return found
-
-
-@_compiled
-def _grown(array: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    out = np.empty(2 * len(array), dtype=array.dtype)
-    out[: len(array)] = array
-    return out

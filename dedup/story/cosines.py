@@ -37,6 +37,9 @@ SCORE_MARGIN = 1e-9
 # Below this many multiply-adds (a third of a second of scipy's product) the product is
 # cheaper than setting up the bound, and than loading the compiled kernel in a worker.
 BOUNDED_MIN_PRODUCTS = 100_000_000
+# Entries the bounded scorer finds per call, at least (a call takes rows while another
+# row's entries fit, and the next call goes on from there).
+SCORE_BUFFER = 1 << 16
 
 
 class BoundedScores:
@@ -82,8 +85,16 @@ class BoundedScores:
     def scores(self, block, start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from dedup.match.kernels import bounded_product
 
-        return bounded_product(
-            block.indptr.astype(np.int64), block.indices.astype(np.int64), block.data, self.a_common[start:end],
-            *self.rare, *self.passages, self.p_common, self.short, self.by_common, self.always,
-            self.min_cosine, SCORE_MARGIN,
-        )
+        indptr, indices = block.indptr.astype(np.int64), block.indices.astype(np.int64)
+        capacity = max(SCORE_BUFFER, 2 * len(self.p_common))
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        row = 0
+        while not found or row < block.shape[0]:
+            rows, cols, values, row = bounded_product(
+                indptr, indices, block.data, self.a_common[start:end], *self.rare, *self.passages, self.p_common,
+                self.short, self.by_common, self.always, self.min_cosine, SCORE_MARGIN, row, capacity,
+            )
+            found.append((rows, cols, values))
+        if len(found) == 1:
+            return found[0]
+        return tuple(np.concatenate(column) for column in zip(*found))  # type: ignore[return-value]
