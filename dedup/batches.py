@@ -308,15 +308,16 @@ class Deferred:
 
     @staticmethod
     def _cluster_chunks(clusters: Sequence[Cluster]) -> Iterator[list[Cluster]]:
-        """Consecutive clusters of about :data:`DETAIL_BATCH` members in all."""
+        """Consecutive clusters of at most :data:`DETAIL_BATCH` members in all, or one larger
+        cluster: a large cluster is a task of its own, so that two go to two workers."""
         chunk: list[Cluster] = []
         size = 0
         for cluster in clusters:
-            chunk.append(cluster)
-            size += len(cluster.members)
-            if size >= DETAIL_BATCH:
+            if chunk and size + len(cluster.members) > DETAIL_BATCH:
                 yield chunk
                 chunk, size = [], 0
+            chunk.append(cluster)
+            size += len(cluster.members)
         if chunk:
             yield chunk
 
