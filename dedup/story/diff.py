@@ -116,9 +116,15 @@ class _ContentRows:
 
 @dataclass(frozen=True)
 class _BestWindows:
-    """For (passage row, other member): its best window there and the cosine."""
+    """For each passage row and other member: its best window there and the cosine.
 
-    best: dict[tuple[int, int], tuple[int, float]]
+    The entries of row ``r`` are ``offsets[r]:offsets[r + 1]``, by member (batch member ids).
+    """
+
+    offsets: list[int]
+    member: list[int]
+    window: list[int]
+    value: list[float]
     window_first: list[int]  # the window's first content passage, in its member's numbering
     window_length: list[int]
 
@@ -148,8 +154,9 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
 
     pieces, member_rows = rows.pieces, rows.member_rows
     row_cluster, row_member = rows.row_cluster, rows.row_member
-    best: dict[tuple[int, int], tuple[int, float]] = {}
-    window_first = window_length = np.zeros(0, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    found = (empty, empty, empty, np.zeros(0))  # (row, member, window, value)
+    window_first = window_length = empty
     if pieces:
         clusters_of_rows = np.asarray(row_cluster, dtype=np.int64)
         members_of_rows = np.asarray(row_member, dtype=np.int64)
@@ -205,12 +212,16 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
         cols = passage_lists[concat_ranges(passage_offsets[groups], sizes)]
         wins, values, other = np.repeat(wins, sizes), np.repeat(values, sizes), np.repeat(other, sizes)
         elsewhere = members_of_rows[cols] != other
-        for col, member, window, value in zip(
-            cols[elsewhere].tolist(), other[elsewhere].tolist(), wins[elsewhere].tolist(), values[elsewhere].tolist()
-        ):
-            best[(col, member)] = (window, value)
+        found = (cols[elsewhere], other[elsewhere], wins[elsewhere], values[elsewhere])
 
-    return _BestWindows(best, window_first.tolist(), window_length.tolist())
+    cols, other, wins, values = found
+    order = np.lexsort((other, cols))  # (row, member) pairs are distinct
+    offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=len(pieces)), out=offsets[1:])
+    return _BestWindows(
+        offsets.tolist(), other[order].tolist(), wins[order].tolist(), values[order].tolist(),
+        window_first.tolist(), window_length.tolist(),
+    )
 
 
 def _l2_rows(matrix):
@@ -372,14 +383,19 @@ def _reduce_best(best, pending, window_member):
 def _passage_diffs(
     clusters: Sequence[ClusterInput], rows: _ContentRows, best_windows: _BestWindows, config: DiffConfig
 ) -> list[list[list[PassageDiff]]]:
-    best, firsts, lengths = best_windows.best, best_windows.window_first, best_windows.window_length
+    offsets, found_member, found_window, found_value = (
+        best_windows.offsets, best_windows.member, best_windows.window, best_windows.value
+    )
+    firsts, lengths = best_windows.window_first, best_windows.window_length
     member_rows, member_of_cluster = rows.member_rows, rows.member_of_cluster
+    verbatim = config.verbatim_cosine
     result: list[list[list[PassageDiff]]] = []
     for c, (texts, passages) in enumerate(clusters):
         members = member_of_cluster[c]
-        cluster_diffs = []
         # window spans count content passages; counterparts use the member's full numbering
         full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
+        spans: dict[int, tuple[int, ...]] = {}  # each window's passages in full numbering, made once
+        cluster_diffs = []
         for m, member in enumerate(passages):
             row = member_rows[members[m]]
             diffs = []
@@ -388,15 +404,15 @@ def _passage_diffs(
                     diffs.append(PassageDiff(passage, "boilerplate", ()))
                     continue
                 counterparts = []
-                for other_local, other_global in enumerate(members):
-                    found_best = best.get((row, other_global))
-                    if found_best is None:
-                        continue
-                    window, score = found_best
-                    relation: Relation = "verbatim" if score >= config.verbatim_cosine else "reworded"
-                    numbering = full_index[other_local]
-                    span = tuple(numbering[k] for k in range(firsts[window], firsts[window] + lengths[window]))
-                    counterparts.append(Counterpart(other_local, span, round(score, 4), relation))
+                for at in range(offsets[row], offsets[row + 1]):
+                    window, score = found_window[at], found_value[at]
+                    other = found_member[at] - members.start
+                    span = spans.get(window)
+                    if span is None:
+                        numbering = full_index[other]
+                        span = spans[window] = tuple(numbering[firsts[window] : firsts[window] + lengths[window]])
+                    relation: Relation = "verbatim" if score >= verbatim else "reworded"
+                    counterparts.append(Counterpart(other, span, round(score, 4), relation))
                 diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", tuple(counterparts)))
                 row += 1
             cluster_diffs.append(diffs)
