@@ -121,29 +121,39 @@ class UnitMatrix:
         return FLOP_COST * (self.flops + float(len(self.sizes)) * self.sets.count)
 
     def shared_unit_counts(
-        self, docs: np.ndarray, others: np.ndarray, unit_row: np.ndarray, overlap: float, min_shingles: int
-    ) -> np.ndarray:
-        """For each ``i``: how many units of set ``docs[i]`` (unit row ``unit_row[docs[i]]``)
+        self, first: np.ndarray, second: np.ndarray, unit_row: np.ndarray, overlap: float, min_shingles: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each ``i``: how many units of set ``first[i]`` (unit row ``unit_row[first[i]]``)
         have at least ``overlap`` of their shingles, and ``min_shingles`` shingles, in set
-        ``others[i]``: :func:`shared_unit_counts`, from products."""
-        counts = np.zeros(len(docs), dtype=np.int64)
-        starts, ends = self.doc_offsets[unit_row[docs]], self.doc_offsets[unit_row[docs] + 1]
+        ``second[i]``, and how many of ``second[i]`` in ``first[i]``: :func:`shared_unit_counts`
+        both ways, from one product."""
+        queries = ((first, second), (second, first))
+        counts = (np.zeros(len(first), dtype=np.int64), np.zeros(len(first), dtype=np.int64))
+        bounds = [(self.doc_offsets[unit_row[docs]], self.doc_offsets[unit_row[docs] + 1]) for docs, _ in queries]
         transposed = self.sets.rows.T.tocsr()
         # blocks of units, a long document's units over several blocks if need be
-        for first, last in _blocks(len(self.sizes), self.sets.count):
-            inside = np.flatnonzero((starts < last) & (ends > first))
-            if len(inside) == 0:
-                continue
-            hits = (self.rows[first:last] @ transposed).toarray()
-            sizes = self.sizes[first:last, None]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shared = (sizes >= min_shingles) & (hits / sizes >= overlap)
-            running = np.zeros((last - first + 1, self.sets.count), dtype=np.int32)
-            np.cumsum(shared, axis=0, out=running[1:])
-            low = np.clip(starts[inside], first, last) - first
-            high = np.clip(ends[inside], first, last) - first
-            counts[inside] += running[high, others[inside]] - running[low, others[inside]]
+        for lo, hi in _blocks(len(self.sizes), self.sets.count):
+            running = None
+            for (_, others), (starts, ends), found in zip(queries, bounds, counts):
+                inside = np.flatnonzero((starts < hi) & (ends > lo))
+                if len(inside) == 0:
+                    continue
+                if running is None:
+                    running = self._running_hits(lo, hi, transposed, overlap, min_shingles)
+                low = np.clip(starts[inside], lo, hi) - lo
+                high = np.clip(ends[inside], lo, hi) - lo
+                found[inside] += running[high, others[inside]] - running[low, others[inside]]
         return counts
+
+    def _running_hits(self, lo: int, hi: int, transposed, overlap: float, min_shingles: int) -> np.ndarray:
+        """Row ``r`` of the result, column ``d``: how many of units ``lo .. lo + r - 1`` lie in set ``d``."""
+        hits = (self.rows[lo:hi] @ transposed).toarray()
+        sizes = self.sizes[lo:hi, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shared = (sizes >= min_shingles) & (hits / sizes >= overlap)
+        running = np.zeros((hi - lo + 1, self.sets.count), dtype=np.int32)
+        np.cumsum(shared, axis=0, out=running[1:])
+        return running
 
 
 # -- set look-ups, pair by pair ---------------------------------------------------------

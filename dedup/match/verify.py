@@ -413,10 +413,7 @@ def _passage_counts(
         matrix = SetMatrix(sets.values, offsets)
     unit_matrix = matrix.units(units) if matrix is not None else None
     if unit_matrix is not None and (products or unit_matrix.cost() < lookups.sum()):
-        return (
-            unit_matrix.shared_unit_counts(a, b, unit_row, overlap, MIN_UNIT_SHINGLES),
-            unit_matrix.shared_unit_counts(b, a, unit_row, overlap, MIN_UNIT_SHINGLES),
-        )
+        return unit_matrix.shared_unit_counts(a, b, unit_row, overlap, MIN_UNIT_SHINGLES)
     first, second = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), dtype=np.int64)
     for lo, hi in _chunks(lookups, lookup_budget):
         first[lo:hi] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, overlap, MIN_UNIT_SHINGLES)

@@ -76,6 +76,8 @@ def test_values_no_set_holds_count_in_unit_sizes_only():
     units = sets.units(Units())
     docs, others = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
     # unit 0 (doc 0): 2 of 4 shingles in set 0, 1 of 4 in set 1; unit 1 (doc 1): 0 of 2 in set 0, 1 of 2 in set 1
-    assert units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 1).tolist() == [1, 0, 0, 1]
-    assert units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 3).tolist() == [1, 0, 0, 0]
+    found = units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 1)
+    assert [f.tolist() for f in found] == [[1, 0, 0, 1], [1, 0, 0, 1]]  # units of docs in others, and back
+    found = units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 3)
+    assert [f.tolist() for f in found] == [[1, 0, 0, 0], [1, 0, 0, 0]]
     assert sets.shared_counts(np.array([[0, 1], [0, 0], [1, 1]])).tolist() == [1, 3, 2]
