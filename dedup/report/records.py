@@ -66,7 +66,7 @@ def cluster_record(
     result: ScanResult, cluster: Cluster, provenance: Provenance | None = None, links: tuple[Link, ...] = ()
 ) -> dict[str, object]:
     docs = result.documents
-    group = [m.index for m in cluster.members]
+    names = [docs[m.index].doc_id for m in cluster.members]
     members = []
     for member in cluster.members:
         doc = docs[member.index]
@@ -83,7 +83,7 @@ def cluster_record(
                     "text": doc.text[passage.start : passage.end],
                     "counterparts": [
                         {
-                            "doc_id": docs[group[c.member]].doc_id,
+                            "doc_id": names[c.member],
                             "passages": list(c.passages),
                             "cosine": c.cosine,
                             "relation": c.relation,
