@@ -25,6 +25,7 @@ from dedup.story.provenance import (
     summary_of,
     unread_dates,
 )
+from dedup.story.diff import Counterpart
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
 from dedup.text.credits import Credit
 
@@ -63,10 +64,24 @@ def link_record(result: ScanResult, link: Link) -> dict[str, object]:
 
 
 def cluster_record(
-    result: ScanResult, cluster: Cluster, provenance: Provenance | None = None, links: tuple[Link, ...] = ()
+    result: ScanResult, cluster: Cluster, provenance: Provenance | None = None, links: tuple[Link, ...] = (),
+    *, shared: bool = False,
 ) -> dict[str, object]:
+    """The record of one cluster. With ``shared`` (a record encoded at once, never handed
+    out), equal counterparts are one dict: the diff makes one Counterpart for each window
+    and cosine, which a paragraph told word for word by 160 members has 160 times."""
     docs = result.documents
     names = [docs[m.index].doc_id for m in cluster.members]
+    made: dict[int, dict[str, object]] = {}
+
+    def counterpart_record(c: Counterpart) -> dict[str, object]:
+        found = made.get(id(c)) if shared else None
+        if found is None:
+            found = {"doc_id": names[c.member], "passages": list(c.passages), "cosine": c.cosine, "relation": c.relation}
+            if shared:  # the Counterpart outlives the record, so its id is not reused meanwhile
+                made[id(c)] = found
+        return found
+
     members = []
     for member in cluster.members:
         doc = docs[member.index]
@@ -81,15 +96,7 @@ def cluster_record(
                     "kind": passage.kind,
                     "status": diff.status,
                     "text": doc.text[passage.start : passage.end],
-                    "counterparts": [
-                        {
-                            "doc_id": names[c.member],
-                            "passages": list(c.passages),
-                            "cosine": c.cosine,
-                            "relation": c.relation,
-                        }
-                        for c in diff.counterparts
-                    ],
+                    "counterparts": [counterpart_record(c) for c in diff.counterparts],
                 }
             )
         members.append(
@@ -345,7 +352,7 @@ def encoded_records(
 ) -> list[str]:
     """``encode`` of each cluster's record (run in a worker, on its view of the scan)."""
     return [
-        encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ())))
+        encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ()), shared=True))
         for cluster, provenance in zip(clusters, provenances)
     ]
 

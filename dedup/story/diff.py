@@ -394,7 +394,9 @@ def _passage_diffs(
         members = member_of_cluster[c]
         # window spans count content passages; counterparts use the member's full numbering
         full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
-        spans: dict[int, tuple[int, ...]] = {}  # each window's passages in full numbering, made once
+        # A window is the best counterpart of many passages at one cosine (a paragraph that
+        # 160 members tell word for word): each (window, cosine) is one Counterpart.
+        made: dict[tuple[int, float], Counterpart] = {}
         cluster_diffs = []
         for m, member in enumerate(passages):
             row = member_rows[members[m]]
@@ -405,14 +407,16 @@ def _passage_diffs(
                     continue
                 counterparts = []
                 for at in range(offsets[row], offsets[row + 1]):
-                    window, score = found_window[at], found_value[at]
-                    other = found_member[at] - members.start
-                    span = spans.get(window)
-                    if span is None:
+                    key = (found_window[at], found_value[at])
+                    counterpart = made.get(key)
+                    if counterpart is None:
+                        window, score = key
+                        other = found_member[at] - members.start
                         numbering = full_index[other]
-                        span = spans[window] = tuple(numbering[firsts[window] : firsts[window] + lengths[window]])
-                    relation: Relation = "verbatim" if score >= verbatim else "reworded"
-                    counterparts.append(Counterpart(other, span, round(score, 4), relation))
+                        span = tuple(numbering[firsts[window] : firsts[window] + lengths[window]])
+                        relation: Relation = "verbatim" if score >= verbatim else "reworded"
+                        counterpart = made[key] = Counterpart(other, span, round(score, 4), relation)
+                    counterparts.append(counterpart)
                 diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", tuple(counterparts)))
                 row += 1
             cluster_diffs.append(diffs)
