@@ -126,34 +126,52 @@ class UnitMatrix:
         """For each ``i``: how many units of set ``first[i]`` (unit row ``unit_row[first[i]]``)
         have at least ``overlap`` of their shingles, and ``min_shingles`` shingles, in set
         ``second[i]``, and how many of ``second[i]`` in ``first[i]``: :func:`shared_unit_counts`
-        both ways, from one product."""
-        queries = ((first, second), (second, first))
-        counts = (np.zeros(len(first), dtype=np.int64), np.zeros(len(first), dtype=np.int64))
-        bounds = [(self.doc_offsets[unit_row[docs]], self.doc_offsets[unit_row[docs] + 1]) for docs, _ in queries]
-        transposed = self.sets.rows.T.tocsr()
-        # blocks of units, a long document's units over several blocks if need be
-        for lo, hi in _blocks(len(self.sizes), self.sets.count):
-            running = None
-            for (_, others), (starts, ends), found in zip(queries, bounds, counts):
-                inside = np.flatnonzero((starts < hi) & (ends > lo))
-                if len(inside) == 0:
-                    continue
-                if running is None:
-                    running = self._running_hits(lo, hi, transposed, overlap, min_shingles)
-                low = np.clip(starts[inside], lo, hi) - lo
-                high = np.clip(ends[inside], lo, hi) - lo
-                found[inside] += running[high, others[inside]] - running[low, others[inside]]
-        return counts
+        both ways.
 
-    def _running_hits(self, lo: int, hi: int, transposed, overlap: float, min_shingles: int) -> np.ndarray:
-        """Row ``r`` of the result, column ``d``: how many of units ``lo .. lo + r - 1`` lie in set ``d``."""
-        hits = (self.rows[lo:hi] @ transposed).toarray()
-        sizes = self.sizes[lo:hi, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shared = (sizes >= min_shingles) & (hits / sizes >= overlap)
-        running = np.zeros((hi - lo + 1, self.sets.count), dtype=np.int32)
-        np.cumsum(shared, axis=0, out=running[1:])
-        return running
+        The product of units by sets is sparse (most units lie in a few sets), so it stays
+        sparse: each block of units gives its entries that reach the units' thresholds,
+        counted into a table of unit documents by sets; the pairs read it.
+        """
+        documents = len(self.doc_offsets) - 1
+        table = np.zeros(documents * self.sets.count, dtype=np.int64)
+        owner = np.repeat(np.arange(documents, dtype=np.int64), np.diff(self.doc_offsets))
+        need = needed_hits(self.sizes, overlap, min_shingles)
+        transposed = self.sets.rows.T.tocsr()
+        always = np.flatnonzero(need == 0)  # units that lie in every set (no overlap asked)
+        if len(always):
+            table.reshape(documents, self.sets.count)[:] += np.bincount(owner[always], minlength=documents)[:, None]
+        for lo, hi in _blocks(len(self.sizes), self.sets.count):
+            hits = (self.rows[lo:hi] @ transposed).tocsr()
+            unit = np.repeat(np.arange(lo, hi, dtype=np.int64), np.diff(hits.indptr))
+            kept = (hits.data >= need[unit]) & (need[unit] > 0)
+            table += np.bincount(owner[unit[kept]] * self.sets.count + hits.indices[kept], minlength=len(table))
+        first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+        return (
+            table[unit_row[first] * self.sets.count + second],
+            table[unit_row[second] * self.sets.count + first],
+        )
+
+
+def needed_hits(sizes: np.ndarray, overlap: float, min_shingles: int) -> np.ndarray:
+    """The fewest shingles of each unit (of ``sizes``) found in a set for ``hits / size >=
+    overlap``, as that float division decides it; ``size + 1`` (never) for units of fewer
+    than ``min_shingles`` shingles."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    need = np.clip(np.ceil(overlap * sizes).astype(np.int64), 0, sizes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the product above may be a rounding off the division's answer: step to it
+        while True:
+            lower = (need > 0) & ((need - 1) / sizes >= overlap)
+            if not lower.any():
+                break
+            need[lower] -= 1
+        while True:
+            higher = (need <= sizes) & ~(need / sizes >= overlap)
+            if not higher.any():
+                break
+            need[higher] += 1
+    need[sizes < min_shingles] = sizes[sizes < min_shingles] + 1
+    return need
 
 
 # -- set look-ups, pair by pair ---------------------------------------------------------

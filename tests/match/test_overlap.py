@@ -81,3 +81,14 @@ def test_values_no_set_holds_count_in_unit_sizes_only():
     found = units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 3)
     assert [f.tolist() for f in found] == [[1, 0, 0, 0], [1, 0, 0, 0]]
     assert sets.shared_counts(np.array([[0, 1], [0, 0], [1, 1]])).tolist() == [1, 3, 2]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 1 / 3, 0.5, 0.7, 0.9, 1.0])
+def test_needed_hits_are_what_the_division_decides(share):
+    sizes = np.arange(0, 300)
+    for min_shingles in (0, 3):
+        need = overlap.needed_hits(sizes, share, min_shingles)
+        for size, found in zip(sizes.tolist(), need.tolist()):
+            # an empty unit's share is 0 / 0: never enough
+            enough = [h for h in range(size + 1) if 0 < size and min_shingles <= size and h / size >= share]
+            assert found == (enough[0] if enough else size + 1)
