@@ -221,3 +221,94 @@ def _score(
         values[found] = value
         found += 1
     return found
+
+
+@_compiled
+def shared_bag_weight(
+    first: np.ndarray, second: np.ndarray, first_weights: np.ndarray, count_first: np.ndarray, count_second: np.ndarray
+) -> int:  # pragma: no cover - compiled; tests/match/test_words.py checks it against words.bag_bound
+    """The weight two word sequences (dense word ids) share as bags: each word both hold,
+    at its weight, as many times as the one holding it fewer times. ``count_*`` are zeroed
+    scratch arrays over the ids, zeroed again on return."""
+    for w in first:
+        count_first[w] += 1
+    for w in second:
+        count_second[w] += 1
+    total = 0
+    for k in range(len(first)):
+        w = first[k]
+        if count_first[w] > 0:  # the word's first place (equal words weigh the same)
+            total += first_weights[k] * min(count_first[w], count_second[w])
+            count_first[w] = 0
+    for w in second:
+        count_second[w] = 0
+    return total
+
+
+@_compiled
+def aligned_weight(
+    first: np.ndarray, second: np.ndarray, first_weights: np.ndarray, max_cells: int,
+    mark: np.ndarray, weight_of: np.ndarray, count: np.ndarray, start: np.ndarray,
+) -> int:  # pragma: no cover - compiled; tests/match/test_words.py checks it against words.aligned_weights
+    """:func:`dedup.match.words.aligned_weights` of two sequences of dense word ids, or -1
+    past ``max_cells``: the words of each that the other holds (and that weigh something),
+    each word's places in the longer sequence counted out in one pass, then
+    :func:`heaviest_common_subsequence` over the shorter. ``mark``, ``count`` and
+    ``start`` are zeroed scratch arrays over the ids, zeroed again on return; ``weight_of``
+    is scratch."""
+    for w in second:
+        mark[w] = 1
+    kept_first = np.empty(len(first), dtype=np.int64)
+    kept_weights = np.empty(len(first), dtype=np.int64)
+    na = 0
+    for k in range(len(first)):
+        w = first[k]
+        if mark[w] != 0 and first_weights[k] > 0:
+            kept_first[na] = w
+            kept_weights[na] = first_weights[k]
+            weight_of[w] = first_weights[k]
+            mark[w] = 2
+            na += 1
+    kept_second = np.empty(len(second), dtype=np.int64)
+    nb = 0
+    for w in second:
+        if mark[w] == 2:
+            kept_second[nb] = w
+            nb += 1
+    for w in second:
+        mark[w] = 0
+    if na == 0 or nb == 0:
+        return 0
+    if na * nb > max_cells:
+        return -1
+    if na > nb:  # rows over the shorter sequence
+        rows, columns = kept_second[:nb], kept_first[:na]
+        row_weights = np.empty(nb, dtype=np.int64)
+        for k in range(nb):
+            row_weights[k] = weight_of[rows[k]]
+    else:
+        rows, columns, row_weights = kept_first[:na], kept_second[:nb], kept_weights[:na]
+    # each word's places in the columns, ascending: counted, then laid out word by word
+    for w in columns:
+        count[w] += 1
+    total = 0
+    for w in columns:
+        if start[w] == 0:
+            total += count[w]
+            start[w] = total  # one past the word's last slot, until filled below
+    positions = np.empty(len(columns), dtype=np.int64)
+    for j in range(len(columns) - 1, -1, -1):
+        w = columns[j]
+        start[w] -= 1
+        positions[start[w]] = j
+    row_starts = np.empty(len(rows), dtype=np.int64)
+    row_ends = np.empty(len(rows), dtype=np.int64)
+    for r in range(len(rows)):
+        w = rows[r]
+        row_starts[r] = start[w]
+        row_ends[r] = start[w] + count[w]
+    best = heaviest_common_subsequence(row_weights, positions, row_starts, row_ends, len(columns))
+    for w in columns:
+        count[w] = 0
+        start[w] = 0
+    return best

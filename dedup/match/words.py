@@ -195,29 +195,41 @@ def aligned_shares(
     (:func:`bag_bound`), could not reach the thresholds of ``config`` keep zeros without
     the alignment being run, and so do pairs too long to align (:data:`MAX_ALIGN_CELLS`).
     """
+    from dedup.match.kernels import aligned_weight, shared_bag_weight
+
     hashes, offsets = word_sequences(contents, seed)
     all_weights = weights.of(hashes)
     running = np.concatenate(([0], np.cumsum(all_weights)))
     totals = running[offsets[1:]] - running[offsets[:-1]]
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     shares = np.zeros((len(pairs), 3))
+    # words as dense ids, so that the compiled kernels count and place them in arrays
+    vocabulary, ids = np.unique(hashes, return_inverse=True)
+    ids = ids.astype(np.int64).reshape(-1)
+    size = len(vocabulary)
+    counts = (np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64))
+    scratch = (np.zeros(size, dtype=np.int8), np.zeros(size, dtype=np.int64), *counts)
 
     def words(doc: int) -> tuple[np.ndarray, np.ndarray]:
-        return hashes[offsets[doc] : offsets[doc + 1]], all_weights[offsets[doc] : offsets[doc + 1]]
+        return ids[offsets[doc] : offsets[doc + 1]], all_weights[offsets[doc] : offsets[doc + 1]]
+
+    def aligned(first: np.ndarray, second: np.ndarray, first_weights: np.ndarray) -> int | None:
+        found = int(aligned_weight(first, second, first_weights, MAX_ALIGN_CELLS, *scratch))
+        return None if found < 0 else found
 
     for k, (a, b) in enumerate(pairs.tolist()):
         if totals[a] <= 0 or totals[b] <= 0:
             continue
         (seq_a, w_a), (seq_b, _) = words(a), words(b)
-        bound = bag_bound(seq_a, seq_b, w_a)
+        bound = int(shared_bag_weight(seq_a, seq_b, w_a, *counts))
         if not config.aligned_same(bound / totals[a], bound / totals[b]):
             continue
-        weight = aligned_weights(seq_a, seq_b, w_a)
+        weight = aligned(seq_a, seq_b, w_a)
         if weight is None:
             continue
         shares[k, :2] = (weight / totals[a], weight / totals[b])
         if config.aligned_same(shares[k, 0], shares[k, 1]):
-            backwards = aligned_weights(seq_a, np.ascontiguousarray(seq_b[::-1]), w_a) or 0
+            backwards = aligned(seq_a, np.ascontiguousarray(seq_b[::-1]), w_a) or 0
             shares[k, 2] = weight / backwards if backwards else np.inf
     return shares
 

@@ -60,6 +60,28 @@ def test_aligned_weight_is_the_heaviest_common_subsequence(a, b, weights):
     assert got == aligned_weights(second, first, np.array([weight[x] for x in b], dtype=np.int64))
 
 
+@settings(max_examples=200, deadline=None)
+@given(words, words, st.lists(st.integers(0, 4), min_size=7, max_size=7))
+def test_the_compiled_alignment_of_word_ids_matches_the_reference(a, b, weights):
+    from dedup.match.kernels import aligned_weight, shared_bag_weight
+
+    weight = dict(enumerate(weights))
+    first, second = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    first_weights = np.array([weight[x] for x in a], dtype=np.int64)
+    mark, weight_of, count, start = np.zeros(7, np.int8), np.zeros(7, np.int64), np.zeros(7, np.int64), np.zeros(7, np.int64)
+    for _ in range(2):  # the scratch arrays come back zeroed: a second call gives the same
+        got = aligned_weight(first, second, first_weights, 10_000, mark, weight_of, count, start)
+        assert got == brute_force_lcs(a, b, weight)
+        assert shared_bag_weight(first, second, first_weights, count, start) == bag_bound(
+            first.astype(np.uint64), second.astype(np.uint64), first_weights
+        )
+        assert not mark.any() and not count.any() and not start.any()
+    kept = sum(1 for x, w in zip(a, first_weights) if x in b and w > 0) * sum(1 for y in b if y in a and weight[y] > 0)
+    if kept > 1:  # past max_cells: -1, where aligned_weights says None
+        assert aligned_weight(first, second, first_weights, kept - 1, mark, weight_of, count, start) == -1
+        assert aligned_weights(first.astype(np.uint64), second.astype(np.uint64), first_weights, kept - 1) is None
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 60), max_size=150), st.lists(st.integers(0, 60), max_size=150), st.randoms())
 def test_long_alignments_with_rare_and_repeated_words(a, b, rng):
