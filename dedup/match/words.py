@@ -96,36 +96,36 @@ def aligned_weights(
 
     ``weights_first`` are the weights of ``first``'s words (equal words weigh the same in
     both). Only words of one sequence that occur in the other can be matched, so the
-    dynamic programme runs over those: one row per such word of the shorter sequence,
-    whose matches in the other are found by binary search. A row's best values only grow
-    along it, so taking from the left is a running maximum, from the row's first match on.
+    dynamic programme runs over those: one row per such word of the shorter sequence, over
+    its places in the other, and ``max_cells`` bounds the rows times the places. One pair
+    at a time; :func:`aligned_shares` runs the same compiled kernel over many
+    (:func:`dedup.match.kernels.aligned_weight`).
     """
-    in_second = np.isin(first, second) & (weights_first > 0)
-    a, wa = first[in_second], weights_first[in_second]
-    b = second[np.isin(second, a)]
-    if len(a) == 0 or len(b) == 0:
-        return 0
-    if len(a) * len(b) > max_cells:
-        return None
-    if len(a) > len(b):  # rows over the shorter sequence
-        lookup = dict(zip(a.tolist(), wa.tolist()))
-        a, b = b, a
-        wa = np.array([lookup[x] for x in a.tolist()], dtype=np.int64)
-    from dedup.match.kernels import heaviest_common_subsequence
+    from dedup.match.kernels import aligned_weight
 
-    positions = np.argsort(b, kind="stable").astype(np.int64)  # equal words keep their order
-    ordered = b[positions]
-    starts, ends = np.searchsorted(ordered, a, side="left"), np.searchsorted(ordered, a, side="right")
-    weights = np.ascontiguousarray(wa, dtype=np.int64)
-    return int(heaviest_common_subsequence(weights, positions, starts.astype(np.int64), ends.astype(np.int64), len(b)))
+    ids, scratch = _dense_ids(first, second)
+    found = int(aligned_weight(ids[: len(first)], ids[len(first) :], np.asarray(weights_first, dtype=np.int64),
+                               max_cells, *scratch))
+    return None if found < 0 else found
 
 
 def bag_bound(first: np.ndarray, second: np.ndarray, weights_first: np.ndarray) -> int:
     """An upper bound of :func:`aligned_weights`: the weight both share as bags of words."""
-    words_a, index_a, count_a = np.unique(first, return_index=True, return_counts=True)
-    words_b, count_b = np.unique(second, return_counts=True)
-    _, in_a, in_b = np.intersect1d(words_a, words_b, assume_unique=True, return_indices=True)
-    return int((weights_first[index_a[in_a]] * np.minimum(count_a[in_a], count_b[in_b])).sum())
+    from dedup.match.kernels import shared_bag_weight
+
+    ids, scratch = _dense_ids(first, second)
+    return int(shared_bag_weight(ids[: len(first)], ids[len(first) :], np.asarray(weights_first, dtype=np.int64),
+                                 *scratch[2:]))
+
+
+def _dense_ids(*sequences: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The words of ``sequences`` (joined) as dense ids, and zeroed scratch arrays over them
+    for the kernels (a mark, a weight and two counts per id)."""
+    vocabulary, ids = np.unique(np.concatenate(sequences), return_inverse=True)
+    size = len(vocabulary)
+    scratch = (np.zeros(size, dtype=np.int8), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64),
+               np.zeros(size, dtype=np.int64))
+    return ids.astype(np.int64).reshape(-1), scratch
 
 
 def rare_words(
@@ -204,11 +204,8 @@ def aligned_shares(
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     shares = np.zeros((len(pairs), 3))
     # words as dense ids, so that the compiled kernels count and place them in arrays
-    vocabulary, ids = np.unique(hashes, return_inverse=True)
-    ids = ids.astype(np.int64).reshape(-1)
-    size = len(vocabulary)
-    counts = (np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64))
-    scratch = (np.zeros(size, dtype=np.int8), np.zeros(size, dtype=np.int64), *counts)
+    ids, scratch = _dense_ids(hashes)
+    counts = scratch[2:]
 
     def words(doc: int) -> tuple[np.ndarray, np.ndarray]:
         return ids[offsets[doc] : offsets[doc + 1]], all_weights[offsets[doc] : offsets[doc + 1]]
