@@ -39,11 +39,13 @@ _LOW, _HIGH = 1e-4, 1e16
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 
-def dumps(value: Any, *, indent: bool = True) -> str:
+def dumps(value: Any, *, indent: bool = True, nested: int = 0) -> str:
     """``value`` as JSON text, exactly as the standard library writes it.
 
     With ``indent`` (a report) as ``json.dumps(value, ensure_ascii=False, indent=2)``;
     without (a JSON line) as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``.
+    ``nested`` spaces more begin every line but the first, for a value written inside
+    another (a line break is only ever the layout's: strings escape theirs).
 
     >>> dumps({"score": 0.5, "ids": ["a", "b"]}, indent=False)
     '{"score":0.5,"ids":["a","b"]}'
@@ -55,10 +57,12 @@ def dumps(value: Any, *, indent: bool = True) -> str:
             raw = None  # refused: the standard library decides (and raises what it raises)
         # orjson has written it, so the value holds no cycle and the walk ends
         if raw is not None and plain(value):
-            return raw.decode("utf-8")
+            return (raw.replace(b"\n", b"\n" + b" " * nested) if nested else raw).decode("utf-8")
     if indent:
-        return json.dumps(value, ensure_ascii=False, indent=2)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(value, ensure_ascii=False, indent=2)
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("\n", "\n" + " " * nested) if nested else text
 
 
 def plain(value: Any) -> bool:
@@ -68,6 +72,7 @@ def plain(value: Any) -> bool:
     """
     stack = [[value]]  # only containers go on the stack
     pop, push = stack.pop, stack.append
+    seen: set[int] = set()  # containers found plain, by id: a report may hold one many times
     while stack:
         node = pop()
         for item in node.values() if type(node) is dict else node:
@@ -79,7 +84,9 @@ def plain(value: Any) -> bool:
                 if not (item == 0.0 or _LOW <= abs(item) < _HIGH):
                     return False
             elif kind is dict or kind is list or kind is tuple:
-                push(item)
+                if id(item) not in seen:  # the value is alive throughout: ids are not reused
+                    seen.add(id(item))
+                    push(item)
             else:
                 return False
     return True

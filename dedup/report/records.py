@@ -359,7 +359,7 @@ def encoded_records(
 
 def json_element(record: dict[str, object]) -> str:
     """``record`` as an element of one of the JSON report's top-level lists."""
-    return dumps(record).replace("\n", "\n    ")
+    return dumps(record, nested=4)
 
 
 class _Later:
@@ -387,7 +387,7 @@ def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -
         if isinstance(value, Iterator):
             yield from _iter_list(value)
         else:
-            yield dumps(value).replace("\n", "\n  ")
+            yield dumps(value, nested=2)
     yield "\n}\n" if opening == "," else "{}\n"
 
 
