@@ -289,7 +289,6 @@ def build_unit_sets(
     return UnitSets(hashes, offsets, doc_offsets, tuple(spans_per_doc))
 
 
-
 def unit_sets_of_rows(
     texts: Sequence[str], rows: np.ndarray, count: int, config: FingerprintConfig, rules: BoilerplateRules = DEFAULT_RULES
 ) -> tuple[UnitSets, np.ndarray]:
@@ -298,6 +297,7 @@ def unit_sets_of_rows(
     unit_row = np.full(count, -1, dtype=np.int64)
     unit_row[rows] = np.arange(len(rows))
     return build_unit_sets(texts, config, rules), unit_row
+
 
 @dataclass(frozen=True)
 class ScoreColumns:
