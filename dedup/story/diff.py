@@ -224,6 +224,10 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
     )
 
 
+# Cells of one padded block of squares that _l2_rows sums at a time (8 MiB of floats).
+_SUM_CELLS = 1 << 20
+
+
 def _l2_rows(matrix):
     """``matrix`` (CSR, float64) with each nonzero row scaled to unit L2 norm, in place.
 
@@ -237,11 +241,19 @@ def _l2_rows(matrix):
     sums = np.zeros(len(lengths))
     if len(data):
         squares = data * data
-        by_length = np.argsort(-lengths, kind="stable")
-        descending = -lengths[by_length]
-        for k in range(int(lengths.max())):  # the k-th entry of every row that has one
-            rows = by_length[: int(np.searchsorted(descending, -k, side="left"))]
-            sums[rows] += squares[indptr[rows] + k]
+        # Rows of up to 1, 2, 4, 8... entries, each group laid out as a block padded with
+        # zeros: a running sum along a block's rows adds one entry after the other (and
+        # adding a zero changes no sum), so its last column is each row's sum.
+        top = 0
+        while top < int(lengths.max()):
+            low, top = top, max(1, 2 * top)
+            places = np.arange(top)
+            group = np.flatnonzero((lengths > low) & (lengths <= top))
+            step = max(1, _SUM_CELLS // top)  # a block of at most _SUM_CELLS cells at a time
+            for rows in (group[k : k + step] for k in range(0, len(group), step)):
+                inside = places < lengths[rows, None]
+                entries = np.where(inside, indptr[rows, None] + places, 0)
+                sums[rows] = np.cumsum(np.where(inside, squares[entries], 0.0), axis=1)[:, -1]
         norms = np.sqrt(sums)
         owner = np.repeat(np.arange(len(lengths)), lengths)
         filled = sums[owner] != 0.0

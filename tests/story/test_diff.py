@@ -82,8 +82,11 @@ def test_equal_rows_groups_exactly_the_equal_rows(monkeypatch, collide):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_rows_are_scaled_to_the_floats_scikit_learn_gives(seed):
+@pytest.mark.parametrize("cells", [1 << 20, 7])  # 7: a block of one row, or of a few short ones
+def test_rows_are_scaled_to_the_floats_scikit_learn_gives(monkeypatch, seed, cells):
     from sklearn.preprocessing import normalize
+
+    monkeypatch.setattr(diff, "_SUM_CELLS", cells)
 
     rng = np.random.default_rng(seed)
     dense = rng.random((300, 400)) * (rng.random((300, 400)) < rng.random((300, 1)) ** 3)
