@@ -244,8 +244,8 @@ def _l2_rows(matrix):
         # Rows of up to 1, 2, 4, 8... entries, each group laid out as a block padded with
         # zeros: a running sum along a block's rows adds one entry after the other (and
         # adding a zero changes no sum), so its last column is each row's sum.
-        top = 0
-        while top < int(lengths.max()):
+        top, longest = 0, int(lengths.max())
+        while top < longest:
             low, top = top, max(1, 2 * top)
             places = np.arange(top)
             group = np.flatnonzero((lengths > low) & (lengths <= top))
