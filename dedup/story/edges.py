@@ -215,6 +215,7 @@ class PassageCoverage:
         self.covered = np.zeros((2, len(unique)), dtype=np.int64)
         np.add.at(self.covered[0], inverse, size_array)
         np.add.at(self.covered[1], inverse[shared_array], size_array[shared_array])
+        self._shared_in: list[float] | None = None
 
     def of(self, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
         """Characters of ``inner``'s content passages with a counterpart in ``outer``, and the
@@ -228,11 +229,13 @@ class PassageCoverage:
     def shared_in(self, outer: int) -> float:
         """Of the shared passages of every other member, the share (in characters) with a
         counterpart in ``outer``."""
-        inner = self.codes // self.count
-        into = (self.codes % self.count == outer) & (inner != outer)
-        covered = int(self.covered[1, into].sum())
-        total = int(self.totals[1].sum() - self.totals[1, outer])
-        return covered / total if total else 0.0
+        if self._shared_in is None:  # every member's at once: one pass over the table
+            inner, into = self.codes // self.count, self.codes % self.count
+            apart = inner != into
+            covered = np.bincount(into[apart], weights=self.covered[1, apart], minlength=self.count)
+            totals = (self.totals[1].sum() - self.totals[1]).tolist()
+            self._shared_in = [int(c) / t if t else 0.0 for c, t in zip(covered.tolist(), totals)]
+        return self._shared_in[outer]
 
 
 def copy_tree(
