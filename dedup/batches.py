@@ -55,7 +55,7 @@ VERIFY_SHINGLES = 1 << 23
 
 
 # (view, clusters with passages, their provenances, links of each cluster) -> each cluster's record text
-RecordWriter = Callable[[ScanResult, list[Cluster], list[Provenance], dict[str, tuple[Link, ...]]], list[str]]
+RecordWriter = Callable[[ScanResult, list[Cluster], list[Provenance], dict[str, tuple[Link, ...]]], list[bytes]]
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ class DetailResult:
     clusters: list[Cluster]  # with their members' passages; as they came when records are written
     texts: dict[int, str]  # empty when records are written
     provenances: list[Provenance]  # only their summaries when records are written
-    records: list[str] | None = None
+    records: list[bytes] | None = None  # UTF-8
 
 
 def detail_batch(task: DetailTask) -> DetailResult:
@@ -360,8 +360,8 @@ class Deferred:
 
     def records(
         self, clusters: Sequence[Cluster], links: dict[str, tuple[Link, ...]], write: RecordWriter
-    ) -> Iterator[tuple[str, Provenance]]:
-        """Each cluster's record text, written in the workers by ``write``, and its provenance
+    ) -> Iterator[tuple[bytes, Provenance]]:
+        """Each cluster's record text (UTF-8), written in the workers by ``write``, and its provenance
         summary (:func:`~dedup.story.provenance.summary_of`), in order.
 
         The workers send back text, not the passages and provenances they made: the main

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import dedup
+from dedup.report.encode import joined
 
 SCHEMAS = Path(dedup.__file__).resolve().parent / "schemas"
 SCHEMA_FILES = {"report": "report.schema.json", "index-line": "index-line.schema.json", "table": "table.schema.json"}
@@ -54,14 +55,14 @@ def _checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
     return wrapper
 
 
-def _checked_pieces(function: Callable[..., Iterator[str]]) -> Callable[..., Iterator[str]]:
+def _checked_pieces(function: Callable[..., Iterator[str | bytes]]) -> Callable[..., Iterator[str | bytes]]:
     @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Iterator[str]:
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[str | bytes]:
         pieces = []
         for piece in function(*args, **kwargs):
             pieces.append(piece)
             yield piece
-        assert_valid(json.loads("".join(pieces)), "report")
+        assert_valid(json.loads(joined(pieces)), "report")  # text, and records written as UTF-8
         CHECKED["report"] += 1
 
     return wrapper

@@ -179,25 +179,28 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
     )
 
 
-def write_output(text: str | Iterable[str], output: str | None) -> None:
-    """Write ``text`` (or its pieces, as they come) to the file ``output``, or to stdout."""
-    pieces = [text] if isinstance(text, str) else text
+def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
+    """Write ``text`` (or its pieces, as they come: text, or UTF-8 bytes) to the file
+    ``output``, or to stdout, in UTF-8."""
+    from dedup.report.encode import utf8_pieces
+
+    pieces = utf8_pieces([text] if isinstance(text, str) else text)
     if output and output != "-":
         try:
-            with open(output, "w", encoding="utf-8") as out:
+            with open(output, "wb") as out:
                 out.writelines(pieces)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        buffered: list[str] = []
+        buffered: list[bytes] = []
         size = 0
         for piece in pieces:  # a megabyte at a time: click.echo flushes each call
             buffered.append(piece)
             size += len(piece)
             if size >= 1 << 20:
-                click.echo("".join(buffered), nl=False)
+                click.echo(b"".join(buffered), nl=False)
                 buffered, size = [], 0
-        click.echo("".join(buffered), nl=False)
+        click.echo(b"".join(buffered), nl=False)
 
 
 __all__ = ["StderrProgress", "build_config", "fingerprint_options", "friendly_errors", "input_options",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 try:  # optional: the standard library writes the same text, more slowly
@@ -50,19 +51,49 @@ def dumps(value: Any, *, indent: bool = True, nested: int = 0) -> str:
     >>> dumps({"score": 0.5, "ids": ["a", "b"]}, indent=False)
     '{"score":0.5,"ids":["a","b"]}'
     """
-    if _ORJSON_AGREES:
-        try:
-            raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
-        except (TypeError, orjson.JSONEncodeError):
-            raw = None  # refused: the standard library decides (and raises what it raises)
-        # orjson has written it, so the value holds no cycle and the walk ends
-        if raw is not None and plain(value):
-            return (raw.replace(b"\n", b"\n" + b" " * nested) if nested else raw).decode("utf-8")
+    raw = _fast(value, indent, nested)
+    return raw.decode("utf-8") if raw is not None else _standard(value, indent, nested)
+
+
+def dumps_utf8(value: Any, *, indent: bool = True, nested: int = 0) -> bytes:
+    """:func:`dumps`'s text as UTF-8, without decoding what orjson wrote: what a worker
+    sends back for the main process to write (bytes cross processes at the speed of a
+    copy; a long non-ASCII ``str`` is encoded and decoded again on the way)."""
+    raw = _fast(value, indent, nested)
+    return raw if raw is not None else _standard(value, indent, nested).encode("utf-8")
+
+
+def _fast(value: Any, indent: bool, nested: int) -> bytes | None:
+    """orjson's UTF-8 text of ``value`` where it is the standard library's, or None."""
+    if not _ORJSON_AGREES:
+        return None
+    try:
+        raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+    except (TypeError, orjson.JSONEncodeError):
+        return None  # refused: the standard library decides (and raises what it raises)
+    # orjson has written it, so the value holds no cycle and the walk ends
+    if not plain(value):
+        return None
+    return raw.replace(b"\n", b"\n" + b" " * nested) if nested else raw
+
+
+def _standard(value: Any, indent: bool, nested: int) -> str:
     if indent:
         text = json.dumps(value, ensure_ascii=False, indent=2)
     else:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("\n", "\n" + " " * nested) if nested else text
+
+
+def utf8_pieces(pieces: Iterable[str | bytes]) -> Iterator[bytes]:
+    """A report's pieces as UTF-8: text encoded (strictly, as a text file writes it), bytes as they are."""
+    for piece in pieces:
+        yield piece if isinstance(piece, bytes) else piece.encode("utf-8")
+
+
+def joined(pieces: Iterable[str | bytes]) -> str:
+    """A report's pieces as one text."""
+    return "".join(piece if isinstance(piece, str) else piece.decode("utf-8") for piece in pieces)
 
 
 def plain(value: Any) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dedup.report.encode import dumps
+from dedup.report.encode import dumps, dumps_utf8, joined
 from dedup.report.records import (
     Encoded,
     cluster_records,
@@ -50,16 +50,21 @@ def line_records(
         yield {"type": "skipped", **skipped}
 
 
-def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str]:
-    """The report's lines, each a compact JSON object ending in a newline."""
+def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str | bytes]:
+    """The report's lines, each a compact JSON object ending in a newline (the cluster
+    lines the workers wrote as UTF-8 bytes, the rest as text)."""
     for record in line_records(result, provenances, encoded=True):
-        yield (record.text if isinstance(record, Encoded) else dumps(record, indent=False)) + "\n"
+        if isinstance(record, Encoded):
+            yield record.data
+            yield "\n"
+        else:
+            yield dumps(record, indent=False) + "\n"
 
 
-def cluster_line(record: dict[str, object]) -> str:
-    """A cluster's line, without its newline."""
-    return dumps({"type": "cluster", **record}, indent=False)
+def cluster_line(record: dict[str, object]) -> bytes:
+    """A cluster's line in UTF-8, without its newline (a worker's, sent back as bytes)."""
+    return dumps_utf8({"type": "cluster", **record}, indent=False)
 
 
 def render_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
-    return "".join(iter_jsonl(result, provenances))
+    return joined(iter_jsonl(result, provenances))

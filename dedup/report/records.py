@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from dedup.match.verify import PairScore
-from dedup.report.encode import dumps
+from dedup.report.encode import dumps, dumps_utf8, joined
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
@@ -291,7 +291,7 @@ def _report_items(
     ``encoded``, a deferred scan's cluster records come as the text the workers wrote.
     """
     analysed: list[Provenance] = [] if provenances is None else provenances
-    clusters = cluster_records(result, provenances, analysed, json_element if encoded else None)
+    clusters = cluster_records(result, provenances, analysed, json_element_utf8 if encoded else None)
     yield from header_record(result).items()
     yield "clusters", clusters
     # evaluated after the clusters were read: the generators below run in order
@@ -303,7 +303,7 @@ def _report_items(
 
 def cluster_records(
     result: ScanResult, provenances: list[Provenance] | None, analysed: list[Provenance],
-    encode: Callable[[dict[str, object]], str] | None = None,
+    encode: Callable[[dict[str, object]], bytes] | None = None,
 ) -> Iterator[dict[str, object] | Encoded]:
     """The record of each cluster, in order, built as it is asked for.
 
@@ -311,14 +311,14 @@ def cluster_records(
     and its provenance appended to ``analysed``. A deferred scan's clusters get their
     passages (:attr:`ScanResult.details`) as they come, and their members' texts only
     while their record is built. Given ``encode`` (a module-level function, sent to the
-    workers), a deferred scan's records come as the :class:`Encoded` text the workers made
-    of them, ``encode(record)``.
+    workers), a deferred scan's records come as the :class:`Encoded` UTF-8 text the workers
+    made of them, ``encode(record)``.
     """
     links = cluster_links(result)
     if result.records is not None and encode is not None and provenances is None:
-        for text, summary in result.records(result.clusters, links, partial(encoded_records, encode)):
+        for data, summary in result.records(result.clusters, links, partial(encoded_records, encode)):
             analysed.append(summary)
-            yield Encoded(text)
+            yield Encoded(data)
         return
     if result.details is None:
         known = {(s.first, s.second): s for s in result.pairs}
@@ -341,15 +341,15 @@ def cluster_records(
 
 @dataclass(frozen=True)
 class Encoded:
-    """A record already written as the report's text for it."""
+    """A record already written as the report's text for it, in UTF-8."""
 
-    text: str
+    data: bytes
 
 
 def encoded_records(
-    encode: Callable[[dict[str, object]], str], view: ScanResult, clusters: list[Cluster],
+    encode: Callable[[dict[str, object]], bytes], view: ScanResult, clusters: list[Cluster],
     provenances: list[Provenance], links: dict[str, tuple[Link, ...]],
-) -> list[str]:
+) -> list[bytes]:
     """``encode`` of each cluster's record (run in a worker, on its view of the scan)."""
     return [
         encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ()), shared=True))
@@ -362,6 +362,11 @@ def json_element(record: dict[str, object]) -> str:
     return dumps(record, nested=4)
 
 
+def json_element_utf8(record: dict[str, object]) -> bytes:
+    """:func:`json_element` in UTF-8 (a worker's, sent back as bytes)."""
+    return dumps_utf8(record, nested=4)
+
+
 class _Later:
     """A value computed when the writer reaches it (after the clusters before it)."""
 
@@ -369,8 +374,9 @@ class _Later:
         self.make = make
 
 
-def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str]:
-    """The JSON report's text in pieces, a cluster or a pair at a time.
+def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str | bytes]:
+    """The JSON report's text in pieces, a cluster or a pair at a time (the records the
+    workers wrote as UTF-8 bytes, the rest as text: :func:`utf8_pieces` writes both).
 
     The pieces joined are ``json.dumps(to_json_dict(result), ensure_ascii=False, indent=2)``
     and a newline, byte for byte: each element of a long list is written on its own and
@@ -391,11 +397,15 @@ def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -
     yield "\n}\n" if opening == "," else "{}\n"
 
 
-def _iter_list(elements: Iterator[object]) -> Iterator[str]:
+def _iter_list(elements: Iterator[object]) -> Iterator[str | bytes]:
     """A list of the report's top level, as ``json.dumps(..., indent=2)`` writes it, element by element."""
     separator = "[\n    "
     for element in elements:
-        yield separator + (element.text if isinstance(element, Encoded) else json_element(element))
+        if isinstance(element, Encoded):
+            yield separator
+            yield element.data
+        else:
+            yield separator + json_element(element)
         separator = ",\n    "
     yield "[]" if separator == "[\n    " else "\n  ]"
 
@@ -422,4 +432,5 @@ def skipped_summary(result: ScanResult) -> dict[str, int]:
 
 def render_json(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
     # orjson where it writes what json.dumps(..., ensure_ascii=False, indent=2) writes (see encode)
-    return "".join(iter_json(result, provenances))
+    return joined(iter_json(result, provenances))
+

@@ -8,6 +8,7 @@ from typing import Literal
 
 from dedup.errors import ParameterError
 from dedup.report.lines import iter_jsonl, render_jsonl
+from dedup.report.encode import utf8_pieces
 from dedup.report.records import iter_json, render_json
 from dedup.report.tables import CsvTable, render_csv, write_csv_table
 from dedup.report.text import render_text
@@ -37,10 +38,12 @@ def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "p
     return render_text(result, provenances)
 
 
-def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> Iterator[str]:
+def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> Iterator[str | bytes]:
     """:func:`render`'s text in pieces. JSON and JSON lines come a cluster (or pair) at a
     time, each cluster analysed as it is written, so memory holds one cluster's record at a
-    time rather than the whole report; the other formats come in one piece."""
+    time rather than the whole report; the other formats come in one piece. The records
+    that workers wrote come as UTF-8 bytes (:func:`~dedup.report.records.utf8_pieces`
+    writes them all as UTF-8)."""
     if report_format == "json":
         return iter_json(result)
     if report_format == "jsonl":
@@ -63,6 +66,6 @@ def write_report(result: ScanResult, path: str | Path, report_format: FileFormat
         return [Path(path), write_csv_table(result, path, table)]
     if report_format not in ("text", "json", "jsonl", "html"):
         raise ParameterError(f"unknown report format {report_format!r}")
-    with open(path, "w", encoding="utf-8") as out:
-        out.writelines(iter_render(result, report_format, table))
+    with open(path, "wb") as out:
+        out.writelines(utf8_pieces(iter_render(result, report_format, table)))
     return [Path(path)]

@@ -118,7 +118,7 @@ class ScanResult:
     # Set by the same scan: ``records(clusters, links, write)`` gives each cluster's record
     # text, which ``write(view, clusters, provenances, links)`` makes in the workers from the
     # same passages and provenance, and the provenance's summary, in order.
-    records: Callable[..., Iterator[tuple[str, Any]]] | None = field(default=None, compare=False, repr=False)
+    records: Callable[..., Iterator[tuple[bytes, Any]]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def singletons(self) -> int:

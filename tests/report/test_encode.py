@@ -13,7 +13,7 @@ from benchmarks.corpus import generate
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
 from dedup.report import encode, to_json_dict
-from dedup.report.encode import dumps
+from dedup.report.encode import dumps, dumps_utf8, joined, utf8_pieces
 
 needs_orjson = pytest.mark.skipif(not encode._ORJSON_AGREES, reason="orjson is not installed, or writes otherwise")
 
@@ -26,7 +26,18 @@ def stdlib(value: object, indent: bool = True) -> str:
 
 def assert_same(value: object) -> None:
     for indent in (True, False):
-        assert dumps(value, indent=indent) == stdlib(value, indent)
+        expected = stdlib(value, indent)
+        assert dumps(value, indent=indent) == expected
+        # inside another value, and as the UTF-8 bytes a worker sends back
+        nested = expected.replace("\n", "\n    ")
+        assert dumps(value, indent=indent, nested=4) == nested
+        try:
+            utf8 = nested.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no UTF-8 holds it, and no report file
+            with pytest.raises(UnicodeEncodeError):
+                dumps_utf8(value, indent=indent, nested=4)
+        else:
+            assert dumps_utf8(value, indent=indent, nested=4) == utf8
 
 
 @needs_orjson
@@ -113,3 +124,12 @@ values = st.recursive(
 @given(values)
 def test_any_report_like_value_is_written_identically(value):
     assert_same(value)
+
+
+def test_report_pieces_join_as_text_and_as_utf8():
+    pieces = ["{\n  \"a\": ", "«é» 😀".encode(), ",\n  \"b\": 1\n}\n"]
+    text = joined(pieces)
+    assert text == '{\n  "a": «é» 😀,\n  "b": 1\n}\n'
+    assert b"".join(utf8_pieces(pieces)) == text.encode("utf-8")
+    with pytest.raises(UnicodeEncodeError):  # as a text file in UTF-8 refuses it
+        list(utf8_pieces(["\ud800"]))
