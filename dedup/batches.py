@@ -44,6 +44,9 @@ from dedup.workers import SpooledSets, SpooledTexts, WorkerPool
 
 FINGERPRINT_BATCH = 2_000
 VERIFY_BATCH = 2_000
+# Candidate pairs from which a scan loads the compiled kernels in a worker left idle by
+# verification (below, loading them may cost more than the few calls it saves).
+LOAD_KERNELS_PAIRS = 1_000
 # Members per task when a report asks for passages cluster by cluster (a deferred scan):
 # the diff of one batch takes about 100 kB per member at its peak.
 DETAIL_BATCH = 256
@@ -462,3 +465,10 @@ def _chunks_of(
             hi = min(hi, max(int(np.searchsorted(cost_ends, base + max_cost, side="right")), lo + 1))
         yield lo, hi
         lo = hi
+
+
+def load_kernels() -> None:
+    """Load the compiled kernels (:func:`dedup.match.kernels.warm`) in this process."""
+    from dedup.match.kernels import warm
+
+    warm()

@@ -355,7 +355,10 @@ class _ScanRun:
         """Exact scores of ``pairs``, sorted by document."""
         scores: list[PairScore] = []
         finished = 0
-        for verified in self.pool.map(batches.verify_batch, self._verify_tasks(pairs)):
+        # a worker left without a batch loads the compiled kernels that aligning and diffing
+        # will call, where there are enough pairs for them to be called
+        idle = batches.load_kernels if len(pairs) >= batches.LOAD_KERNELS_PAIRS else None
+        for verified in self.pool.map(batches.verify_batch, self._verify_tasks(pairs), idle):
             scores.extend(verified.scores())
             finished += len(verified.pairs)
             self.notify("verify", finished, len(pairs))

@@ -62,21 +62,32 @@ class WorkerPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def map(self, func: Callable[[Task], Result], tasks: Iterable[Task]) -> Iterator[Result]:
+    def map(
+        self, func: Callable[[Task], Result], tasks: Iterable[Task], idle: Callable[[], object] | None = None
+    ) -> Iterator[Result]:
         """``func(task)`` for every task, yielded in task order.
 
         At most ``2 * jobs`` tasks are submitted ahead of the one being yielded, so a lazy
-        ``tasks`` iterable is consumed only as fast as the workers keep up.
+        ``tasks`` iterable is consumed only as fast as the workers keep up. Where there
+        are fewer tasks than worker processes, ``idle()`` (a module-level function) is
+        submitted after them, once per worker, and not waited for: a worker that got no
+        task runs it while the others work (it prepares what a later stage needs, and
+        costs nothing the second time in a process).
         """
         if self._executor is None:
             for task in tasks:
                 yield func(task)
             return
         pending: deque[Future[Result]] = deque()
+        submitted = 0
         for task in tasks:
             pending.append(self._executor.submit(func, task))
+            submitted += 1
             if len(pending) >= 2 * self.jobs:
                 yield pending.popleft().result()
+        if idle is not None and submitted < self.jobs:
+            for _ in range(self.jobs):
+                self._executor.submit(idle)  # its failure, if any, is the later stage's to meet
         while pending:
             yield pending.popleft().result()
 

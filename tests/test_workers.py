@@ -63,3 +63,29 @@ def test_set_spool_takes_a_slice_of_a_larger_csr_batch() -> None:
         spool.add_many(values, np.array([6, 7]))  # set [99]
         loaded, offsets = spool.select(np.array([3, 0, 1, 2])).load()
     assert [loaded[offsets[k] : offsets[k + 1]].tolist() for k in range(4)] == [[99], [1, 2], [], [3, 4, 5]]
+
+
+def _pid(_: object) -> int:
+    return os.getpid()
+
+
+def _mark_idle() -> None:
+    folder = os.environ["DEDUP_TEST_IDLE_DIR"]
+    with open(os.path.join(folder, str(os.getpid())), "w", encoding="utf-8"):
+        pass
+
+
+def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DEDUP_TEST_IDLE_DIR", str(tmp_path))  # spawned workers inherit it
+    with WorkerPool(3) as pool:
+        assert list(pool.map(_pid, range(3), idle=_mark_idle)) != []
+        assert not os.listdir(tmp_path)  # a task for every worker: none is left idle
+        pids = list(pool.map(_pid, range(2), idle=_mark_idle))
+        workers = set(pool._executor._processes)  # type: ignore[union-attr]
+    # the pool waits for the idle work at its end: it ran in its workers, never here
+    marked = {int(name) for name in os.listdir(tmp_path)}
+    assert marked and marked <= workers and os.getpid() not in workers
+    assert set(pids) <= workers and len(pids) == 2
+    with WorkerPool(1) as pool:  # in this process, there is no idle worker: it is not run
+        assert list(pool.map(_pid, range(3), idle=_mark_idle)) == [os.getpid()] * 3
+    assert os.getpid() not in {int(name) for name in os.listdir(tmp_path)}

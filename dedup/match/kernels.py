@@ -312,3 +312,17 @@ def aligned_weight(
         count[w] = 0
         start[w] = 0
     return best
+
+
+def warm() -> None:
+    """Load every kernel's compiled code, by a call on tiny arrays of the types its callers
+    pass (so no new version is compiled): a worker that would otherwise wait for numba
+    while it holds up a stage can do this while it has nothing else to do."""
+    ints, floats, none = np.array([0, 1], dtype=np.int64), np.zeros(2), np.zeros(0, dtype=np.int64)
+    scratch = (np.zeros(2, dtype=np.int8), np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
+               np.zeros(2, dtype=np.int64))
+    shared_bag_weight(ints, ints, ints, scratch[2], scratch[3])
+    aligned_weight(ints, ints, ints, 1_000, *scratch)
+    indptr = np.array([0, 2], dtype=np.int64)
+    bounded_product(indptr, ints, floats, floats[:1], np.zeros(3, dtype=np.int64), none, np.zeros(0), indptr, ints,
+                    floats, floats[:1], floats[:1], np.zeros(1, dtype=np.int64), none, 0.5, 1e-9, 0, 4)
