@@ -314,6 +314,42 @@ def aligned_weight(
     return best
 
 
+@_compiled
+def columns_in_sets(
+    hashes: np.ndarray, hash_sets: np.ndarray, values: np.ndarray, offsets: np.ndarray,
+    value_columns: np.ndarray, vocabulary: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled; tests/match/test_overlap.py checks it against a search of the vocabulary
+    """The column of each of ``hashes`` in ``vocabulary`` (sorted, unique), -1 where it is not
+    there. Hash ``i`` is first looked for in set ``hash_sets[i]`` (``values[offsets[s]:
+    offsets[s + 1]]``, sorted; ``value_columns`` gives each value's column; -1: none),
+    which holds most of a document's sentence shingles: a search of a few thousand values
+    that stay in cache, rather than of the whole vocabulary; the rest search the vocabulary."""
+    found = np.empty(len(hashes), dtype=np.int64)
+    for i in range(len(hashes)):
+        h = hashes[i]
+        if hash_sets[i] >= 0:
+            end = offsets[hash_sets[i] + 1]
+            lo, hi = offsets[hash_sets[i]], end
+            while lo < hi:
+                middle = (lo + hi) >> 1
+                if values[middle] < h:
+                    lo = middle + 1
+                else:
+                    hi = middle
+            if lo < end and values[lo] == h:
+                found[i] = value_columns[lo]
+                continue
+        lo, hi = 0, len(vocabulary)
+        while lo < hi:
+            middle = (lo + hi) >> 1
+            if vocabulary[middle] < h:
+                lo = middle + 1
+            else:
+                hi = middle
+        found[i] = lo if lo < len(vocabulary) and vocabulary[lo] == h else -1
+    return found
+
+
 def warm() -> None:
     """Load every kernel's compiled code, by a call on tiny arrays of the types its callers
     pass (so no new version is compiled): a worker that would otherwise wait for numba
@@ -326,3 +362,5 @@ def warm() -> None:
     indptr = np.array([0, 2], dtype=np.int64)
     bounded_product(indptr, ints, floats, floats[:1], np.zeros(3, dtype=np.int64), none, np.zeros(0), indptr, ints,
                     floats, floats[:1], floats[:1], np.zeros(1, dtype=np.int64), none, 0.5, 1e-9, 0, 4)
+    hashes = np.array([3, 9], dtype=np.uint64)
+    columns_in_sets(hashes, np.zeros(2, dtype=np.int64), hashes, indptr, ints, hashes)

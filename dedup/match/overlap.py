@@ -65,16 +65,28 @@ class SetMatrix:
         from scipy import sparse
 
         self.vocabulary, columns = np.unique(values, return_inverse=True)
+        self.values, self.offsets = values, np.asarray(offsets, dtype=np.int64)
+        self.value_columns = columns.astype(np.int64).reshape(-1)  # the column of each set's values
         self.count = len(offsets) - 1
         shape = (self.count, len(self.vocabulary))
         ones = np.ones(len(values), dtype=np.int32)
-        self.rows = sparse.csr_matrix((ones, columns.astype(np.int32), np.asarray(offsets, dtype=np.int64)), shape=shape)
+        self.rows = sparse.csr_matrix((ones, columns.astype(np.int32), self.offsets), shape=shape)
         self.frequency = np.bincount(columns, minlength=len(self.vocabulary)).astype(np.int64)
 
-    def _columns(self, values: np.ndarray) -> np.ndarray:
-        """The column of each value, -1 for values no set holds."""
+    def _columns(self, values: np.ndarray, own_sets: np.ndarray | None = None) -> np.ndarray:
+        """The column of each value, -1 for values no set holds. With ``own_sets`` (the set
+        row each value most likely lies in: a sentence's own document), each is looked for
+        there first (:func:`dedup.match.kernels.columns_in_sets`), which finds the same
+        columns sooner."""
         if len(self.vocabulary) == 0:
             return np.full(len(values), -1, dtype=np.int64)
+        if own_sets is not None:
+            from dedup.match.kernels import columns_in_sets
+
+            values = np.ascontiguousarray(values, dtype=np.uint64)
+            return columns_in_sets(values, np.ascontiguousarray(own_sets, dtype=np.int64),
+                                   np.ascontiguousarray(self.values, dtype=np.uint64), self.offsets, self.value_columns,
+                                   self.vocabulary.astype(np.uint64, copy=False))
         position = np.minimum(np.searchsorted(self.vocabulary, values), len(self.vocabulary) - 1)
         return np.where(self.vocabulary[position] == values, position, -1)
 
@@ -94,21 +106,26 @@ class SetMatrix:
                 shared[inside] = block[pairs[inside, 0] - lo, pairs[inside, 1]]
         return shared
 
-    def units(self, units: UnitRows) -> UnitMatrix:
-        """``units`` as a matrix over the same columns."""
-        return UnitMatrix(self, units)
+    def units(self, units: UnitRows, doc_sets: np.ndarray | None = None) -> UnitMatrix:
+        """``units`` as a matrix over the same columns; ``doc_sets``: the set row of each
+        unit document, where it has one (its shingles are looked for there first)."""
+        return UnitMatrix(self, units, doc_sets)
 
 
 class UnitMatrix:
     """Sentence shingle sets as a sparse 0/1 matrix over the columns of a :class:`SetMatrix`
     (values no set holds are left out: they can meet no set, but count in the sizes)."""
 
-    def __init__(self, sets: SetMatrix, units: UnitRows) -> None:
+    def __init__(self, sets: SetMatrix, units: UnitRows, doc_sets: np.ndarray | None = None) -> None:
         from scipy import sparse
 
         self.sets, self.doc_offsets = sets, units.doc_offsets
         self.sizes = np.diff(units.offsets)
-        columns = sets._columns(units.hashes)
+        own_sets = None
+        if doc_sets is not None:
+            unit_doc = np.repeat(np.arange(len(units.doc_offsets) - 1, dtype=np.int64), np.diff(units.doc_offsets))
+            own_sets = np.repeat(np.asarray(doc_sets, dtype=np.int64)[unit_doc], self.sizes)
+        columns = sets._columns(units.hashes, own_sets)
         present = columns >= 0
         kept = np.concatenate(([0], np.cumsum(present)))[np.asarray(units.offsets, dtype=np.int64)]
         ones = np.ones(int(present.sum()), dtype=np.int32)

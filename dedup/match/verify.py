@@ -411,7 +411,13 @@ def _passage_counts(
     worth = worth_a_product(int(lookups.sum()), len(sets.values)) if products is None else products
     if matrix is None and worth:
         matrix = SetMatrix(sets.values, offsets)
-    unit_matrix = matrix.units(units) if matrix is not None else None
+    if matrix is not None:
+        known = np.flatnonzero(unit_row >= 0)
+        doc_sets = np.full(len(units.doc_offsets) - 1, -1, dtype=np.int64)
+        doc_sets[unit_row[known]] = known  # each unit document's own set
+        unit_matrix = matrix.units(units, doc_sets)
+    else:
+        unit_matrix = None
     if unit_matrix is not None and (products or unit_matrix.cost() < lookups.sum()):
         return unit_matrix.shared_unit_counts(a, b, unit_row, overlap, MIN_UNIT_SHINGLES)
     first, second = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), dtype=np.int64)

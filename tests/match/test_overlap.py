@@ -83,6 +83,38 @@ def test_values_no_set_holds_count_in_unit_sizes_only():
     assert sets.shared_counts(np.array([[0, 1], [0, 0], [1, 1]])).tolist() == [1, 3, 2]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_columns_found_in_own_sets_first_are_the_vocabulary_columns(seed):
+    rng = np.random.default_rng(seed)
+    pool = np.unique(rng.integers(0, np.iinfo(np.int64).max, size=400, dtype=np.int64).astype(np.uint64) * 2 + 1)
+    sets = [np.unique(rng.choice(pool[:300], size=rng.integers(0, 60))) for _ in range(12)]
+    offsets = np.cumsum([0] + [len(s) for s in sets])
+    matrix = overlap.SetMatrix(np.concatenate(sets).astype(np.uint64), offsets)
+    # sentence shingles: mostly their own set's, some of other sets, some of none (pool[300:])
+    values = rng.choice(pool, size=2_000)
+    own = rng.integers(-1, 12, size=2_000)  # -1: a document with no set
+    expected = matrix._columns(values)
+    assert (expected == -1).any() and (expected >= 0).any()
+    assert np.array_equal(matrix._columns(values, own), expected)
+    empty = overlap.SetMatrix(np.zeros(0, dtype=np.uint64), np.zeros(3, dtype=np.int64))
+    assert empty._columns(values[:5], own[:5]).tolist() == [-1] * 5
+
+
+def test_unit_matrix_with_own_sets_counts_as_without():
+    texts = _dense_cluster(12)
+    config = FingerprintConfig()
+    prints = fingerprint([content_text(t) for t in texts], config)
+    matrix = overlap.SetMatrix(prints.shingles, prints.offsets)
+    rows = np.arange(3, len(texts), dtype=np.int64)  # unit documents are a subset, in order
+    units = build_unit_sets([texts[r] for r in rows.tolist()], config)
+    unit_row = np.full(len(texts), -1, dtype=np.int64)
+    unit_row[rows] = np.arange(len(rows))
+    pairs = np.array([(a, b) for a in rows.tolist() for b in rows.tolist() if a < b], dtype=np.int64)
+    plain = matrix.units(units).shared_unit_counts(pairs[:, 0], pairs[:, 1], unit_row, 0.5, 3)
+    own = matrix.units(units, rows).shared_unit_counts(pairs[:, 0], pairs[:, 1], unit_row, 0.5, 3)
+    assert all(np.array_equal(x, y) for x, y in zip(plain, own)) and plain[0].sum() > 0
+
+
 @pytest.mark.parametrize("share", [0.0, 0.1, 1 / 3, 0.5, 0.7, 0.9, 1.0])
 def test_needed_hits_are_what_the_division_decides(share):
     sizes = np.arange(0, 300)
