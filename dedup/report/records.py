@@ -7,6 +7,7 @@ and parameters always give byte-identical output.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -278,6 +279,8 @@ def to_json_dict(result: ScanResult, provenances: list[Provenance] | None = None
 def _materialised(value: object) -> object:
     if isinstance(value, _Later):
         return value.make()
+    if isinstance(value, _Small):
+        return list(value.records)
     return list(value) if isinstance(value, Iterator) else value
 
 
@@ -297,7 +300,7 @@ def _report_items(
     # evaluated after the clusters were read: the generators below run in order
     yield "outlets", _Later(lambda: outlets_record(outlet_view(result, analysed)))
     yield "unread_dates", _Later(lambda: unread_dates_record(result, analysed))
-    yield "pairs", (pair_record(result, s) for s in result.pairs)
+    yield "pairs", _Small(pair_record(result, s) for s in result.pairs)
     yield "skipped", skipped_records(result)
 
 
@@ -367,6 +370,17 @@ def json_element_utf8(record: dict[str, object]) -> bytes:
     return dumps_utf8(record, nested=4)
 
 
+class _Small:
+    """Records small enough to be written many at a time (a corpus has millions of pairs)."""
+
+    def __init__(self, records: Iterator[dict[str, object]]) -> None:
+        self.records = records
+
+
+# Small records written at a time: one encoder call and one check of their values for many.
+SMALL_CHUNK = 512
+
+
 class _Later:
     """A value computed when the writer reaches it (after the clusters before it)."""
 
@@ -390,7 +404,9 @@ def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -
         opening = ","
         if isinstance(value, _Later):
             value = value.make()
-        if isinstance(value, Iterator):
+        if isinstance(value, _Small):
+            yield from _iter_small(value.records)
+        elif isinstance(value, Iterator):
             yield from _iter_list(value)
         else:
             yield dumps(value, nested=2)
@@ -408,6 +424,18 @@ def _iter_list(elements: Iterator[object]) -> Iterator[str | bytes]:
             yield separator + json_element(element)
         separator = ",\n    "
     yield "[]" if separator == "[\n    " else "\n  ]"
+
+
+def _iter_small(records: Iterator[dict[str, object]]) -> Iterator[bytes | str]:
+    """:func:`_iter_list` of small records, :data:`SMALL_CHUNK` at a time: a chunk written as
+    a list inside the report (``nested=2``) is its elements as the report writes them,
+    between the list's brackets."""
+    opening = b"[\n    "
+    while chunk := list(itertools.islice(records, SMALL_CHUNK)):
+        text = dumps_utf8(chunk, nested=2)  # b"[\n    " element b",\n    " element ... b"\n  ]"
+        yield opening + text[len(b"[\n    ") : -len(b"\n  ]")]
+        opening = b",\n    "
+    yield "[]" if opening == b"[\n    " else "\n  ]"
 
 
 UNREAD_DATE_EXAMPLES = 5

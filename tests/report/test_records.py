@@ -39,11 +39,21 @@ def test_streamed_json_is_the_whole_report(documents):
     result = scan_documents(documents())
     pieces = list(records.iter_json(result))
     assert len(pieces) > 4  # written in pieces, not at once
-    text = "".join(pieces)
+    text = encode.joined(pieces)  # text, and UTF-8 bytes for the records written many at a time
     assert text == _whole(result)  # the standard library's own text of the whole dict
     assert text == encode.dumps(records.to_json_dict(result)) + "\n"
     # with the provenances given, as the Python API passes them, the same text
-    assert "".join(records.iter_json(result, analyse(result))) == text
+    assert encode.joined(records.iter_json(result, analyse(result))) == text
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 512])
+def test_pairs_written_many_at_a_time_are_the_pairs_written_one_by_one(monkeypatch, chunk):
+    result = scan_documents(_corpus(150, 5))
+    assert len(result.pairs) > 2 * 7 and len(result.pairs) % 7  # several chunks, the last one short
+    monkeypatch.setattr(records, "SMALL_CHUNK", chunk)
+    pieces = list(records.iter_json(result))
+    assert sum(isinstance(piece, bytes) for piece in pieces) == -(-len(result.pairs) // chunk)
+    assert encode.joined(pieces) == _whole(result)
 
 
 def test_each_cluster_is_analysed_as_it_is_written(monkeypatch):
