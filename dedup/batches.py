@@ -1,7 +1,7 @@
 """The batches a scan's workers run, and how candidate pairs are packed into them.
 
-Pass 1 streams documents in batches of FINGERPRINT_BATCH through normalisation,
-shingling and signatures. Pass 2 verifies candidate pairs in batches of about
+Pass 1 streams documents in batches of FINGERPRINT_BATCH (or FINGERPRINT_CHARS) through
+normalisation, shingling and signatures. Pass 2 verifies candidate pairs in batches of about
 VERIFY_BATCH documents: whole components of the candidate graph packed together, and
 components larger than a batch cut into chunks of pairs (each pair is scored on its own).
 Pass 3 clusters (and, with detail, diffs) whole components of the same-story graph,
@@ -43,6 +43,9 @@ from dedup.text.segment import segment
 from dedup.workers import SpooledSets, SpooledTexts, WorkerPool
 
 FINGERPRINT_BATCH = 2_000
+# A fingerprint batch also closes at this many characters: a few hundred long pages are
+# several batches, which every worker shares, rather than one that a single worker takes.
+FINGERPRINT_CHARS = 1_000_000
 VERIFY_BATCH = 2_000
 # Candidate pairs from which a scan loads the compiled kernels in a worker left idle by
 # verification (below, loading them may cost more than the few calls it saves).

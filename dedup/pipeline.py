@@ -215,14 +215,16 @@ class _ScanRun:
         while True:
             started = time.perf_counter()
             texts: list[str] = []
+            chars = 0
             for doc in stream:
                 texts.append(doc.text)
+                chars += len(doc.text)
                 if self.spool is not None:
                     self.spool.add(doc.text)
                     read.append(doc.with_text(""))
                 else:
                     read.append(doc)
-                if len(texts) >= batches.FINGERPRINT_BATCH:
+                if len(texts) >= batches.FINGERPRINT_BATCH or chars >= batches.FINGERPRINT_CHARS:
                     break
             self.timings["read"] += time.perf_counter() - started
             if not texts:

@@ -52,6 +52,7 @@ def test_many_small_batches_give_the_same_report(corpus: Path, monkeypatch: pyte
     # Small batches spread the corpus over many fingerprint and verification tasks, so the
     # workers finish out of order; results must still come back in task order.
     monkeypatch.setattr(batches, "FINGERPRINT_BATCH", 97)
+    monkeypatch.setattr(batches, "FINGERPRINT_CHARS", 60_000)  # batches close by characters, before 97 articles
     monkeypatch.setattr(batches, "VERIFY_BATCH", 150)
     runner = CliRunner()
     outputs = []
