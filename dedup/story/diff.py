@@ -225,6 +225,8 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
 
 
 # Cells of one padded block of squares that _l2_rows sums at a time (8 MiB of floats).
+# From this many entries on, _l2_rows sums them by a compiled loop instead.
+COMPILED_SUM_ENTRIES = 250_000
 _SUM_CELLS = 1 << 20
 
 
@@ -239,7 +241,11 @@ def _l2_rows(matrix):
     data, indptr = matrix.data, matrix.indptr
     lengths = np.diff(indptr)
     sums = np.zeros(len(lengths))
-    if len(data):
+    if len(data) >= COMPILED_SUM_ENTRIES:  # where the compiled loop is worth loading in a worker
+        from dedup.match.kernels import row_square_sums
+
+        sums = row_square_sums(np.ascontiguousarray(data, dtype=np.float64), indptr.astype(np.int64))
+    elif len(data):
         squares = data * data
         # Rows of up to 1, 2, 4, 8... entries, each group laid out as a block padded with
         # zeros: a running sum along a block's rows adds one entry after the other (and
@@ -254,6 +260,7 @@ def _l2_rows(matrix):
                 inside = places < lengths[rows, None]
                 entries = np.where(inside, indptr[rows, None] + places, 0)
                 sums[rows] = np.cumsum(np.where(inside, squares[entries], 0.0), axis=1)[:, -1]
+    if len(data):
         norms = np.sqrt(sums)
         owner = np.repeat(np.arange(len(lengths)), lengths)
         filled = sums[owner] != 0.0

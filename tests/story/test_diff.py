@@ -83,10 +83,12 @@ def test_equal_rows_groups_exactly_the_equal_rows(monkeypatch, collide):
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("cells", [1 << 20, 7])  # 7: a block of one row, or of a few short ones
-def test_rows_are_scaled_to_the_floats_scikit_learn_gives(monkeypatch, seed, cells):
+@pytest.mark.parametrize("compiled", [False, True])  # blocks of numpy sums, or the compiled loop
+def test_rows_are_scaled_to_the_floats_scikit_learn_gives(monkeypatch, seed, cells, compiled):
     from sklearn.preprocessing import normalize
 
     monkeypatch.setattr(diff, "_SUM_CELLS", cells)
+    monkeypatch.setattr(diff, "COMPILED_SUM_ENTRIES", 1 if compiled else 1 << 40)
 
     rng = np.random.default_rng(seed)
     dense = rng.random((300, 400)) * (rng.random((300, 400)) < rng.random((300, 1)) ** 3)
