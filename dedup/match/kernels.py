@@ -351,16 +351,18 @@ def columns_in_sets(
 
 
 @_compiled
-def row_square_sums(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled; tests/story/test_diff.py checks it
-    """The sum of the squares of each CSR row's entries, added one after the other in stored
-    order (as scikit-learn's row normalisation adds them)."""
-    sums = np.zeros(len(indptr) - 1)
+def scale_rows_to_unit(data: np.ndarray, indptr: np.ndarray) -> None:  # pragma: no cover - compiled; tests/story/test_diff.py checks it
+    """Each CSR row's entries divided by the row's L2 norm, in place (rows of norm zero are
+    left alone): the squares added one after the other in stored order, as scikit-learn's
+    row normalisation adds them, so the floats are its floats."""
     for row in range(len(indptr) - 1):
         total = 0.0
         for k in range(indptr[row], indptr[row + 1]):
             total += data[k] * data[k]
-        sums[row] = total
-    return sums
+        if total != 0.0:
+            norm = np.sqrt(total)
+            for k in range(indptr[row], indptr[row + 1]):
+                data[k] /= norm
 
 
 def warm() -> None:
@@ -375,6 +377,6 @@ def warm() -> None:
     indptr = np.array([0, 2], dtype=np.int64)
     bounded_product(indptr, ints, floats, floats[:1], np.zeros(3, dtype=np.int64), none, np.zeros(0), indptr, ints,
                     floats, floats[:1], floats[:1], np.zeros(1, dtype=np.int64), none, 0.5, 1e-9, 0, 4)
-    row_square_sums(floats, indptr)
+    scale_rows_to_unit(np.zeros(2), indptr)
     hashes = np.array([3, 9], dtype=np.uint64)
     columns_in_sets(hashes, np.zeros(2, dtype=np.int64), hashes, indptr, ints, hashes)

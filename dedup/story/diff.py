@@ -121,10 +121,10 @@ class _BestWindows:
     The entries of row ``r`` are ``offsets[r]:offsets[r + 1]``, by member (batch member ids).
     """
 
-    offsets: list[int]
-    member: list[int]
-    window: list[int]
-    value: list[float]
+    offsets: np.ndarray  # int64
+    member: np.ndarray  # int64
+    window: np.ndarray  # int64
+    value: np.ndarray  # float64
     window_first: list[int]  # the window's first content passage, in its member's numbering
     window_length: list[int]
 
@@ -219,7 +219,7 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
     offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=len(pieces)), out=offsets[1:])
     return _BestWindows(
-        offsets.tolist(), other[order].tolist(), wins[order].tolist(), values[order].tolist(),
+        offsets, other[order].astype(np.int64), wins[order].astype(np.int64), values[order].astype(np.float64),
         window_first.tolist(), window_length.tolist(),
     )
 
@@ -241,11 +241,12 @@ def _l2_rows(matrix):
     data, indptr = matrix.data, matrix.indptr
     lengths = np.diff(indptr)
     sums = np.zeros(len(lengths))
-    if len(data) >= COMPILED_SUM_ENTRIES:  # where the compiled loop is worth loading in a worker
-        from dedup.match.kernels import row_square_sums
+    if len(data) >= COMPILED_SUM_ENTRIES and data.dtype == np.float64:  # where the compiled loop is worth loading
+        from dedup.match.kernels import scale_rows_to_unit
 
-        sums = row_square_sums(np.ascontiguousarray(data, dtype=np.float64), indptr.astype(np.int64))
-    elif len(data):
+        scale_rows_to_unit(data, indptr.astype(np.int64))
+        return matrix
+    if len(data):
         squares = data * data
         # Rows of up to 1, 2, 4, 8... entries, each group laid out as a block padded with
         # zeros: a running sum along a block's rows adds one entry after the other (and
@@ -260,7 +261,6 @@ def _l2_rows(matrix):
                 inside = places < lengths[rows, None]
                 entries = np.where(inside, indptr[rows, None] + places, 0)
                 sums[rows] = np.cumsum(np.where(inside, squares[entries], 0.0), axis=1)[:, -1]
-    if len(data):
         norms = np.sqrt(sums)
         owner = np.repeat(np.arange(len(lengths)), lengths)
         filled = sums[owner] != 0.0
@@ -402,45 +402,59 @@ def _reduce_best(best, pending, window_member):
 def _passage_diffs(
     clusters: Sequence[ClusterInput], rows: _ContentRows, best_windows: _BestWindows, config: DiffConfig
 ) -> list[list[list[PassageDiff]]]:
-    offsets, found_member, found_window, found_value = (
-        best_windows.offsets, best_windows.member, best_windows.window, best_windows.value
-    )
-    firsts, lengths = best_windows.window_first, best_windows.window_length
     member_rows, member_of_cluster = rows.member_rows, rows.member_of_cluster
-    verbatim = config.verbatim_cosine
     result: list[list[list[PassageDiff]]] = []
     for c, (texts, passages) in enumerate(clusters):
         members = member_of_cluster[c]
-        # window spans count content passages; counterparts use the member's full numbering
-        full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
-        # A window is the best counterpart of many passages at one cosine (a paragraph that
-        # 160 members tell word for word): each (window, cosine) is one Counterpart.
-        made: dict[tuple[int, float], Counterpart] = {}
+        first_row, end_row = member_rows[members.start], member_rows[members.stop]
+        made, entries = _counterparts(passages, best_windows, first_row, end_row, members.start, config)
+        bounds = best_windows.offsets[first_row : end_row + 1]
+        bounds = (bounds - bounds[0]).tolist()
         cluster_diffs = []
         for m, member in enumerate(passages):
-            row = member_rows[members[m]]
+            row = member_rows[members[m]] - first_row
             diffs = []
             for passage in member:
                 if passage.kind == "boilerplate":
                     diffs.append(PassageDiff(passage, "boilerplate", ()))
                     continue
-                counterparts = []
-                for at in range(offsets[row], offsets[row + 1]):
-                    key = (found_window[at], found_value[at])
-                    counterpart = made.get(key)
-                    if counterpart is None:
-                        window, score = key
-                        other = found_member[at] - members.start
-                        numbering = full_index[other]
-                        span = tuple(numbering[firsts[window] : firsts[window] + lengths[window]])
-                        relation: Relation = "verbatim" if score >= verbatim else "reworded"
-                        counterpart = made[key] = Counterpart(other, span, round(score, 4), relation)
-                    counterparts.append(counterpart)
-                diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", tuple(counterparts)))
+                counterparts = tuple(made[entries[bounds[row] : bounds[row + 1]]])
+                diffs.append(PassageDiff(passage, "shared" if counterparts else "unique", counterparts))
                 row += 1
             cluster_diffs.append(diffs)
         result.append(cluster_diffs)
     return result
+
+
+def _counterparts(
+    passages: Sequence[Sequence[Passage]], best_windows: _BestWindows, first_row: int, end_row: int,
+    first_member: int, config: DiffConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Counterparts of one cluster's rows ``first_row:end_row`` and, for each of their
+    entries, which one it is: ``(counterparts, entries)``, an object array and indices.
+
+    A window is the best counterpart of many passages at one cosine (a paragraph that 160
+    members tell word for word): each (window, cosine) is one Counterpart, made once.
+    """
+    lo, hi = best_windows.offsets[first_row], best_windows.offsets[end_row]
+    window, value, member = best_windows.window[lo:hi], best_windows.value[lo:hi], best_windows.member[lo:hi]
+    order = np.lexsort((value, window))
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (window[order][1:] != window[order][:-1]) | (value[order][1:] != value[order][:-1])
+    entries = np.empty(len(order), dtype=np.int64)
+    entries[order] = np.cumsum(new) - 1
+    # window spans count content passages; counterparts use the member's full numbering
+    full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
+    firsts, lengths = best_windows.window_first, best_windows.window_length
+    made = np.empty(int(new.sum()), dtype=object)
+    picked = order[new]
+    for k, (window_id, score, other) in enumerate(
+        zip(window[picked].tolist(), value[picked].tolist(), (member[picked] - first_member).tolist())
+    ):
+        span = tuple(full_index[other][firsts[window_id] : firsts[window_id] + lengths[window_id]])
+        relation: Relation = "verbatim" if score >= config.verbatim_cosine else "reworded"
+        made[k] = Counterpart(other, span, round(score, 4), relation)
+    return made, entries
 
 
 # Terms are hashed with this seed; it is internal to the diff and never stored.
