@@ -73,15 +73,20 @@ def cluster_record(
     and cosine, which a paragraph told word for word by 160 members has 160 times."""
     docs = result.documents
     names = [docs[m.index].doc_id for m in cluster.members]
-    made: dict[int, dict[str, object]] = {}
 
     def counterpart_record(c: Counterpart) -> dict[str, object]:
-        found = made.get(id(c)) if shared else None
-        if found is None:
-            found = {"doc_id": names[c.member], "passages": list(c.passages), "cosine": c.cosine, "relation": c.relation}
-            if shared:  # the Counterpart outlives the record, so its id is not reused meanwhile
-                made[id(c)] = found
-        return found
+        return {"doc_id": names[c.member], "passages": list(c.passages), "cosine": c.cosine, "relation": c.relation}
+
+    if shared:  # each Counterpart's record made once; the Counterparts outlive the record, so ids are not reused
+        made = {id(c): c for m in cluster.members for d in m.passages for c in d.counterparts}
+        made = {key: counterpart_record(c) for key, c in made.items()}
+
+        def counterpart_records(counterparts: tuple[Counterpart, ...]) -> list[dict[str, object]]:
+            return list(map(made.__getitem__, map(id, counterparts)))
+    else:
+
+        def counterpart_records(counterparts: tuple[Counterpart, ...]) -> list[dict[str, object]]:
+            return [counterpart_record(c) for c in counterparts]
 
     members = []
     for member in cluster.members:
@@ -97,7 +102,7 @@ def cluster_record(
                     "kind": passage.kind,
                     "status": diff.status,
                     "text": doc.text[passage.start : passage.end],
-                    "counterparts": [counterpart_record(c) for c in diff.counterparts],
+                    "counterparts": counterpart_records(diff.counterparts),
                 }
             )
         members.append(
