@@ -329,25 +329,25 @@ def columns_in_sets(
         h = hashes[i]
         if hash_sets[i] >= 0:
             end = offsets[hash_sets[i] + 1]
-            lo, hi = offsets[hash_sets[i]], end
-            while lo < hi:
-                middle = (lo + hi) >> 1
-                if values[middle] < h:
-                    lo = middle + 1
-                else:
-                    hi = middle
-            if lo < end and values[lo] == h:
-                found[i] = value_columns[lo]
+            at = _lower_bound(values, offsets[hash_sets[i]], end, h)
+            if at < end and values[at] == h:
+                found[i] = value_columns[at]
                 continue
-        lo, hi = 0, len(vocabulary)
-        while lo < hi:
-            middle = (lo + hi) >> 1
-            if vocabulary[middle] < h:
-                lo = middle + 1
-            else:
-                hi = middle
-        found[i] = lo if lo < len(vocabulary) and vocabulary[lo] == h else -1
+        at = _lower_bound(vocabulary, 0, len(vocabulary), h)
+        found[i] = at if at < len(vocabulary) and vocabulary[at] == h else -1
     return found
+
+
+@_compiled
+def _lower_bound(ordered: np.ndarray, lo: int, hi: int, value: np.uint64) -> int:  # pragma: no cover - compiled
+    """The first place in ``ordered[lo:hi]`` (ascending) whose value is not below ``value``."""
+    while lo < hi:
+        middle = (lo + hi) >> 1
+        if ordered[middle] < value:
+            lo = middle + 1
+        else:
+            hi = middle
+    return lo
 
 
 @_compiled
