@@ -77,16 +77,15 @@ def cluster_record(
     def counterpart_record(c: Counterpart) -> dict[str, object]:
         return {"doc_id": names[c.member], "passages": list(c.passages), "cosine": c.cosine, "relation": c.relation}
 
-    if shared:  # each Counterpart's record made once; the Counterparts outlive the record, so ids are not reused
-        made = {id(c): c for m in cluster.members for d in m.passages for c in d.counterparts}
-        made = {key: counterpart_record(c) for key, c in made.items()}
+    made: dict[int, dict[str, object]] = {}  # shared: each Counterpart's record, by its id
+    if shared:  # the Counterparts outlive the record, so their ids are not reused meanwhile
+        unique = {id(c): c for m in cluster.members for d in m.passages for c in d.counterparts}
+        made = {key: counterpart_record(c) for key, c in unique.items()}
 
-        def counterpart_records(counterparts: tuple[Counterpart, ...]) -> list[dict[str, object]]:
+    def counterpart_records(counterparts: tuple[Counterpart, ...]) -> list[dict[str, object]]:
+        if shared:
             return list(map(made.__getitem__, map(id, counterparts)))
-    else:
-
-        def counterpart_records(counterparts: tuple[Counterpart, ...]) -> list[dict[str, object]]:
-            return [counterpart_record(c) for c in counterparts]
+        return [counterpart_record(c) for c in counterparts]
 
     members = []
     for member in cluster.members:
@@ -466,4 +465,3 @@ def skipped_summary(result: ScanResult) -> dict[str, int]:
 def render_json(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
     # orjson where it writes what json.dumps(..., ensure_ascii=False, indent=2) writes (see encode)
     return joined(iter_json(result, provenances))
-

@@ -224,9 +224,10 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
     )
 
 
-# Cells of one padded block of squares that _l2_rows sums at a time (8 MiB of floats).
-# From this many entries on, _l2_rows sums them by a compiled loop instead.
+# From this many entries on, _l2_rows sums and scales rows by a compiled loop; below, it is
+# not worth loading numba for, in a worker that diffs small clusters only.
 COMPILED_SUM_ENTRIES = 250_000
+# Cells of one padded block of squares that _l2_rows sums at a time (8 MiB of floats).
 _SUM_CELLS = 1 << 20
 
 
@@ -239,13 +240,13 @@ def _l2_rows(matrix):
     divided by the square root. Without scikit-learn, a worker that diffs need not import it.
     """
     data, indptr = matrix.data, matrix.indptr
-    lengths = np.diff(indptr)
-    sums = np.zeros(len(lengths))
-    if len(data) >= COMPILED_SUM_ENTRIES and data.dtype == np.float64:  # where the compiled loop is worth loading
+    if len(data) >= COMPILED_SUM_ENTRIES and data.dtype == np.float64:
         from dedup.match.kernels import scale_rows_to_unit
 
         scale_rows_to_unit(data, indptr.astype(np.int64))
         return matrix
+    lengths = np.diff(indptr)
+    sums = np.zeros(len(lengths))
     if len(data):
         squares = data * data
         # Rows of up to 1, 2, 4, 8... entries, each group laid out as a block padded with
@@ -439,8 +440,9 @@ def _counterparts(
     lo, hi = best_windows.offsets[first_row], best_windows.offsets[end_row]
     window, value, member = best_windows.window[lo:hi], best_windows.value[lo:hi], best_windows.member[lo:hi]
     order = np.lexsort((value, window))
+    by_window, by_value = window[order], value[order]
     new = np.ones(len(order), dtype=bool)
-    new[1:] = (window[order][1:] != window[order][:-1]) | (value[order][1:] != value[order][:-1])
+    new[1:] = (by_window[1:] != by_window[:-1]) | (by_value[1:] != by_value[:-1])
     entries = np.empty(len(order), dtype=np.int64)
     entries[order] = np.cumsum(new) - 1
     # window spans count content passages; counterparts use the member's full numbering
