@@ -394,7 +394,8 @@ class _Later:
 
 def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str | bytes]:
     """The JSON report's text in pieces, a cluster or a pair at a time (the records the
-    workers wrote as UTF-8 bytes, the rest as text: :func:`utf8_pieces` writes both).
+    workers wrote as UTF-8 bytes, the rest as text: :func:`~dedup.report.encode.utf8_pieces`
+    writes both).
 
     The pieces joined are ``json.dumps(to_json_dict(result), ensure_ascii=False, indent=2)``
     and a newline, byte for byte: each element of a long list is written on its own and

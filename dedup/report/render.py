@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Literal
 
 from dedup.errors import ParameterError
-from dedup.report.lines import iter_jsonl, render_jsonl
 from dedup.report.encode import utf8_pieces
+from dedup.report.lines import iter_jsonl, render_jsonl
 from dedup.report.records import iter_json, render_json
 from dedup.report.tables import CsvTable, render_csv, write_csv_table
 from dedup.report.text import render_text
@@ -42,7 +42,7 @@ def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable
     """:func:`render`'s text in pieces. JSON and JSON lines come a cluster (or pair) at a
     time, each cluster analysed as it is written, so memory holds one cluster's record at a
     time rather than the whole report; the other formats come in one piece. The records
-    that workers wrote come as UTF-8 bytes (:func:`~dedup.report.records.utf8_pieces`
+    that workers wrote come as UTF-8 bytes (:func:`~dedup.report.encode.utf8_pieces`
     writes them all as UTF-8)."""
     if report_format == "json":
         return iter_json(result)
