@@ -181,26 +181,26 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
 
 def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
     """Write ``text`` (or its pieces, as they come: text, or UTF-8 bytes) to the file
-    ``output``, or to stdout, in UTF-8."""
+    ``output`` in UTF-8, or to stdout as click writes text there."""
     from dedup.report.encode import utf8_pieces
 
-    pieces = utf8_pieces([text] if isinstance(text, str) else text)
+    pieces = [text] if isinstance(text, str) else text
     if output and output != "-":
         try:
             with open(output, "wb") as out:
-                out.writelines(pieces)
+                out.writelines(utf8_pieces(pieces))
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        buffered: list[bytes] = []
+        buffered: list[str] = []
         size = 0
         for piece in pieces:  # a megabyte at a time: click.echo flushes each call
-            buffered.append(piece)
+            buffered.append(piece if isinstance(piece, str) else piece.decode("utf-8"))
             size += len(piece)
             if size >= 1 << 20:
-                click.echo(b"".join(buffered), nl=False)
+                click.echo("".join(buffered), nl=False)
                 buffered, size = [], 0
-        click.echo(b"".join(buffered), nl=False)
+        click.echo("".join(buffered), nl=False)
 
 
 __all__ = ["StderrProgress", "build_config", "fingerprint_options", "friendly_errors", "input_options",
