@@ -66,7 +66,6 @@ class SetMatrix:
 
         self.vocabulary, columns = np.unique(values, return_inverse=True)
         self.values, self.offsets = values, np.asarray(offsets, dtype=np.int64)
-        self.value_columns = columns.astype(np.int64).reshape(-1)  # the column of each set's values
         self.count = len(offsets) - 1
         shape = (self.count, len(self.vocabulary))
         ones = np.ones(len(values), dtype=np.int32)
@@ -83,9 +82,10 @@ class SetMatrix:
         if own_sets is not None:
             from dedup.match.kernels import columns_in_sets
 
-            values = np.ascontiguousarray(values, dtype=np.uint64)
-            return columns_in_sets(values, np.ascontiguousarray(own_sets, dtype=np.int64),
-                                   np.ascontiguousarray(self.values, dtype=np.uint64), self.offsets, self.value_columns,
+            value_columns = self.rows.indices.astype(np.int64)  # the column of each set's values
+            return columns_in_sets(np.ascontiguousarray(values, dtype=np.uint64),
+                                   np.ascontiguousarray(own_sets, dtype=np.int64),
+                                   np.ascontiguousarray(self.values, dtype=np.uint64), self.offsets, value_columns,
                                    self.vocabulary.astype(np.uint64, copy=False))
         position = np.minimum(np.searchsorted(self.vocabulary, values), len(self.vocabulary) - 1)
         return np.where(self.vocabulary[position] == values, position, -1)
