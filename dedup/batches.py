@@ -58,6 +58,10 @@ DETAIL_BATCH = 256
 # Verification then looks the shingles of a batch's pairs up in chunks of bounded size
 # (verify.LOOKUP_BUDGET), so that many pairs, as character shingles make, cost no more.
 VERIFY_SHINGLES = 1 << 23
+# Shingles of the two documents of each pair, added up over the pairs of one alignment
+# batch: a pair costs far more to align than to verify, and the rewrites among a few
+# hundred long pages are then several batches, which every worker shares.
+ALIGN_PAIR_SHINGLES = 1 << 20
 
 
 # (view, clusters with passages, their provenances, links of each cluster) -> each cluster's record text
@@ -162,13 +166,18 @@ def align_all(
     config: ScanConfig, weights: WordWeights, pairs: np.ndarray,
 ) -> np.ndarray:
     """:func:`align_batch` over ``pairs`` (global indices, any number), in batches packed
-    like verification's; one row per pair, in the order of ``pairs``."""
+    like verification's and cut at :data:`ALIGN_PAIR_SHINGLES`; one row per pair, in the
+    order of ``pairs`` (each pair is aligned on its own, so the cuts change no row)."""
     sent: list[np.ndarray] = []
 
     def tasks() -> Iterator[AlignTask]:
-        for indices, batch_pairs in pair_batches(pairs, VERIFY_BATCH, True, sizes):
-            sent.append(batch_pairs)
-            yield AlignTask(indices, texts_of(indices), np.searchsorted(indices, batch_pairs), config, weights)
+        for _, packed in pair_batches(pairs, VERIFY_BATCH, True, sizes):
+            cost_ends = np.cumsum(sizes[packed].sum(axis=1))
+            for lo, hi in _chunks_of(0, len(packed), len(packed), cost_ends, ALIGN_PAIR_SHINGLES):
+                batch_pairs = packed[lo:hi]
+                indices = np.unique(batch_pairs)
+                sent.append(batch_pairs)
+                yield AlignTask(indices, texts_of(indices), np.searchsorted(indices, batch_pairs), config, weights)
 
     found: dict[tuple[int, int], np.ndarray] = {}
     for k, measured in enumerate(pool.map(align_batch, tasks())):

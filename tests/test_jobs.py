@@ -54,12 +54,24 @@ def test_many_small_batches_give_the_same_report(corpus: Path, monkeypatch: pyte
     monkeypatch.setattr(batches, "FINGERPRINT_BATCH", 97)
     monkeypatch.setattr(batches, "FINGERPRINT_CHARS", 60_000)  # batches close by characters, before 97 articles
     monkeypatch.setattr(batches, "VERIFY_BATCH", 150)
+    monkeypatch.setattr(batches, "ALIGN_PAIR_SHINGLES", 3_000)  # a few rewrite pairs per alignment batch
+    aligned: list[int] = []
+    align_batch = batches.align_batch
+
+    def counted(task: batches.AlignTask):  # in this process (one job) only: workers import the module afresh
+        aligned.append(len(task.pairs))
+        return align_batch(task)
+
     runner = CliRunner()
     outputs = []
     for jobs in ("1", "2"):
-        result = runner.invoke(main, ["scan", str(corpus), "--jobs", jobs, "--format", "json", "-q"])
+        with monkeypatch.context() as patch:
+            if jobs == "1":
+                patch.setattr(batches, "align_batch", counted)
+            result = runner.invoke(main, ["scan", str(corpus), "--jobs", jobs, "--format", "json", "-q"])
         assert result.exit_code == 0, result.output
         outputs.append(result.stdout)
+    assert len(aligned) > 3 and min(aligned) < max(aligned)
     assert outputs[0] == outputs[1]
     assert outputs[0] == _cli(corpus, 1, "json", "0").decode("utf-8")
 
