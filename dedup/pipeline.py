@@ -117,6 +117,7 @@ def scanning(
             yield result
         finally:
             result.details = result.records = None  # the spool they read is about to go
+            result.records_in_workers = False
 
 
 def compare(inputs: Sequence[str | Path], config: ScanConfig = ScanConfig()) -> ScanResult:
@@ -179,6 +180,7 @@ def _scan_stream(
     if defer:
         later = batches.Deferred(run.documents, run.verified, run.config, run.pool, run.texts_of)
         result.details, result.records = later.details, later.records
+        result.records_in_workers = pool.jobs > 1
     return result
 
 

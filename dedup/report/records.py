@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from dedup.match.verify import PairScore
+from dedup.report.ahead import Ahead
 from dedup.report.encode import dumps, dumps_utf8, joined
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
@@ -299,13 +300,23 @@ def _report_items(
     """
     analysed: list[Provenance] = [] if provenances is None else provenances
     clusters = cluster_records(result, provenances, analysed, json_element_utf8 if encoded else None)
-    yield from header_record(result).items()
-    yield "clusters", clusters
-    # evaluated after the clusters were read: the generators below run in order
-    yield "outlets", _Later(lambda: outlets_record(outlet_view(result, analysed)))
-    yield "unread_dates", _Later(lambda: unread_dates_record(result, analysed))
-    yield "pairs", _Small(pair_record(result, s) for s in result.pairs)
-    yield "skipped", skipped_records(result)
+    pairs = _Small(pair_record(result, s) for s in result.pairs)
+    ahead = None
+    if encoded and provenances is None and result.records is not None and result.records_in_workers:
+        # the workers write the clusters; meanwhile a thread writes the pairs, which read
+        # nothing the clusters change (ids and scores)
+        ahead = Ahead(_iter_small(pairs.records)).start()
+    try:
+        yield from header_record(result).items()
+        yield "clusters", clusters
+        # evaluated after the clusters were read: the generators below run in order
+        yield "outlets", _Later(lambda: outlets_record(outlet_view(result, analysed)))
+        yield "unread_dates", _Later(lambda: unread_dates_record(result, analysed))
+        yield "pairs", ahead if ahead is not None else pairs
+        yield "skipped", skipped_records(result)
+    finally:  # a report left unfinished (its writer failed) stops the thread
+        if ahead is not None:
+            ahead.close()
 
 
 def cluster_records(
@@ -409,7 +420,9 @@ def iter_json(result: ScanResult, provenances: list[Provenance] | None = None) -
         opening = ","
         if isinstance(value, _Later):
             value = value.make()
-        if isinstance(value, _Small):
+        if isinstance(value, Ahead):
+            yield from value
+        elif isinstance(value, _Small):
             yield from _iter_small(value.records)
         elif isinstance(value, Iterator):
             yield from _iter_list(value)

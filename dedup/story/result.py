@@ -119,6 +119,9 @@ class ScanResult:
     # text, which ``write(view, clusters, provenances, links)`` makes in the workers from the
     # same passages and provenance, and the provenance's summary, in order.
     records: Callable[..., Iterator[tuple[bytes, Any]]] | None = field(default=None, compare=False, repr=False)
+    # True when worker processes make those records: the main process mostly waits for
+    # them, and a report may make what follows the clusters meanwhile.
+    records_in_workers: bool = field(default=False, compare=False, repr=False)
 
     @property
     def singletons(self) -> int:
