@@ -5,8 +5,9 @@ normalisation, shingling and signatures. Pass 2 verifies candidate pairs in batc
 VERIFY_BATCH documents: whole components of the candidate graph packed together, and
 components larger than a batch cut into chunks of pairs (each pair is scored on its own).
 Pass 3 clusters (and, with detail, diffs) whole components of the same-story graph,
-packed the same way, since no cluster or hub-guard decision ever crosses one. Batch
-contents never depend on the number of workers, so neither does the output.
+packed the same way, since no cluster or hub-guard decision ever crosses one
+(:mod:`dedup.packing`). Batch contents never depend on the number of workers, so neither
+does the output.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ from dedup.match.verify import (
     unit_sets_of_rows,
 )
 from dedup.match.words import WordWeights, aligned_shares
+from dedup.packing import chunks_of, pair_batches
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_clusters
 from dedup.story.links import Link
 from dedup.story.provenance import Provenance, analyse_cluster, summary_of
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
-from dedup.workers import SpooledSets, SpooledTexts, WorkerPool
+from dedup.workers import SpooledPieces, SpooledSets, SpooledTexts, WorkerPool
 
 FINGERPRINT_BATCH = 2_000
 # A fingerprint batch also closes at this many characters: a few hundred long pages are
@@ -53,6 +55,9 @@ LOAD_KERNELS_PAIRS = 1_000
 # Members per task when a report asks for passages cluster by cluster (a deferred scan):
 # the diff of one batch takes about 100 kB per member at its peak.
 DETAIL_BATCH = 256
+# A detail task's records from this many bytes on go back through a file beside the
+# spooled texts (:class:`~dedup.workers.SpooledPieces`), not through the pool's pipe.
+RECORDS_BESIDE_BYTES = 1 << 24
 # Shingles of the documents of one verification batch (their sets and texts are loaded
 # together): a few long documents fill a batch long before VERIFY_BATCH documents do.
 # Verification then looks the shingles of a batch's pairs up in chunks of bounded size
@@ -171,9 +176,9 @@ def align_all(
     sent: list[np.ndarray] = []
 
     def tasks() -> Iterator[AlignTask]:
-        for _, packed in pair_batches(pairs, VERIFY_BATCH, True, sizes):
+        for _, packed in pair_batches(pairs, VERIFY_BATCH, True, sizes, max_cost=VERIFY_SHINGLES):
             cost_ends = np.cumsum(sizes[packed].sum(axis=1))
-            for lo, hi in _chunks_of(0, len(packed), len(packed), cost_ends, ALIGN_PAIR_SHINGLES):
+            for lo, hi in chunks_of(0, len(packed), len(packed), cost_ends, ALIGN_PAIR_SHINGLES):
                 batch_pairs = packed[lo:hi]
                 indices = np.unique(batch_pairs)
                 sent.append(batch_pairs)
@@ -277,6 +282,8 @@ class DetailTask:
     # linked to each (whose documents, without text, are in ``documents`` too).
     write: RecordWriter | None = None
     links: dict[str, tuple[Link, ...]] = field(default_factory=dict)
+    # a worker's task: records of at least this many bytes in all go back by file
+    records_beside: int | None = None
 
 
 @dataclass(frozen=True)
@@ -284,7 +291,7 @@ class DetailResult:
     clusters: list[Cluster]  # with their members' passages; as they came when records are written
     texts: dict[int, str]  # empty when records are written
     provenances: list[Provenance]  # only their summaries when records are written
-    records: list[bytes] | None = None  # UTF-8
+    records: list[bytes] | SpooledPieces | None = None  # UTF-8
 
 
 def detail_batch(task: DetailTask) -> DetailResult:
@@ -305,7 +312,11 @@ def detail_batch(task: DetailTask) -> DetailResult:
         return DetailResult(clusters, clustered_texts, provenances)
     # The records go back as text: far cheaper to send than passages and provenances.
     records = task.write(view, clusters, provenances, task.links)
-    return DetailResult(task.clusters, {}, [summary_of(p) for p in provenances], records)
+    summaries = [summary_of(p) for p in provenances]
+    beside = task.records_beside
+    if beside is not None and isinstance(task.texts, SpooledTexts) and sum(map(len, records)) >= beside:
+        return DetailResult(task.clusters, {}, summaries, SpooledPieces.beside(task.texts, records))
+    return DetailResult(task.clusters, {}, summaries, records)
 
 
 class Deferred:
@@ -359,7 +370,8 @@ class Deferred:
         mine = {c.cluster_id: links[c.cluster_id] for c in clusters if c.cluster_id in links}
         for link in (link for found in mine.values() for link in found):
             documents.setdefault(link.doc, self.documents[link.doc].with_text(""))
-        return replace(task, write=write, links=mine)
+        beside = RECORDS_BESIDE_BYTES if self.pool.jobs > 1 else None
+        return replace(task, write=write, links=mine, records_beside=beside)
 
     def details(self, clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, dict[int, str], Provenance]]:
         """Each of ``clusters`` with its members' passages and texts, and its provenance, in order.
@@ -385,98 +397,8 @@ class Deferred:
         by_doc = self._pairs_by_doc()
         tasks = (self._detail_task(chunk, by_doc, write, links) for chunk in self._cluster_chunks(clusters))
         for done in self.pool.map(detail_batch, tasks):
-            yield from zip(done.records, done.provenances, strict=True)  # type: ignore[arg-type]
-
-
-def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """The components of the graph of ``pairs``, in order of their first document.
-
-    Returns the pairs reordered so that each component's pairs are contiguous (sorted
-    within it), where each component's pairs end, and each component's sorted documents.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    involved = np.unique(pairs)
-    local = np.searchsorted(involved, pairs)
-    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (local[:, 0], local[:, 1])), shape=(len(involved),) * 2)
-    _, labels = connected_components(graph, directed=False)
-    # involved is sorted, so a component's first occurrence is its first document
-    _, first_position = np.unique(labels, return_index=True)
-    rank = np.empty(len(first_position), dtype=np.int64)
-    rank[np.argsort(first_position, kind="stable")] = np.arange(len(first_position))
-    doc_rank = rank[labels]
-    pair_rank = doc_rank[local[:, 0]]
-    pair_order = np.lexsort((pairs[:, 1], pairs[:, 0], pair_rank))
-    doc_order = np.lexsort((involved, doc_rank))
-    pair_ends = np.searchsorted(pair_rank[pair_order], np.arange(1, len(rank) + 1))
-    doc_ends = np.searchsorted(doc_rank[doc_order], np.arange(1, len(rank) + 1))
-    documents = np.split(involved[doc_order], doc_ends[:-1])
-    return pairs[pair_order], pair_ends, documents
-
-
-def pair_batches(
-    pairs: np.ndarray,
-    batch_docs: int,
-    split_large: bool,
-    doc_costs: np.ndarray | None = None,
-    max_cost: int = VERIFY_SHINGLES,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Batches of about ``batch_docs`` documents: ``(documents, pairs)``, global indices.
-
-    Whole components are packed together. A component larger than a batch is one batch,
-    unless ``split_large``: its pairs are then cut into chunks of ``batch_docs`` pairs
-    (verification scores each pair on its own; clustering needs whole components).
-    With ``doc_costs`` (the shingles of each document, by global index) a batch also
-    closes when its documents hold ``max_cost`` shingles, and ``split_large`` cuts a
-    component holding more into chunks of pairs whose two documents add up to at most
-    that: a few long documents weigh as much as many short ones.
-    """
-    if len(pairs) == 0:
-        return
-    ordered, pair_ends, documents = _components(pairs)
-    costs = np.zeros(0, dtype=np.int64) if doc_costs is None else np.asarray(doc_costs, dtype=np.int64)
-    pair_cost_ends = np.cumsum(costs[ordered].sum(axis=1)) if doc_costs is not None else None
-    pair_starts = np.r_[0, pair_ends[:-1]]
-    current_docs: list[np.ndarray] = []
-    first_pair = 0
-    size = cost = 0
-    for component, members in enumerate(documents):
-        start, end = int(pair_starts[component]), int(pair_ends[component])
-        weight = int(costs[members].sum()) if doc_costs is not None else 0
-        if split_large and (len(members) > batch_docs or weight > max_cost):
-            if current_docs:
-                yield np.sort(np.concatenate(current_docs)), ordered[first_pair:start]
-                current_docs, size, cost = [], 0, 0
-            for lo, hi in _chunks_of(start, end, batch_docs, pair_cost_ends, max_cost):
-                chunk = ordered[lo:hi]
-                yield np.unique(chunk), chunk
-            first_pair = end
-            continue
-        if not current_docs:
-            first_pair = start
-        current_docs.append(members)
-        size, cost = size + len(members), cost + weight
-        if size >= batch_docs or cost >= max_cost:
-            yield np.sort(np.concatenate(current_docs)), ordered[first_pair:end]
-            current_docs, size, cost = [], 0, 0
-            first_pair = end
-    if current_docs:
-        yield np.sort(np.concatenate(current_docs)), ordered[first_pair:]
-
-
-def _chunks_of(
-    start: int, end: int, count: int, cost_ends: np.ndarray | None, max_cost: int
-) -> Iterator[tuple[int, int]]:
-    """Ranges of pairs in ``[start, end)``: at most ``count`` pairs and ``max_cost`` cost, one pair at least."""
-    lo = start
-    while lo < end:
-        hi = min(end, lo + count)
-        if cost_ends is not None:
-            base = cost_ends[lo - 1] if lo else 0
-            hi = min(hi, max(int(np.searchsorted(cost_ends, base + max_cost, side="right")), lo + 1))
-        yield lo, hi
-        lo = hi
+            records = done.records.take() if isinstance(done.records, SpooledPieces) else done.records
+            yield from zip(records, done.provenances, strict=True)  # type: ignore[arg-type]
 
 
 def load_main_modules() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup import batches
+from dedup import batches, packing
 from dedup.document import Document, Problem
 from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
@@ -349,7 +349,8 @@ class _ScanRun:
 
     def _verify_tasks(self, pairs: np.ndarray) -> Iterator[batches.VerifyTask]:
         # batches are bounded by the shingles of their documents, and by their number
-        for indices, batch_pairs in batches.pair_batches(pairs, batches.VERIFY_BATCH, True, self.sizes):
+        packed = packing.pair_batches(pairs, batches.VERIFY_BATCH, True, self.sizes, max_cost=batches.VERIFY_SHINGLES)
+        for indices, batch_pairs in packed:
             local = np.searchsorted(indices, batch_pairs)
             positions = self.set_position[self.order[indices]]
             shingles = self.set_spool.select(positions) if self.set_spool is not None else None
@@ -385,7 +386,8 @@ class _ScanRun:
     def _cluster_tasks(self, story_pairs: list[PairScore], detail: bool) -> Iterator[batches.ClusterTask]:
         story_array = np.array([(s.first, s.second) for s in story_pairs], dtype=np.int64).reshape(-1, 2)
         position = {(s.first, s.second): k for k, s in enumerate(story_pairs)}
-        for indices, batch_pairs in batches.pair_batches(story_array, batches.VERIFY_BATCH, split_large=False):
+        packed = packing.pair_batches(story_array, batches.VERIFY_BATCH, False, max_cost=batches.VERIFY_SHINGLES)
+        for indices, batch_pairs in packed:
             local = np.searchsorted(indices, batch_pairs).tolist()
             local_scores = [
                 story_pairs[position[(a, b)]].renumbered(la, lb)

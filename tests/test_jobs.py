@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import dedup.batches as batches
 import dedup.cli.scan as scan_command
+import dedup.packing as packing
 import dedup.pipeline as pipeline
 from benchmarks.corpus import write_corpus
 from dedup.cli import main
@@ -108,7 +109,8 @@ def _spread_cli_report(
     monkeypatch.setattr(batches, "FINGERPRINT_BATCH", 97)
     monkeypatch.setattr(batches, "VERIFY_BATCH", 150)
     monkeypatch.setattr(batches, "DETAIL_BATCH", 40)
-    split, scanning = batches.pair_batches, pipeline.scanning
+    monkeypatch.setattr(batches, "RECORDS_BESIDE_BYTES", 2_000)  # the workers' records go back by file
+    split, scanning = packing.pair_batches, pipeline.scanning
 
     @contextmanager
     def counted_scanning(inputs, config, progress=None, jobs=1, **options):  # type: ignore[no-untyped-def]
@@ -120,7 +122,7 @@ def _spread_cli_report(
                 yield batch
 
         with monkeypatch.context() as patch:
-            patch.setattr(batches, "pair_batches", counted)
+            patch.setattr(packing, "pair_batches", counted)
             with scanning(inputs, config, progress, jobs, **options) as result:
                 # two workers must have had several tasks of each kind to share
                 assert counts["verify"] >= 3 and counts["cluster"] >= 3, counts

@@ -89,3 +89,24 @@ def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path, monkeypatch) ->
     with WorkerPool(1) as pool:  # in this process, there is no idle worker: it is not run
         assert list(pool.map(_pid, range(3), idle=_mark_idle)) == [os.getpid()] * 3
     assert os.getpid() not in {int(name) for name in os.listdir(tmp_path)}
+
+
+def _spool_pieces(task: tuple[object, list[bytes]]) -> object:
+    from dedup.workers import SpooledPieces
+
+    texts, pieces = task
+    return SpooledPieces.beside(texts, pieces)  # type: ignore[arg-type]
+
+
+def test_pieces_left_beside_spooled_texts_are_taken_back_once() -> None:
+    pieces = [b'{"cluster_id":"c-1"}', b"", "passage \u00e9\u202e \U0001f600".encode("utf-8"), bytes(range(256)) * 50]
+    with TextSpool() as text_spool, WorkerPool(2) as pool:
+        text_spool.add("a text")
+        texts = text_spool.select(np.array([0], dtype=np.int64))
+        (spooled,) = pool.map(_spool_pieces, [(texts, pieces)])
+        assert os.path.dirname(spooled.path) == os.path.dirname(texts.path)
+        assert spooled.take() == pieces
+        assert not os.path.exists(spooled.path)  # taken once: the file is gone
+        again = _spool_pieces((texts, pieces))
+        folder = os.path.dirname(texts.path)
+    assert not os.path.exists(again.path) and not os.path.exists(folder)  # an untaken file goes with the spool
