@@ -14,11 +14,14 @@ stop reading after the clusters, and each cluster line is built and written on i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
-from dedup.report.encode import dumps, dumps_utf8, joined
+from dedup.report.encode import dumps, dumps_utf8, joined, lines_utf8
 from dedup.report.records import (
+    SMALL_CHUNK,
     Encoded,
+    ahead_of_clusters,
     cluster_records,
     header_record,
     outlets_record,
@@ -29,36 +32,39 @@ from dedup.story.provenance import Provenance, outlet_view
 from dedup.story.result import ScanResult
 
 
-def line_records(
-    result: ScanResult, provenances: list[Provenance] | None = None, encoded: bool = False
-) -> Iterator[dict[str, object] | Encoded]:
-    """The records of the JSON-lines report, in order, each with its ``type`` first.
-
-    With ``encoded``, a deferred scan's cluster lines come as the text the workers wrote.
-    """
-    analysed: list[Provenance] = [] if provenances is None else provenances
-    yield {"type": "header", **header_record(result)}
-    # each analysed as its line is written
-    for record in cluster_records(result, provenances, analysed, cluster_line if encoded else None):
-        yield record if isinstance(record, Encoded) else {"type": "cluster", **record}
-    outlets = outlets_record(outlet_view(result, analysed))
-    if outlets is not None:
-        yield {"type": "outlets", **outlets}
-    for score in result.pairs:
-        yield {"type": "pair", **pair_record(result, score)}
-    for skipped in skipped_records(result):
-        yield {"type": "skipped", **skipped}
-
-
 def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) -> Iterator[str | bytes]:
     """The report's lines, each a compact JSON object ending in a newline (the cluster
-    lines the workers wrote as UTF-8 bytes, the rest as text)."""
-    for record in line_records(result, provenances, encoded=True):
-        if isinstance(record, Encoded):
-            yield record.data
-            yield "\n"
-        else:
-            yield dumps(record, indent=False) + "\n"
+    lines the workers wrote and the pair lines, as UTF-8 bytes; the rest as text).
+
+    Each record is the JSON report's, with its ``type`` first. The pairs are written
+    :data:`~dedup.report.records.SMALL_CHUNK` at a time, and where the workers write the
+    cluster lines, by a thread meanwhile.
+    """
+    analysed: list[Provenance] = [] if provenances is None else provenances
+    pairs = ahead_of_clusters(result, provenances, _pair_lines(result))
+    try:
+        yield dumps({"type": "header", **header_record(result)}, indent=False) + "\n"
+        # each analysed as its line is written
+        for record in cluster_records(result, provenances, analysed, cluster_line):
+            if isinstance(record, Encoded):
+                yield record.data
+                yield "\n"
+            else:
+                yield dumps({"type": "cluster", **record}, indent=False) + "\n"
+        outlets = outlets_record(outlet_view(result, analysed))
+        if outlets is not None:
+            yield dumps({"type": "outlets", **outlets}, indent=False) + "\n"
+        yield from pairs
+        for skipped in skipped_records(result):
+            yield dumps({"type": "skipped", **skipped}, indent=False) + "\n"
+    finally:  # a report left unfinished (its writer failed) stops the thread
+        pairs.close()
+
+
+def _pair_lines(result: ScanResult) -> Iterator[bytes]:
+    scores = iter(result.pairs)
+    while chunk := list(itertools.islice(scores, SMALL_CHUNK)):
+        yield lines_utf8([{"type": "pair", **pair_record(result, score)} for score in chunk])
 
 
 def cluster_line(record: dict[str, object]) -> bytes:

@@ -301,11 +301,7 @@ def _report_items(
     analysed: list[Provenance] = [] if provenances is None else provenances
     clusters = cluster_records(result, provenances, analysed, json_element_utf8 if encoded else None)
     pairs = _Small(pair_record(result, s) for s in result.pairs)
-    ahead = None
-    if encoded and provenances is None and result.records is not None and result.records_in_workers:
-        # the workers write the clusters; meanwhile a thread writes the pairs, which read
-        # nothing the clusters change (ids and scores)
-        ahead = Ahead(_iter_small(pairs.records)).start()
+    ahead = ahead_of_clusters(result, provenances, _iter_small(pairs.records)) if encoded else None
     try:
         yield from header_record(result).items()
         yield "clusters", clusters
@@ -317,6 +313,19 @@ def _report_items(
     finally:  # a report left unfinished (its writer failed) stops the thread
         if ahead is not None:
             ahead.close()
+
+
+def ahead_of_clusters(
+    result: ScanResult, provenances: list[Provenance] | None, pieces: Iterator[bytes | str]
+) -> Ahead:
+    """The ``pieces`` that follow the clusters in a report, made in a thread from now on
+    where worker processes write the clusters' records (the main process mostly waits for
+    them meanwhile), or else as they are read. They must read nothing the clusters change:
+    the pairs read ids and scores."""
+    ahead = Ahead(pieces)
+    if provenances is None and result.records is not None and result.records_in_workers:
+        ahead.start()
+    return ahead
 
 
 def cluster_records(

@@ -13,7 +13,7 @@ from benchmarks.corpus import generate
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
 from dedup.report import encode, to_json_dict
-from dedup.report.encode import dumps, dumps_utf8, joined, utf8_pieces
+from dedup.report.encode import dumps, dumps_utf8, joined, lines_utf8, utf8_pieces
 
 needs_orjson = pytest.mark.skipif(not encode._ORJSON_AGREES, reason="orjson is not installed, or writes otherwise")
 
@@ -124,6 +124,25 @@ values = st.recursive(
 @given(values)
 def test_any_report_like_value_is_written_identically(value):
     assert_same(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(values, max_size=6))
+def test_many_values_are_written_as_lines_as_each_alone(many):
+    expected = "".join(stdlib(value, indent=False) + "\n" for value in many)
+    try:
+        utf8 = expected.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 holds it
+        with pytest.raises(UnicodeEncodeError):
+            lines_utf8(many)
+    else:
+        assert lines_utf8(many) == utf8
+
+
+def test_lines_of_values_one_of_which_orjson_spells_otherwise():
+    many = [{"score": 0.5}, {"score": 1e-05}, {"ids": ["a", "é"]}, {"n": float("nan")}]
+    assert lines_utf8(many) == "".join(stdlib(value, indent=False) + "\n" for value in many).encode("utf-8")
+    assert lines_utf8([]) == b""
 
 
 def test_report_pieces_join_as_text_and_as_utf8():
