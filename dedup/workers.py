@@ -49,13 +49,23 @@ class WorkerPool:
             raise ParameterError(f"jobs must be at least 1, not {jobs}")
         self.jobs = jobs
         self._executor: ProcessPoolExecutor | None = None
+        self._starting: list[Future[None]] = []  # one per worker: done once it is up
 
     def __enter__(self) -> WorkerPool:
         if self.jobs > 1:
             self._executor = ProcessPoolExecutor(
                 self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts_to_parent
             )
+            # The workers start now. A spawned process imports the package before its first
+            # task (about 0.4 s); until one is up, map() runs tasks in this process.
+            self._starting = [self._executor.submit(_up) for _ in range(self.jobs)]
         return self
+
+    def _workers_up(self) -> bool:
+        if self._starting and not any(started.done() for started in self._starting):
+            return False
+        self._starting = []
+        return True
 
     def __exit__(self, *exc: object) -> None:
         if self._executor is not None:
@@ -72,7 +82,8 @@ class WorkerPool:
         are fewer tasks than worker processes, ``idle()`` (a module-level function) is
         submitted after them, once per worker, and not waited for: a worker that got no
         task runs it while the others work (it prepares what a later stage needs, and
-        costs nothing the second time in a process).
+        costs nothing the second time in a process). Until a worker is up (they start
+        when the pool opens), a task with none in flight before it runs in this process.
         """
         if self._executor is None:
             for task in tasks:
@@ -81,6 +92,10 @@ class WorkerPool:
         pending: deque[Future[Result]] = deque()
         submitted = 0
         for task in tasks:
+            if not pending and not self._workers_up():  # the next result in order, made here
+                submitted += 1
+                yield func(task)
+                continue
             pending.append(self._executor.submit(func, task))
             submitted += 1
             if len(pending) >= 2 * self.jobs:
@@ -90,6 +105,10 @@ class WorkerPool:
                 self._executor.submit(idle)  # its failure, if any, is the later stage's to meet
         while pending:
             yield pending.popleft().result()
+
+
+def _up() -> None:
+    """A task that does nothing: done once a worker has started (and imported what it needs)."""
 
 
 def _leave_interrupts_to_parent() -> None:

@@ -78,6 +78,8 @@ def _mark_idle() -> None:
 def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DEDUP_TEST_IDLE_DIR", str(tmp_path))  # spawned workers inherit it
     with WorkerPool(3) as pool:
+        for started in pool._starting:  # every worker up: no task runs here meanwhile
+            started.result()
         assert list(pool.map(_pid, range(3), idle=_mark_idle)) != []
         assert not os.listdir(tmp_path)  # a task for every worker: none is left idle
         pids = list(pool.map(_pid, range(2), idle=_mark_idle))
@@ -110,3 +112,35 @@ def test_pieces_left_beside_spooled_texts_are_taken_back_once() -> None:
         again = _spool_pieces((texts, pieces))
         folder = os.path.dirname(texts.path)
     assert not os.path.exists(again.path) and not os.path.exists(folder)  # an untaken file goes with the spool
+
+
+def test_tasks_run_here_until_a_worker_is_up_and_come_back_in_order() -> None:
+    from concurrent.futures import Future
+
+    with WorkerPool(2) as pool:
+        starting = pool._starting
+        assert len(starting) == 2
+        never: Future[None] = Future()
+        pool._starting = [never]  # no worker is up yet: each task runs here, in order
+        assert list(pool.map(_pid, range(4))) == [os.getpid()] * 4
+        up: Future[None] = Future()
+        pool._starting = [up]
+
+        def tasks():  # a worker comes up once three tasks were taken
+            for k in range(12):
+                if k == 3:
+                    up.set_result(None)
+                yield k
+
+        pids = list(pool.map(_pid, tasks()))
+        workers = set(pool._executor._processes)  # type: ignore[union-attr]
+        assert pids[:3] == [os.getpid()] * 3 and set(pids[3:]) <= workers and os.getpid() not in workers
+        up = Future()
+        pool._starting = [up]
+        assert list(pool.map(_square, tasks())) == [k * k for k in range(12)]
+        for started in starting:  # the real workers came up meanwhile
+            started.result(timeout=60)
+
+
+def _square(k: int) -> int:
+    return k * k
