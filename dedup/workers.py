@@ -138,7 +138,7 @@ SPOOL_PREFIX = "dedup-spool-"
 OWNER_FILE = "owner"
 
 
-def _started(pid: int) -> str:
+def process_started(pid: int) -> str:
     """When process ``pid`` started, as the kernel counts it (Linux), so that a pid reused by
     another process is told apart; ``""`` where that cannot be read."""
     try:
@@ -157,13 +157,19 @@ def _owner_alive(owner: str) -> bool:
         return True  # not a file this code wrote: leave the folder alone
     if host.strip() != socket.gethostname():
         return True  # a temporary folder shared with another machine
+    return process_alive(pid, started)
+
+
+def process_alive(pid: int, started: str) -> bool:
+    """Whether process ``pid`` of this machine, started at ``started`` (:func:`process_started`;
+    ``""``: unknown), still runs, or cannot be known not to."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # it exists, run by another user
-    return not started or _started(pid) in ("", started)
+    return not started or process_started(pid) in ("", started)
 
 
 def remove_abandoned_spools(directory: str | None = None) -> list[str]:
@@ -194,7 +200,7 @@ def _make_spool_folder(directory: str | None) -> str:
     remove_abandoned_spools(directory)
     folder = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=directory)  # mode 0700
     with open(os.path.join(folder, OWNER_FILE), "w", encoding="utf-8") as owner:
-        owner.write(f"{os.getpid()} {_started(os.getpid())} {socket.gethostname()}")
+        owner.write(f"{os.getpid()} {process_started(os.getpid())} {socket.gethostname()}")
     return folder
 
 

@@ -432,7 +432,7 @@ def test_13_folders_of_dead_processes_are_removed_and_others_kept(private_tmp):
     dead_pid = subprocess.Popen(["true"])
     dead_pid.wait()  # reaped: its pid names no process now
     for name, owner in (("dedup-spool-dead", f"{dead_pid.pid} 1 {os.uname().nodename}"),
-                        ("dedup-spool-live", f"{os.getpid()} {workers._started(os.getpid())} {os.uname().nodename}"),
+                        ("dedup-spool-live", f"{os.getpid()} {workers.process_started(os.getpid())} {os.uname().nodename}"),
                         ("dedup-spool-other", f"{dead_pid.pid} 1 another-machine"),
                         ("dedup-spool-new", None)):
         (private_tmp / name).mkdir()

@@ -16,6 +16,7 @@ from click.core import ParameterSource
 from dedup.cli.options import (
     StderrProgress,
     build_config,
+    check_output,
     fingerprint_options,
     friendly_errors,
     input_options,
@@ -120,6 +121,7 @@ def eval_command(
         dedup eval pairs.jsonl docs.jsonl --scan --published-field date
     """
     labels = load_labels(labels_path)
+    check_output(output)
     if run_scan:
         progress = StderrProgress(not quiet)
         result = scan(inputs, build_config(opts), progress=progress, jobs=jobs, detail=True)

@@ -18,6 +18,7 @@ import click
 from dedup.cli.console import StderrProgress, nothing_read, quiet_logging, report_problems, say
 from dedup.cli.options import (
     build_config,
+    check_output,
     fingerprint_options,
     friendly_errors,
     input_options,
@@ -28,6 +29,7 @@ from dedup.index import StoryIndex, open_store, parse_time
 from dedup.index.core import BATCH_SIZE
 from dedup.index.params import differences, index_params
 from dedup.io import InputReader
+from dedup.io.outputs import replacing
 from dedup.report import render, render_json
 from dedup.report.render import write_report
 from dedup.report.terminal import plural
@@ -116,11 +118,16 @@ def _documents(inputs: tuple[str, ...], opts: dict[str, Any], verb: str) -> tupl
     return itertools.chain([first], documents), reader
 
 
-def _write_lines(lines: Iterator[str], output: str | None, progress: StderrProgress | None = None) -> int:
+def _write_lines(
+    lines: Iterator[str], output: str | None, progress: StderrProgress | None = None, *, whole: bool = True
+) -> int:
+    """Write ``lines`` to the file ``output`` (or stdout): a file that appears ``whole``
+    once written, or (``whole=False``) a log of what was done as it is done, which an
+    interrupted run leaves with the lines of the work it did."""
     count = 0
     stream: TextIO
     if output and output != "-":
-        with open(output, "w", encoding="utf-8") as stream:
+        with (replacing(output, "w", encoding="utf-8") if whole else open(output, "w", encoding="utf-8")) as stream:
             for line in lines:
                 stream.write(line + "\n")
                 count += 1
@@ -181,11 +188,13 @@ def add_command(index: str, inputs: tuple[str, ...], store: str | None, batch_si
     """
     if quiet:
         quiet_logging()
+    check_output(output)
     documents, reader = _documents(inputs, opts, "add")
     progress = StderrProgress(not quiet, min_items=ADD_PROGRESS_FROM)
     with _open(index, store, opts) as story_index:
         lines = (json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.add(documents, batch_size=batch_size, jobs=jobs))
-        count = _write_lines(lines, output, progress)
+        # the lines record what the index took, batch by batch: written as it goes
+        count = _write_lines(lines, output, progress, whole=False)
         progress.close()
         if not quiet:
             report_problems(reader.problems)
@@ -215,6 +224,7 @@ def query_command(index: str, inputs: tuple[str, ...], store: str | None, output
         dedup index query stories.db incoming.jsonl
     """
     _existing(index, store).close()  # a mistyped name must not leave an empty index behind
+    check_output(output)
     documents, reader = _documents(inputs, opts, "query")
     with _open(index, store, opts) as story_index:
         _write_lines((json.dumps(a.to_dict(), ensure_ascii=False) for a in story_index.query(documents)), output)
@@ -308,6 +318,7 @@ def export_command(index: str, store: str | None, report_format: str, output: st
     """
     from dedup.cli.options import write_output
 
+    check_output(output)
     with _existing(index, store) as story_index:
         result = story_index.export()
         if report_format == "json":

@@ -16,6 +16,7 @@ from dedup.cli.console import StderrProgress
 from dedup.errors import DedupError
 from dedup.io import FieldMap, ReadOptions
 from dedup.io.options import INPUT_FORMATS
+from dedup.io.outputs import check_writable, replacing
 from dedup.match.fingerprint import FingerprintConfig
 from dedup.match.lsh import LSHConfig
 from dedup.match.minhash import MinHashConfig
@@ -179,6 +180,16 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
     )
 
 
+def check_output(output: str | None) -> None:
+    """Stop at once (exit code 1) where the file ``output`` cannot be written, rather than
+    after the run: its folder is missing or read-only, or it is a folder."""
+    if output and output != "-":
+        try:
+            check_writable(output)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
 def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
     """Write ``text`` (or its pieces, as they come: text, or UTF-8 bytes) to the file
     ``output`` in UTF-8, or to stdout as click writes text there."""
@@ -186,8 +197,8 @@ def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
 
     pieces = [text] if isinstance(text, str) else text
     if output and output != "-":
-        try:
-            with open(output, "wb") as out:
+        try:  # the file appears once whole: an interrupted run leaves the one before
+            with replacing(output, "wb") as out:
                 out.writelines(utf8_pieces(pieces))
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
@@ -203,5 +214,5 @@ def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
         click.echo("".join(buffered), nl=False)
 
 
-__all__ = ["StderrProgress", "build_config", "fingerprint_options", "friendly_errors", "input_options",
-           "match_options", "write_output"]
+__all__ = ["StderrProgress", "build_config", "check_output", "fingerprint_options", "friendly_errors",
+           "input_options", "match_options", "write_output"]

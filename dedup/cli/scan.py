@@ -16,6 +16,7 @@ from dedup.cli.console import (
 )
 from dedup.cli.options import (
     build_config,
+    check_output,
     fingerprint_options,
     friendly_errors,
     input_options,
@@ -84,6 +85,7 @@ def scan_command(
     """
     config = build_config(opts)
     _check_table(report_format, table, output)
+    check_output(output)
     if quiet:
         quiet_logging()
     progress = StderrProgress(not quiet)
@@ -151,6 +153,7 @@ def compare_command(
         dedup compare a.txt b.txt c.txt --format html -o compare.html
     """
     _check_table(report_format, table, output)
+    check_output(output)
     result: ScanResult = compare(files, build_config(opts))
     _write(result, report_format, table, output)
     if not quiet:

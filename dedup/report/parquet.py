@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from dedup.io.optional import require
+from dedup.io.outputs import replacing
 from dedup.report.tables import CsvTable, Table, build_table, table_metadata
 from dedup.story.provenance import Provenance
 from dedup.story.result import ScanResult
@@ -39,7 +40,8 @@ def write_parquet_table(
     """Write ``table`` of ``result`` to the Parquet file ``path``, its metadata inside it."""
     pq = require("pyarrow.parquet", "Parquet output", "parquet")
     built = build_table(result, table, provenances)
-    pq.write_table(arrow_table(built, table_metadata(result, built)), str(path), row_group_size=ROW_GROUP_ROWS)
+    with replacing(str(path), "wb") as out:  # whole or not at all
+        pq.write_table(arrow_table(built, table_metadata(result, built)), out, row_group_size=ROW_GROUP_ROWS)
 
 
 def read_metadata(path: str | Path) -> dict[str, object]:

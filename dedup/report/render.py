@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from dedup.errors import ParameterError
+from dedup.io.outputs import replacing
 from dedup.report.encode import utf8_pieces
 from dedup.report.lines import iter_jsonl, render_jsonl
 from dedup.report.records import iter_json, render_json
@@ -52,7 +53,8 @@ def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable
 
 
 def write_report(result: ScanResult, path: str | Path, report_format: FileFormat, table: CsvTable = "pairs") -> list[Path]:
-    """Write the report to the file ``path``; returns the files written.
+    """Write the report to the file ``path``; returns the files written. Each file appears
+    whole or not at all (:func:`~dedup.io.outputs.replacing`).
 
     CSV also writes its sidecar ``path.json`` (schema version and parameters); Parquet
     keeps them inside the file. Other formats are the text :func:`render` gives.
@@ -66,6 +68,6 @@ def write_report(result: ScanResult, path: str | Path, report_format: FileFormat
         return [Path(path), write_csv_table(result, path, table)]
     if report_format not in ("text", "json", "jsonl", "html"):
         raise ParameterError(f"unknown report format {report_format!r}")
-    with open(path, "wb") as out:
+    with replacing(str(path), "wb") as out:
         out.writelines(utf8_pieces(iter_render(result, report_format, table)))
     return [Path(path)]

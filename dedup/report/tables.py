@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dedup.io.outputs import replacing
 from dedup.report.records import round_score
 from dedup.story.provenance import MemberEvidence, Provenance, analyse, outlet_view
 from dedup.story.result import SCHEMA_VERSION, ScanResult, cluster_id_of, tool_info
@@ -252,11 +253,13 @@ def write_csv_table(
 ) -> Path:
     """Write ``table`` as CSV to ``path`` and its metadata to the sidecar ``path.json``; returns the sidecar."""
     built = build_table(result, table, provenances)
-    Path(path).write_text(table_csv(built), encoding="utf-8")
     sidecar = sidecar_path(path)
-    sidecar.write_text(
-        json.dumps(table_metadata(result, built), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    # both are renamed into place at the end, the sidecar last (an interrupted run leaves the two before)
+    with replacing(str(sidecar), "wb") as meta, replacing(str(path), "wb") as out:
+        out.write(table_csv(built).encode("utf-8"))
+        meta.write(
+            (json.dumps(table_metadata(result, built), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        )
     return sidecar
 
 
