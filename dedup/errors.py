@@ -23,6 +23,11 @@ class LabelError(InputError):
     """Evaluation labels are malformed or contradict each other; ``location`` names the file and line."""
 
 
+class TemporaryFilesError(DedupError):
+    """The temporary files a run keeps its texts in could not be written (a full disk, a
+    file size limit, a missing or read-only ``TMPDIR``)."""
+
+
 class IncompatibleDataError(DedupError):
     """Persisted data was made with another format version or other fingerprint parameters."""
 

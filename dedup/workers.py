@@ -31,7 +31,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from dedup.errors import ParameterError
+from dedup.errors import ParameterError, TemporaryFilesError
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -237,9 +237,17 @@ class SpooledPieces:
     @classmethod
     def beside(cls, texts: SpooledTexts, pieces: Sequence[bytes]) -> SpooledPieces:
         """``pieces`` written to a new file in the folder of ``texts`` (removed with it)."""
-        descriptor, path = tempfile.mkstemp(prefix="pieces-", dir=os.path.dirname(texts.path))
-        with os.fdopen(descriptor, "wb") as out:
-            out.writelines(pieces)
+        folder = os.path.dirname(texts.path)
+        try:
+            descriptor, path = tempfile.mkstemp(prefix="pieces-", dir=folder)
+        except OSError as exc:
+            raise _spool_error(exc, os.path.dirname(folder)) from exc
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.writelines(pieces)
+        except OSError as exc:
+            os.unlink(path)
+            raise _spool_error(exc, os.path.dirname(folder)) from exc
         return cls(path, tuple(len(piece) for piece in pieces))
 
     def take(self) -> list[bytes]:
@@ -260,7 +268,10 @@ class _Spool:
     FILE_NAME = "spool"
 
     def __init__(self, directory: str | None = None) -> None:
-        self._folder = _make_spool_folder(directory)
+        try:
+            self._folder = _make_spool_folder(directory)
+        except OSError as exc:
+            raise _spool_error(exc, directory) from exc
         self.path = os.path.join(self._folder, self.FILE_NAME)
         # Articles are a few kB each: a large buffer makes one write call per many of them.
         self._file = open(self.path, "wb", buffering=WRITE_BUFFER)
@@ -271,10 +282,34 @@ class _Spool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _write(self, data: bytes | memoryview) -> None:
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise _spool_error(exc, os.path.dirname(self._folder)) from exc
+
+    def _flush(self) -> None:
+        try:
+            self._file.flush()
+        except OSError as exc:
+            raise _spool_error(exc, os.path.dirname(self._folder)) from exc
+
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        try:
+            if not self._file.closed:
+                self._file.close()  # flushes: on a full disk that fails again, and nothing is lost
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _spool_error(exc: OSError, directory: str | None) -> TemporaryFilesError:
+    folder = directory or tempfile.gettempdir()
+    return TemporaryFilesError(
+        f"cannot write the run's temporary files in {folder}: {exc.strerror or exc}"
+        " (make room there, or set TMPDIR to a folder with room)"
+    )
 
 
 class TextSpool(_Spool):
@@ -291,7 +326,7 @@ class TextSpool(_Spool):
 
     def add(self, text: str) -> None:
         data = text.encode("utf-8", _ERRORS)
-        self._file.write(data)
+        self._write(data)
         self._starts.append(self._position)
         self._lengths.append(len(data))
         self._position += len(data)
@@ -302,7 +337,7 @@ class TextSpool(_Spool):
 
     def select(self, indices: np.ndarray) -> SpooledTexts:
         """The texts added as numbers ``indices`` (flushes what was written so far)."""
-        self._file.flush()
+        self._flush()
         if self._arrays is None:
             self._arrays = (np.asarray(self._starts, dtype=np.int64), np.asarray(self._lengths, dtype=np.int64))
         starts, lengths = self._arrays
@@ -350,7 +385,7 @@ class SetSpool(_Spool):
         """Append the sets ``values[offsets[k]:offsets[k + 1]]``, one per ``k``."""
         offsets = np.asarray(offsets, dtype=np.int64)
         first, last = int(offsets[0]), int(offsets[-1])
-        self._file.write(np.ascontiguousarray(values[first:last], dtype=np.uint64).data)
+        self._write(np.ascontiguousarray(values[first:last], dtype=np.uint64).data)
         self._starts.append(self._position + offsets[:-1] - first)
         self._lengths.append(np.diff(offsets))
         self._position += last - first
@@ -361,7 +396,7 @@ class SetSpool(_Spool):
 
     def select(self, indices: np.ndarray) -> SpooledSets:
         """The sets added as numbers ``indices`` (flushes what was written so far)."""
-        self._file.flush()
+        self._flush()
         if self._arrays is None:
             empty = [np.zeros(0, dtype=np.int64)]
             self._arrays = (np.concatenate(self._starts + empty), np.concatenate(self._lengths + empty))

@@ -482,6 +482,45 @@ def test_13_spools_of_a_sigkilled_scan_are_removed_by_the_next_run(mid_size_corp
     assert result.returncode == 0 and _spools(tmp_path) == []
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_13_a_full_disk_is_a_clear_error_and_leaves_no_spool_nor_report(mid_size_corpus, tmp_path, jobs):
+    # a file size limit makes every write past it fail as a full disk does (Python ignores SIGXFSZ)
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, resource.RLIM_INFINITY))
+
+    spools, report = tmp_path / "tmp", tmp_path / "report.json"
+    spools.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(spools)}
+    done = subprocess.run([sys.executable, "-m", "dedup", "scan", str(mid_size_corpus), "-f", "json", "-o",
+                           str(report), "--jobs", jobs], cwd=ROOT, env=env, capture_output=True, text=True,
+                          preexec_fn=limited, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot write the run's temporary files in {spools}: File too large" in done.stderr
+    assert _spools(spools) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+
+
+def test_13_a_full_disk_stops_index_add_with_the_committed_batches_kept(mid_size_corpus, tmp_path):
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, resource.RLIM_INFINITY))
+
+    index, lines = tmp_path / "stories.db", tmp_path / "lines.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "dedup", "index", "add", str(index), str(mid_size_corpus),
+                           "--batch-size", "200", "-o", str(lines), "-q"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, preexec_fn=limited, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{index}: cannot write the index" in done.stderr and "the ones before it are kept" in done.stderr
+    taken = [json.loads(line)["id"] for line in lines.read_text(encoding="utf-8").splitlines()]
+    assert 0 < len(taken) < 6000 and len(taken) % 200 == 0  # whole batches, each line committed
+    with open_index(str(index)) as story_index:
+        assert story_index.stats()["articles"] == len(taken)
+        assert story_index.check() == []
+
+
 # -- 14. verification memory with character shingles ------------------------------------------------------
 
 

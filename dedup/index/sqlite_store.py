@@ -383,11 +383,19 @@ class SQLiteStore:
             raise DedupError(f"{self.path}: cannot lock the index ({exc})") from exc
         try:
             yield _Transactions(self.conn)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT" if mode != "BEGIN DEFERRED" else "ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite has rolled it back itself (a full disk, an I/O error)
+            if isinstance(exc, sqlite3.Error):
+                # a full disk, a file size limit, a read-only file: the transaction is lost,
+                # every one committed before it is kept
+                raise DedupError(f"{self.path}: cannot write the index ({exc}); this batch was not added, "
+                                 "the ones before it are kept") from exc
+            raise
 
     def writing(self):
         return self._transaction("BEGIN IMMEDIATE")

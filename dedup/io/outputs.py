@@ -14,7 +14,8 @@ The rename is atomic (``os.replace``, same folder) but the data is not forced to
 first: the promise is about the run, not about a power cut. A destination that is not
 a regular file (``/dev/null``, a named pipe) is written in place; a symbolic link keeps
 pointing where it did, at the new file. A new file gets the permissions ``open`` would
-give it (``0666`` less the umask); a replaced one keeps its own.
+give it (``0666`` less the umask); a replaced one keeps its own, and one that could not
+be written (read-only) is not replaced.
 """
 
 from __future__ import annotations
@@ -54,14 +55,21 @@ def check_writable(path: str) -> None:
     target = os.path.realpath(path)
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
-        if not os.access(target, os.W_OK):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return
+    if os.path.exists(target):
+        _check_own_permission(target, path)
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return
     folder = os.path.dirname(target) or "."
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+
+def _check_own_permission(target: str, path: str) -> None:
+    """A file that exists is replaced only where it could be written (a read-only report
+    is kept from being overwritten, as ``open`` would keep it)."""
+    if not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
 
 
@@ -112,6 +120,8 @@ def replacing(path: str, mode: str = "wb", encoding: str | None = None) -> Itera
         return
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if os.path.exists(target):
+        _check_own_permission(target, path)
     remove_abandoned_partials(target)
     folder = os.path.dirname(target) or "."
     try:

@@ -14,6 +14,7 @@ import pytest
 from dedup.cli import main
 from dedup.io import outputs
 from dedup.io.outputs import PARTIAL_SUFFIX, check_writable, remove_abandoned_partials, replacing
+from tests.unprivileged import open_folder, run_unprivileged
 
 
 def partials(folder: Path) -> list[str]:
@@ -85,6 +86,27 @@ def test_a_missing_folder_or_a_folder_is_named_in_the_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         check_writable(missing)
     check_writable(str(tmp_path / "r.json"))  # a new file in a folder that exists
+
+
+def test_a_read_only_file_is_not_replaced():
+    with open_folder() as folder:
+        folder.chmod(0o777)  # the folder may be written: only the file itself is read-only
+        kept = folder / "kept.json"
+        kept.write_text("keep me")
+        kept.chmod(0o444)
+
+        def attempt() -> tuple[str, str]:
+            outcomes = []
+            for check in (check_writable, lambda p: replacing(p).__enter__()):
+                try:
+                    check(str(kept))
+                    outcomes.append("written")
+                except PermissionError as exc:
+                    outcomes.append(f"refused {exc.filename}")
+            return tuple(outcomes)
+
+        assert run_unprivileged(attempt) == (f"refused {kept}",) * 2
+        assert kept.read_text() == "keep me" and partials(folder) == []
 
 
 def test_partials_of_processes_that_are_gone_are_removed(tmp_path):
