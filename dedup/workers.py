@@ -241,13 +241,13 @@ class SpooledPieces:
         try:
             descriptor, path = tempfile.mkstemp(prefix="pieces-", dir=folder)
         except OSError as exc:
-            raise _spool_error(exc, os.path.dirname(folder)) from exc
+            raise temporary_files_error(exc, os.path.dirname(folder)) from exc
         try:
             with os.fdopen(descriptor, "wb") as out:
                 out.writelines(pieces)
         except OSError as exc:
             os.unlink(path)
-            raise _spool_error(exc, os.path.dirname(folder)) from exc
+            raise temporary_files_error(exc, os.path.dirname(folder)) from exc
         return cls(path, tuple(len(piece) for piece in pieces))
 
     def take(self) -> list[bytes]:
@@ -271,7 +271,7 @@ class _Spool:
         try:
             self._folder = _make_spool_folder(directory)
         except OSError as exc:
-            raise _spool_error(exc, directory) from exc
+            raise temporary_files_error(exc, directory) from exc
         self.path = os.path.join(self._folder, self.FILE_NAME)
         # Articles are a few kB each: a large buffer makes one write call per many of them.
         self._file = open(self.path, "wb", buffering=WRITE_BUFFER)
@@ -286,13 +286,13 @@ class _Spool:
         try:
             self._file.write(data)
         except OSError as exc:
-            raise _spool_error(exc, os.path.dirname(self._folder)) from exc
+            raise temporary_files_error(exc, os.path.dirname(self._folder)) from exc
 
     def _flush(self) -> None:
         try:
             self._file.flush()
         except OSError as exc:
-            raise _spool_error(exc, os.path.dirname(self._folder)) from exc
+            raise temporary_files_error(exc, os.path.dirname(self._folder)) from exc
 
     def close(self) -> None:
         try:
@@ -304,7 +304,9 @@ class _Spool:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def _spool_error(exc: OSError, directory: str | None) -> TemporaryFilesError:
+def temporary_files_error(exc: OSError, directory: str | None) -> TemporaryFilesError:
+    """The error a failed write to a temporary file of the run becomes (``directory``: its
+    folder, None for the temporary folder)."""
     folder = directory or tempfile.gettempdir()
     return TemporaryFilesError(
         f"cannot write the run's temporary files in {folder}: {exc.strerror or exc}"

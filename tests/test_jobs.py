@@ -101,10 +101,10 @@ def _spread_cli_report(
 
     Small batches make many fingerprint, verification, cluster and passage tasks, which
     two workers finish out of order. The CLI runs in this process. A scan the report
-    reads only once it has finished (text, HTML, tables) is run once per ``(jobs,
-    detail)`` and shared by the reports that need the same one, so every format and table
-    is written by the real command without a scan of its own each; JSON and JSON lines
-    ask the scan's workers for passages while they write, so each runs a scan of its own.
+    reads only once it has finished (the tables) is run once per ``(jobs, detail)`` and
+    shared by the reports that need the same one, so every format and table is written by
+    the real command without a scan of its own each; JSON, JSON lines, text and HTML ask
+    the scan's workers for passages while they write, so each runs a scan of its own.
     """
     monkeypatch.setattr(batches, "FINGERPRINT_BATCH", 97)
     monkeypatch.setattr(batches, "VERIFY_BATCH", 150)

@@ -9,15 +9,15 @@ merged into the large one in key order, one pass, once it holds more than
 times a batch's: the merge's cost spread over the batches that filled it equals what
 those batches pay to file in the recent table). Lookups read both.
 
-A batch of adds is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock up front,
-so two processes adding to one file take turns batch by batch (the other waits up to
-``busy_timeout``) and never interleave inside a story. WAL keeps readers (query, stats,
-export) running while a writer works. A process killed mid-batch leaves the file as of
-its last commit: SQLite rolls the open transaction back on the next open.
+A batch of adds is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock up front, so
+two processes adding to one file take turns batch by batch (the other waits up to
+``busy_timeout``) and never interleave inside a story; WAL keeps readers running meanwhile. A
+process killed mid-batch, or a full disk, leaves the file as of its last commit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import sqlite3
@@ -328,11 +328,8 @@ class _Transactions:
 
 
 def _retry_locked(statement: Callable[[], object], attempts: int = 50) -> None:
-    """Run ``statement``, retrying while another process holds the file.
-
-    Switching a new file to WAL does not wait on ``busy_timeout``: when two processes
-    open the same new index at once, one of them sees "database is locked" at once.
-    """
+    """Run ``statement``, retrying while another process holds the file: switching a new file to
+    WAL does not wait on ``busy_timeout`` (two processes opening one new index at once)."""
     for attempt in range(attempts):
         try:
             statement()
@@ -386,13 +383,9 @@ class SQLiteStore:
             self.conn.execute("COMMIT" if mode != "BEGIN DEFERRED" else "ROLLBACK")
         except BaseException as exc:
             if self.conn.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled it back itself
                     self.conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # SQLite has rolled it back itself (a full disk, an I/O error)
-            if isinstance(exc, sqlite3.Error):
-                # a full disk, a file size limit, a read-only file: the transaction is lost,
-                # every one committed before it is kept
+            if isinstance(exc, sqlite3.Error):  # a full disk, a file size limit: the batches before stay
                 raise DedupError(f"{self.path}: cannot write the index ({exc}); this batch was not added, "
                                  "the ones before it are kept") from exc
             raise

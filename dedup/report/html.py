@@ -388,42 +388,54 @@ def _unread_dates_html(result: ScanResult, provenances: Sequence[Provenance]) ->
     return f'<p class="meta">Dates not understood: {len(unread)} clustered documents, e.g. {examples}.</p>'
 
 
-def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
-    """The whole report as one HTML page (UTF-8, no external resources, deterministic)."""
-    docs = result.documents
+def _origin_label(result: ScanResult, provenance: Provenance) -> str:
+    docs, origin = result.documents, provenance.origin
+    if origin.doc is not None:
+        return docs[origin.doc].doc_id
+    if origin.closest is not None:
+        return f"unseen (closest {docs[origin.closest].doc_id})"
+    return "undetermined"
+
+
+def listing_row(result: ScanResult, rank: int, cluster: Cluster, provenance: Provenance) -> str:
+    """The cluster's row in the table of clusters (a provenance summary is enough)."""
+    origin = provenance.origin
+    return (
+        f'<tr><td class="num">{rank}</td><td><a href="#{_anchor(cluster.cluster_id)}">{_e(cluster.cluster_id)}</a></td>'
+        f'<td class="num">{len(cluster.members)}</td><td>{_e(_origin_label(result, provenance))}</td>'
+        f'<td class="num">{origin.confidence:.2f}</td><td class="num">{len(provenance.edges)}</td></tr>'
+    )
+
+
+def section_parts(result: ScanResult, rank: int, cluster: Cluster, provenance: Provenance) -> tuple[str, str, bool]:
+    """The cluster's section: ``(opening, closing, inline)``. The first :data:`INLINE_CLUSTERS`
+    are ``inline``, their body between the two; the others' sections are closed at once
+    (``opening + closing``) and their bodies wait in templates (:func:`template_parts`),
+    which the page's script moves in when a section is opened."""
+    anchor = _anchor(cluster.cluster_id)
+    summary = (
+        f"<summary>Cluster {rank} ({_e(cluster.cluster_id)}): {len(cluster.members)} documents — origin "
+        f"{_e(_origin_label(result, provenance))}</summary>"
+    )
+    if rank <= INLINE_CLUSTERS:
+        return f'<details class="cluster" id="{anchor}"{" open" if rank == 1 else ""}>{summary}', "</details>", True
+    return f'<details class="cluster" id="{anchor}" data-lazy="t-{anchor}">{summary}', "</details>", False
+
+
+def template_parts(cluster: Cluster) -> tuple[str, str]:
+    """What holds the body of a section beyond :data:`INLINE_CLUSTERS`: ``(opening, closing)``."""
+    return f'<template id="t-{_anchor(cluster.cluster_id)}">', "</template>"
+
+
+def page_head(result: ScanResult, provenances: Sequence[Provenance], listing: Sequence[str]) -> str:
+    """The page up to the clusters' sections: title, counts, unread dates, the table of
+    clusters (``listing``, a row each) and the outlets (summaries of provenance are enough)."""
     stats = result.stats
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
         f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
     )
-    listing, sections, templates = [], [], []
-    for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
-        anchor = _anchor(cluster.cluster_id)
-        origin = provenance.origin
-        if origin.doc is not None:
-            origin_label = docs[origin.doc].doc_id
-        elif origin.closest is not None:
-            origin_label = f"unseen (closest {docs[origin.closest].doc_id})"
-        else:
-            origin_label = "undetermined"
-        listing.append(
-            f'<tr><td class="num">{rank}</td><td><a href="#{anchor}">{_e(cluster.cluster_id)}</a></td>'
-            f'<td class="num">{len(cluster.members)}</td><td>{_e(origin_label)}</td>'
-            f'<td class="num">{origin.confidence:.2f}</td><td class="num">{len(provenance.edges)}</td></tr>'
-        )
-        summary = (
-            f"<summary>Cluster {rank} ({_e(cluster.cluster_id)}): {len(cluster.members)} documents — origin "
-            f"{_e(origin_label)}</summary>"
-        )
-        body = _cluster_body(result, cluster, provenance)
-        if rank <= INLINE_CLUSTERS:
-            sections.append(
-                f'<details class="cluster" id="{anchor}"{" open" if rank == 1 else ""}>{summary}{body}</details>'
-            )
-        else:
-            sections.append(f'<details class="cluster" id="{anchor}" data-lazy="t-{anchor}">{summary}</details>')
-            templates.append(f'<template id="t-{anchor}">{body}</template>')
     clusters = f"{stats['clusters']} cluster{'' if stats['clusters'] == 1 else 's'}"
     title = f"dedup report: {clusters} in {stats['documents']} documents"
     return (
@@ -440,7 +452,30 @@ def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
         + '<h2>Clusters</h2><table class="clusters"><tr><th>#</th><th>cluster</th><th>size</th><th>origin</th>'
         f"<th>confidence</th><th>copy edges</th></tr>{''.join(listing)}</table>"
         + _outlets_html(result, provenances)
-        + "".join(sections)
-        + "".join(templates)
-        + f"<script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+PAGE_END = f"<script>{_SCRIPT}</script></body></html>\n"
+
+
+def html_sections(
+    view: ScanResult, clusters: Sequence[Cluster], provenances: Sequence[Provenance], links: object = None
+) -> list[bytes]:
+    """Each cluster's body, as UTF-8 (a worker's, for :func:`dedup.report.sections.iter_html`)."""
+    return [_cluster_body(view, cluster, provenance).encode("utf-8") for cluster, provenance in zip(clusters, provenances)]
+
+
+def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
+    """The whole report as one HTML page (UTF-8, no external resources, deterministic)."""
+    listing, sections, templates = [], [], []
+    for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
+        listing.append(listing_row(result, rank, cluster, provenance))
+        body = _cluster_body(result, cluster, provenance)
+        opening, closing, inline = section_parts(result, rank, cluster, provenance)
+        if inline:
+            sections.append(opening + body + closing)
+        else:
+            sections.append(opening + closing)
+            start, end = template_parts(cluster)
+            templates.append(start + body + end)
+    return page_head(result, provenances, listing) + "".join(sections) + "".join(templates) + PAGE_END

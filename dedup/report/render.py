@@ -11,6 +11,7 @@ from dedup.io.outputs import replacing
 from dedup.report.encode import utf8_pieces
 from dedup.report.lines import iter_jsonl, render_jsonl
 from dedup.report.records import iter_json, render_json
+from dedup.report.sections import iter_html, iter_text
 from dedup.report.tables import CsvTable, render_csv, write_csv_table
 from dedup.report.text import render_text
 from dedup.story.provenance import analyse
@@ -42,13 +43,18 @@ def render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "p
 def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable = "pairs") -> Iterator[str | bytes]:
     """:func:`render`'s text in pieces. JSON and JSON lines come a cluster (or pair) at a
     time, each cluster analysed as it is written, so memory holds one cluster's record at a
-    time rather than the whole report; the other formats come in one piece. The records
-    that workers wrote come as UTF-8 bytes (:func:`~dedup.report.encode.utf8_pieces`
-    writes them all as UTF-8)."""
+    time rather than the whole report; text and HTML keep their clusters' sections in a
+    temporary file until the head that every cluster decides is written
+    (:mod:`dedup.report.sections`); CSV comes in one piece. What workers wrote comes as
+    UTF-8 bytes (:func:`~dedup.report.encode.utf8_pieces` writes them all as UTF-8)."""
     if report_format == "json":
         return iter_json(result)
     if report_format == "jsonl":
         return iter_jsonl(result)
+    if report_format == "text":
+        return iter_text(result)
+    if report_format == "html":
+        return iter_html(result)
     return iter([render(result, report_format, table)])
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from dedup.report.records import UNREAD_DATE_EXAMPLES, skipped_summary
 from dedup.report.terminal import plural, terminal_safe
-from dedup.story.links import cluster_links
+from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     OutletView,
     Provenance,
@@ -14,7 +15,7 @@ from dedup.story.provenance import (
     outlet_view,
     unread_dates,
 )
-from dedup.story.result import SCHEMA_VERSION, ScanResult, tool_info
+from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
 
 QUOTE_CHARS = 300
 
@@ -91,8 +92,9 @@ def outlet_lines(view: OutletView | None) -> list[str]:
     return lines
 
 
-def render_text(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
-    provenances = analyse(result) if provenances is None else provenances
+def head_lines(result: ScanResult, provenances: Sequence[Provenance]) -> list[str]:
+    """The report's first lines: version, counts, parameters, skipped records and unread
+    dates (which read every cluster's provenance, or its summary)."""
     stats = result.stats
     docs = result.documents
     params = result.config.describe()
@@ -114,50 +116,80 @@ def render_text(result: ScanResult, provenances: list[Provenance] | None = None)
     if unread:
         examples = ", ".join(f"«{u.published}» ({docs[u.doc].doc_id}: {u.problem})" for u in unread[:UNREAD_DATE_EXAMPLES])
         lines.append(f"dates not understood: {_count(len(unread), 'clustered document')}, e.g. {examples}")
+    return lines
+
+
+def cluster_title(rank: int, cluster: Cluster) -> str:
+    """The line that opens a cluster's section (its rank is its place in the report)."""
+    return f"Cluster {rank} ({cluster.cluster_id}): {len(cluster.members)} documents"
+
+
+def cluster_lines(result: ScanResult, cluster: Cluster, provenance: Provenance, links: Sequence[Link]) -> list[str]:
+    """A cluster's section after its title: members, pairs, links, unique passages, provenance."""
+    docs = result.documents
+    lines = []
+    for member in cluster.members:
+        doc = docs[member.index]
+        counts = {s: sum(1 for d in member.passages if d.status == s) for s in ("shared", "unique", "boilerplate")}
+        label = f"  - {doc.doc_id}"
+        if doc.source:
+            label += f" [{doc.source}]"
+        lines.append(
+            f"{label}: {_count(len(member.passages), 'passage')}, {counts['shared']} shared, "
+            f"{counts['unique']} unique, {counts['boilerplate']} boilerplate"
+        )
+    lines.append("  pairs:")
+    for score in cluster.pairs:
+        lines.append(
+            f"    {docs[score.first].doc_id} ~ {docs[score.second].doc_id}: containment "
+            f"{score.containment_first_in_second:.2f} / {score.containment_second_in_first:.2f}, jaccard "
+            f"{score.jaccard:.2f} (minhash {score.minhash_jaccard:.2f}), shared passages "
+            f"{score.shared_passages_first} / {score.shared_passages_second}"
+            + (f", words told in order {score.aligned_first:.2f} / {score.aligned_second:.2f}" if score.aligned else "")
+        )
+    for link in links:
+        where = f"in {link.cluster_id}" if link.cluster_id else "a singleton"
+        lines.append(
+            f"  linked, not merged: {docs[link.doc].doc_id} ({where}): {link.pairs} verified "
+            f"{'pair' if link.pairs == 1 else 'pairs'} with members, best with {docs[link.member].doc_id} "
+            f"(containment {link.containment:.2f})"
+        )
+    for member in cluster.members:
+        doc = docs[member.index]
+        unique = [d for d in member.passages if d.status == "unique"]
+        boiler = [d for d in member.passages if d.status == "boilerplate"]
+        lines.append(f"  unique passages of {doc.doc_id}: {len(unique) or 'none'}")
+        for diff in unique:
+            p = diff.passage
+            tag = " (heading)" if p.kind == "heading" else ""
+            lines.append(f"    [{p.start}-{p.end}]{tag} «{shorten(doc.text[p.start:p.end])}»")
+        for diff in boiler:
+            p = diff.passage
+            lines.append(f"    [{p.start}-{p.end}] boilerplate: «{shorten(doc.text[p.start:p.end])}»")
+    return lines + provenance_lines(result, provenance)
+
+
+def text_sections(
+    view: ScanResult, clusters: Sequence[Cluster], provenances: Sequence[Provenance],
+    links: dict[str, tuple[Link, ...]],
+) -> list[bytes]:
+    """Each cluster's section after its title, terminal-safe, as UTF-8 (a worker's, for
+    :func:`dedup.report.sections.iter_text`)."""
+    return [
+        terminal_safe("\n".join(cluster_lines(view, cluster, provenance, links.get(cluster.cluster_id, ()))),
+                      keep_lines=True).encode("utf-8")
+        for cluster, provenance in zip(clusters, provenances)
+    ]
+
+
+def render_text(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
+    """The whole text report of a scan with detail (see :func:`dedup.report.sections.iter_text`)."""
+    provenances = analyse(result) if provenances is None else provenances
     links = cluster_links(result)
+    lines = head_lines(result, provenances)
     for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
-        lines += ["", f"Cluster {rank} ({cluster.cluster_id}): {len(cluster.members)} documents"]
-        for member in cluster.members:
-            doc = docs[member.index]
-            counts = {s: sum(1 for d in member.passages if d.status == s) for s in ("shared", "unique", "boilerplate")}
-            label = f"  - {doc.doc_id}"
-            if doc.source:
-                label += f" [{doc.source}]"
-            lines.append(
-                f"{label}: {_count(len(member.passages), 'passage')}, {counts['shared']} shared, "
-                f"{counts['unique']} unique, {counts['boilerplate']} boilerplate"
-            )
-        lines.append("  pairs:")
-        for score in cluster.pairs:
-            lines.append(
-                f"    {docs[score.first].doc_id} ~ {docs[score.second].doc_id}: containment "
-                f"{score.containment_first_in_second:.2f} / {score.containment_second_in_first:.2f}, jaccard "
-                f"{score.jaccard:.2f} (minhash {score.minhash_jaccard:.2f}), shared passages "
-                f"{score.shared_passages_first} / {score.shared_passages_second}"
-                + (f", words told in order {score.aligned_first:.2f} / {score.aligned_second:.2f}" if score.aligned else "")
-            )
-        for link in links.get(cluster.cluster_id, ()):
-            where = f"in {link.cluster_id}" if link.cluster_id else "a singleton"
-            lines.append(
-                f"  linked, not merged: {docs[link.doc].doc_id} ({where}): {link.pairs} verified "
-                f"{'pair' if link.pairs == 1 else 'pairs'} with members, best with {docs[link.member].doc_id} "
-                f"(containment {link.containment:.2f})"
-            )
-        for member in cluster.members:
-            doc = docs[member.index]
-            unique = [d for d in member.passages if d.status == "unique"]
-            boiler = [d for d in member.passages if d.status == "boilerplate"]
-            lines.append(f"  unique passages of {doc.doc_id}: {len(unique) or 'none'}")
-            for diff in unique:
-                p = diff.passage
-                tag = " (heading)" if p.kind == "heading" else ""
-                lines.append(f"    [{p.start}-{p.end}]{tag} «{shorten(doc.text[p.start:p.end])}»")
-            for diff in boiler:
-                p = diff.passage
-                lines.append(f"    [{p.start}-{p.end}] boilerplate: «{shorten(doc.text[p.start:p.end])}»")
-        lines += provenance_lines(result, provenance)
+        lines += ["", cluster_title(rank, cluster)]
+        lines += cluster_lines(result, cluster, provenance, links.get(cluster.cluster_id, ()))
     lines += outlet_lines(outlet_view(result, provenances))
     # ids, file names and texts may hold control characters: the report is for a terminal
     return terminal_safe("\n".join(lines), keep_lines=True) + "\n"
-
-

@@ -483,9 +483,13 @@ def _term_counts(normalized: Sequence[str], row_cluster: np.ndarray):
     term_row = np.concatenate((unigram_row, bigram_row[real]))
     if len(terms) == 0:
         return sparse.csr_matrix((num_rows, 1), dtype=np.int64), words
-    # the same term in two clusters gets two columns
-    keyed = mix64(terms ^ (row_cluster[term_row].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
-    _, column = np.unique(keyed, return_inverse=True)
+    # The same term in two clusters gets two columns, ordered by cluster, then by term: a
+    # cluster's rows hold their entries, and sum them (norms, cosines), in one order in any batch.
+    # (Two sorts of values: each term's rank among the batch's, then (cluster, rank) packed.)
+    _, rank = np.unique(terms, return_inverse=True)
+    cluster_rank = (row_cluster[term_row].astype(np.uint64) << np.uint64(32)) | rank.reshape(-1).astype(np.uint64)
+    _, column = np.unique(cluster_rank, return_inverse=True)
+    column = column.reshape(-1)
     num_columns = int(column.max()) + 1
     entries, counts = np.unique(term_row * num_columns + column, return_counts=True)
     indptr = np.zeros(num_rows + 1, dtype=np.int64)

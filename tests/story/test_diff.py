@@ -143,3 +143,21 @@ def test_the_diff_is_the_same_with_and_without_bounds(monkeypatch):
     assert used
     monkeypatch.setattr(cosines, "BOUNDED_SCORES", False)
     assert bounded == _diff(texts)
+
+
+@pytest.mark.parametrize("corpus", ["news", "web"])
+def test_a_clusters_diff_does_not_depend_on_the_clusters_batched_with_it(corpus):
+    # Columns used to be numbered by a hash of (cluster in the batch, term), so a cluster's
+    # rows held their entries in an order set by its batch, and near-equal cosines (a
+    # passage against itself, or against itself and a neighbour) tied differently.
+    from benchmarks.corpus import generate, generate_web
+
+    articles = list(generate(600, seed=4) if corpus == "news" else generate_web(300, seed=3))
+    families: dict[str, list[str]] = {}
+    for article in articles:
+        families.setdefault(article.family, []).append(article.text)
+    inputs = [(texts, [segment(t).passages for t in texts]) for texts in families.values() if len(texts) >= 2]
+    assert len(inputs) >= 20
+    together = diff.diff_clusters(inputs)
+    assert together == [diff.diff_clusters([one])[0] for one in inputs]
+    assert together == diff.diff_clusters(inputs[::-1])[::-1]
