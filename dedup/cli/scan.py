@@ -91,10 +91,10 @@ def scan_command(
     progress = StderrProgress(not quiet)
     # the pairs table shows no passage: the scan can skip the diff and keep no texts
     detail = report_format not in ("csv", "parquet") or needs_provenance(table)  # type: ignore[arg-type]
-    # Every report but the tables is written a cluster at a time: each cluster's passages,
-    # provenance and record or section are made in the workers as it is written, not every
-    # cluster's before the first
-    defer = report_format in ("json", "jsonl", "text", "html")
+    # Every report that shows passages or provenance is written a cluster at a time: each
+    # cluster's passages, provenance and record, section or rows are made in the workers as
+    # it is written, not every cluster's before the first
+    defer = detail
     with scanning(inputs, config, progress=progress, jobs=jobs, detail=detail, defer=defer) as result:
         progress.close()
         if not quiet:

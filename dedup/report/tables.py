@@ -13,14 +13,17 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from dedup.io.outputs import replacing
 from dedup.report.records import round_score
+from dedup.story.links import cluster_links
 from dedup.story.provenance import MemberEvidence, Provenance, analyse, outlet_view
-from dedup.story.result import SCHEMA_VERSION, ScanResult, cluster_id_of, tool_info
+from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, cluster_id_of, tool_info
 
 CsvTable = Literal["pairs", "edges", "outlets", "members"]
 TABLES: tuple[CsvTable, ...] = ("pairs", "edges", "outlets", "members")
@@ -103,14 +106,40 @@ def build_table(result: ScanResult, table: CsvTable = "pairs", provenances: list
     """
     if table == "pairs":
         return _pairs_table(result)
-    provenances = analyse(result) if provenances is None else provenances
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+    if provenances is None and result.records is not None:
+        # a deferred scan: each cluster's rows are made in the workers, beside its
+        # provenance, and come back as JSON with the provenance's summary
+        rows: list[tuple[object, ...]] = []
+        provenances = []
+        for data, summary in result.records(result.clusters, cluster_links(result), partial(cluster_rows, table)):
+            rows.extend(tuple(row) for row in json.loads(data))
+            provenances.append(summary)
+    else:
+        provenances = analyse(result) if provenances is None else provenances
+        rows = [row for p in provenances for row in _rows_of(table, result, p)]
     if table == "edges":
-        return _edges_table(result, provenances)
+        return Table("edges", EDGE_COLUMNS, rows)
     if table == "outlets":
         return _outlets_table(result, provenances)
+    return Table("members", MEMBER_COLUMNS, rows + _singleton_rows(result))
+
+
+def cluster_rows(
+    table: CsvTable, view: ScanResult, clusters: Sequence[Cluster], provenances: Sequence[Provenance], links: object,
+) -> list[bytes]:
+    """Each cluster's rows of ``table`` as JSON, UTF-8 (a worker's, for :func:`build_table`;
+    the outlets table is made of the provenance summaries alone)."""
+    return [json.dumps(_rows_of(table, view, p), ensure_ascii=False).encode("utf-8") for p in provenances]
+
+
+def _rows_of(table: CsvTable, result: ScanResult, provenance: Provenance) -> list[tuple[object, ...]]:
+    if table == "edges":
+        return _edge_rows(result, provenance)
     if table == "members":
-        return _members_table(result, provenances)
-    raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+        return _member_rows(result, provenance)
+    return []
 
 
 def _pairs_table(result: ScanResult) -> Table:
@@ -130,28 +159,27 @@ def _pairs_table(result: ScanResult) -> Table:
     return Table("pairs", PAIR_COLUMNS, rows)
 
 
-def _edges_table(result: ScanResult, provenances: list[Provenance]) -> Table:
+def _edge_rows(result: ScanResult, provenance: Provenance) -> list[tuple[object, ...]]:
     docs = result.documents
     rows: list[tuple[object, ...]] = []
-    for provenance in provenances:
-        for edge in provenance.edges:
-            changes = [c.change for c in edge.credits]
-            rows.append((
-                provenance.cluster_id, "copy", docs[edge.source].doc_id, docs[edge.target].doc_id,
-                round_score(edge.containment_target_in_source), round_score(edge.containment_source_in_target),
-                sum(1 for p in edge.shared if p.relation == "verbatim"),
-                sum(1 for p in edge.shared if p.relation == "reworded"),
-                len(edge.dropped), len(edge.added), len(edge.boilerplate_added),
-                changes.count("removed"), changes.count("changed"), changes.count("added"),
-                len(edge.quotes_changed),
-            ))
-        for pair in provenance.siblings:
-            rows.append(
-                (provenance.cluster_id, "siblings", docs[pair.first].doc_id, docs[pair.second].doc_id,
-                 round_score(pair.containment_second_in_first), round_score(pair.containment_first_in_second))
-                + (None,) * (len(EDGE_COLUMNS) - 6)
-            )
-    return Table("edges", EDGE_COLUMNS, rows)
+    for edge in provenance.edges:
+        changes = [c.change for c in edge.credits]
+        rows.append((
+            provenance.cluster_id, "copy", docs[edge.source].doc_id, docs[edge.target].doc_id,
+            round_score(edge.containment_target_in_source), round_score(edge.containment_source_in_target),
+            sum(1 for p in edge.shared if p.relation == "verbatim"),
+            sum(1 for p in edge.shared if p.relation == "reworded"),
+            len(edge.dropped), len(edge.added), len(edge.boilerplate_added),
+            changes.count("removed"), changes.count("changed"), changes.count("added"),
+            len(edge.quotes_changed),
+        ))
+    for pair in provenance.siblings:
+        rows.append(
+            (provenance.cluster_id, "siblings", docs[pair.first].doc_id, docs[pair.second].doc_id,
+             round_score(pair.containment_second_in_first), round_score(pair.containment_first_in_second))
+            + (None,) * (len(EDGE_COLUMNS) - 6)
+        )
+    return rows
 
 
 def _outlets_table(result: ScanResult, provenances: list[Provenance]) -> Table:
@@ -185,23 +213,24 @@ def representative_of(result: ScanResult, provenance: Provenance) -> int:
     return min((m for m in provenance.members if m.doc in tied), key=rank).doc
 
 
-def _members_table(result: ScanResult, provenances: list[Provenance]) -> Table:
+def _member_rows(result: ScanResult, provenance: Provenance) -> list[tuple[object, ...]]:
+    """The rows of a cluster's members (the representative is chosen by their texts)."""
     docs = result.documents
-    rows: list[tuple[object, ...]] = []
-    for provenance in provenances:
-        size = len(provenance.members)
-        representative = representative_of(result, provenance)
-        for member in sorted(provenance.members, key=lambda m: docs[m.doc].doc_id):
-            rows.append((
-                provenance.cluster_id, docs[member.doc].doc_id, member.role,
-                docs[member.parent].doc_id if member.parent is not None else None, size,
-                member.doc == representative,
-            ))
+    size = len(provenance.members)
+    representative = representative_of(result, provenance)
+    return [
+        (provenance.cluster_id, docs[member.doc].doc_id, member.role,
+         docs[member.parent].doc_id if member.parent is not None else None, size, member.doc == representative)
+        for member in sorted(provenance.members, key=lambda m: docs[m.doc].doc_id)
+    ]
+
+
+def _singleton_rows(result: ScanResult) -> list[tuple[object, ...]]:
     clustered = {m.index for c in result.clusters for m in c.members}
-    for index, doc in enumerate(docs):  # documents are sorted by id
-        if index not in clustered:
-            rows.append((cluster_id_of([doc.doc_id]), doc.doc_id, "singleton", None, 1, True))
-    return Table("members", MEMBER_COLUMNS, rows)
+    return [  # documents are sorted by id
+        (cluster_id_of([doc.doc_id]), doc.doc_id, "singleton", None, 1, True)
+        for index, doc in enumerate(result.documents) if index not in clustered
+    ]
 
 
 def table_metadata(result: ScanResult, table: Table) -> dict[str, object]:

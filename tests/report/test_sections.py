@@ -39,3 +39,17 @@ def test_reports_made_cluster_by_cluster_in_the_workers_are_those_of_the_whole_s
         # a scan with detail gives the same pieces, made in this process
         assert joined(iterate(whole)) == expected[name]
         assert joined(iterate(whole, provenances)) == expected[name]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_tables_made_cluster_by_cluster_in_the_workers_are_those_of_the_whole_scan(corpus, jobs, monkeypatch):
+    from dedup.report.tables import build_table
+
+    monkeypatch.setattr(batches, "DETAIL_BATCH", 30)
+    whole = scan([corpus], ScanConfig(), detail=True)
+    provenances = analyse(whole)
+    for table in ("edges", "members", "outlets"):
+        expected = build_table(whole, table, provenances)
+        assert expected.rows and build_table(whole, table) == expected
+        with scanning([corpus], ScanConfig(), jobs=jobs, detail=True, defer=True) as deferred:
+            assert build_table(deferred, table) == expected, table
