@@ -310,3 +310,24 @@ def test_cli_errors_are_friendly(runner, seeds_dir, tmp_path):
     assert result.exit_code == 2 and "one REPORT.json" in result.stderr
     result = runner.invoke(main, ["eval", str(labels), "report.json", "--num-perm", "64"])
     assert result.exit_code == 2 and "--num-perm applies with --scan only" in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_scan_scores_what_the_json_report_of_the_same_scan_scores(runner, tmp_path, jobs):
+    # with --scan, provenance is analysed in the workers and only its summary comes back
+    from benchmarks.corpus import generate
+
+    articles = list(generate(500, seed=6))
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [json.loads(a.to_json()) for a in articles])
+    originals = {a.family: a.doc_id for a in articles if a.kind == "original"}
+    pairs = [{"a": originals[a.family], "b": a.doc_id, "label": "positive", "source": originals[a.family]}
+             for a in articles if a.kind not in ("original", "independent") and a.family in originals]
+    labels = write_jsonl(tmp_path / "pairs.jsonl", pairs)
+    report = tmp_path / "report.json"
+    assert runner.invoke(main, ["scan", str(corpus), "--format", "json", "-o", str(report), "-q"]).exit_code == 0
+    from_report = runner.invoke(main, ["eval", str(labels), str(report), "--format", "json", "-q"])
+    scanned = runner.invoke(main, ["eval", str(labels), str(corpus), "--scan", "--jobs", jobs, "--format", "json", "-q"])
+    assert scanned.exit_code == 0 and from_report.exit_code == 0, scanned.output
+    assert json.loads(scanned.stdout) == json.loads(from_report.stdout)
+    scores = json.loads(scanned.stdout)
+    assert scores["clusters"]["largest_size"] >= 3 and scores["origin"]["pairs"] >= 50

@@ -32,19 +32,25 @@ from dedup.evaluate import (
     load_labels,
     read_report,
 )
-from dedup.pipeline import scan
+from dedup.pipeline import scanning
+from dedup.report.records import no_records
 from dedup.story.provenance import analyse
 from dedup.story.result import ScanResult
 
 
 def predictions_from_result(result: ScanResult) -> Predictions:
     """Clusters and origins of a scan run with detail, as :func:`dedup.evaluate.read_report`
-    would read them from its JSON report."""
+    would read them from its JSON report. A deferred scan's provenance is analysed in its
+    workers, a batch of clusters at a time, and only its summary comes back."""
     docs = result.documents
     clusters = {docs[m.index].doc_id: c.cluster_id for c in result.clusters for m in c.members}
+    if result.records is not None:
+        analysed = [summary for _, summary in result.records(result.clusters, {}, no_records)]
+    else:
+        analysed = analyse(result)
     origins = {
         c.cluster_id: docs[p.origin.doc].doc_id if p.origin.doc is not None else None
-        for c, p in zip(result.clusters, analyse(result))
+        for c, p in zip(result.clusters, analysed)
     }
     return Predictions(clusters, origins)
 
@@ -124,9 +130,9 @@ def eval_command(
     check_output(output)
     if run_scan:
         progress = StderrProgress(not quiet)
-        result = scan(inputs, build_config(opts), progress=progress, jobs=jobs, detail=True)
-        progress.close()
-        predictions = predictions_from_result(result)
+        with scanning(inputs, build_config(opts), progress=progress, jobs=jobs, detail=True, defer=True) as result:
+            progress.close()
+            predictions = predictions_from_result(result)
         scanned = {doc.doc_id for doc in result.documents}
         missing = [d for d in labels.documents if d not in scanned]
         if missing and not quiet:

@@ -384,6 +384,12 @@ def encoded_records(
     ]
 
 
+def no_records(view: ScanResult, clusters: list[Cluster], provenances: list[Provenance], links: object) -> list[bytes]:
+    """No record at all: for a caller of a deferred scan's records that wants only the
+    provenance summaries (``dedup eval --scan``)."""
+    return [b""] * len(clusters)
+
+
 def json_element(record: dict[str, object]) -> str:
     """``record`` as an element of one of the JSON report's top-level lists."""
     return dumps(record, nested=4)
