@@ -131,7 +131,7 @@ def cluster_rows(
 ) -> list[bytes]:
     """Each cluster's rows of ``table`` as JSON, UTF-8 (a worker's, for :func:`build_table`;
     the outlets table is made of the provenance summaries alone)."""
-    return [json.dumps(_rows_of(table, view, p), ensure_ascii=False).encode("utf-8") for p in provenances]
+    return [json.dumps(_rows_of(table, view, p)).encode("ascii") for p in provenances]  # escapes: any id comes back
 
 
 def _rows_of(table: CsvTable, result: ScanResult, provenance: Provenance) -> list[tuple[object, ...]]:
