@@ -56,20 +56,15 @@ def check_writable(path: str) -> None:
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     if os.path.exists(target):
-        _check_own_permission(target, path)
+        # a file that could not be written is not replaced either (a read-only report stays)
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
         if not stat.S_ISREG(os.stat(target).st_mode):
-            return
+            return  # a device or a pipe: written in place
     folder = os.path.dirname(target) or "."
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-
-
-def _check_own_permission(target: str, path: str) -> None:
-    """A file that exists is replaced only where it could be written (a read-only report
-    is kept from being overwritten, as ``open`` would keep it)."""
-    if not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
 
 
@@ -113,15 +108,12 @@ def _new_file_mode() -> int:
 def replacing(path: str, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
     """A file opened with ``mode`` (``"wb"`` or ``"w"``) that becomes ``path`` when the
     block ends without an exception; otherwise it is removed and ``path`` is left as it was."""
+    check_writable(path)
     target = os.path.realpath(path)
-    if os.path.exists(target) and not os.path.isdir(target) and not stat.S_ISREG(os.stat(target).st_mode):
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
         with open(target, mode, encoding=encoding) as special:  # a device or a pipe: no rename there
             yield special
         return
-    if os.path.isdir(target):
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-    if os.path.exists(target):
-        _check_own_permission(target, path)
     remove_abandoned_partials(target)
     folder = os.path.dirname(target) or "."
     try:

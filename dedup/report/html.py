@@ -466,16 +466,9 @@ def html_sections(
 
 
 def render_html(result: ScanResult, provenances: Sequence[Provenance]) -> str:
-    """The whole report as one HTML page (UTF-8, no external resources, deterministic)."""
-    listing, sections, templates = [], [], []
-    for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
-        listing.append(listing_row(result, rank, cluster, provenance))
-        body = _cluster_body(result, cluster, provenance)
-        opening, closing, inline = section_parts(result, rank, cluster, provenance)
-        if inline:
-            sections.append(opening + body + closing)
-        else:
-            sections.append(opening + closing)
-            start, end = template_parts(cluster)
-            templates.append(start + body + end)
-    return page_head(result, provenances, listing) + "".join(sections) + "".join(templates) + PAGE_END
+    """The whole report as one HTML page (UTF-8, no external resources, deterministic):
+    :func:`dedup.report.sections.iter_html`'s pieces, joined."""
+    from dedup.report.encode import joined
+    from dedup.report.sections import iter_html  # which builds on this module
+
+    return joined(iter_html(result, provenances))

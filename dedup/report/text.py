@@ -7,14 +7,8 @@ from collections.abc import Sequence
 
 from dedup.report.records import UNREAD_DATE_EXAMPLES, skipped_summary
 from dedup.report.terminal import plural, terminal_safe
-from dedup.story.links import Link, cluster_links
-from dedup.story.provenance import (
-    OutletView,
-    Provenance,
-    analyse,
-    outlet_view,
-    unread_dates,
-)
+from dedup.story.links import Link
+from dedup.story.provenance import OutletView, Provenance, unread_dates
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
 
 QUOTE_CHARS = 300
@@ -183,13 +177,11 @@ def text_sections(
 
 
 def render_text(result: ScanResult, provenances: list[Provenance] | None = None) -> str:
-    """The whole text report of a scan with detail (see :func:`dedup.report.sections.iter_text`)."""
-    provenances = analyse(result) if provenances is None else provenances
-    links = cluster_links(result)
-    lines = head_lines(result, provenances)
-    for rank, (cluster, provenance) in enumerate(zip(result.clusters, provenances), start=1):
-        lines += ["", cluster_title(rank, cluster)]
-        lines += cluster_lines(result, cluster, provenance, links.get(cluster.cluster_id, ()))
-    lines += outlet_lines(outlet_view(result, provenances))
-    # ids, file names and texts may hold control characters: the report is for a terminal
-    return terminal_safe("\n".join(lines), keep_lines=True) + "\n"
+    """The whole text report (:func:`dedup.report.sections.iter_text`'s pieces, joined).
+
+    ids, file names and texts may hold control characters: every piece is terminal-safe.
+    """
+    from dedup.report.encode import joined
+    from dedup.report.sections import iter_text  # which builds on this module
+
+    return joined(iter_text(result, provenances))
