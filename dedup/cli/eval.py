@@ -34,7 +34,7 @@ from dedup.evaluate import (
 )
 from dedup.pipeline import scanning
 from dedup.report.records import no_records
-from dedup.story.provenance import analyse
+from dedup.report.sections import per_cluster
 from dedup.story.result import ScanResult
 
 
@@ -44,10 +44,7 @@ def predictions_from_result(result: ScanResult) -> Predictions:
     workers, a batch of clusters at a time, and only its summary comes back."""
     docs = result.documents
     clusters = {docs[m.index].doc_id: c.cluster_id for c in result.clusters for m in c.members}
-    if result.records is not None:
-        analysed = [summary for _, summary in result.records(result.clusters, {}, no_records)]
-    else:
-        analysed = analyse(result)
+    analysed = [provenance for _, provenance in per_cluster(result, None, no_records)]
     origins = {
         c.cluster_id: docs[p.origin.doc].doc_id if p.origin.doc is not None else None
         for c, p in zip(result.clusters, analysed)

@@ -55,20 +55,28 @@ class _Kept:
             pass  # a last buffered write failed again: the file is gone all the same
 
 
+def per_cluster(
+    result: ScanResult, provenances: Sequence[Provenance] | None, write: Write
+) -> Iterator[tuple[bytes, Provenance]]:
+    """``write(view, clusters, provenances, links)``'s bytes for each cluster of ``result``,
+    in order, with its provenance: made in the workers of a deferred scan (which send back
+    the provenance's summary), or here from ``provenances`` (analysed here when None)."""
+    links = cluster_links(result)
+    if provenances is None and result.records is not None:
+        yield from result.records(result.clusters, links, write)
+        return
+    chosen = analyse(result) if provenances is None else provenances
+    for cluster, provenance in zip(result.clusters, chosen):
+        yield write(result, [cluster], [provenance], links)[0], provenance
+
+
 def _kept_sections(
     result: ScanResult, provenances: Sequence[Provenance] | None, write: Write
 ) -> tuple[_Kept, list[Provenance]]:
-    """Every cluster's section made by ``write``, kept, and its provenance (a summary where
-    the workers made it)."""
+    """Every cluster's section made by ``write`` (:func:`per_cluster`), kept, and its provenance."""
     kept, analysed = _Kept(), []
     try:
-        links = cluster_links(result)
-        if provenances is None and result.records is not None:
-            made: Iterator[tuple[bytes, Provenance]] = result.records(result.clusters, links, write)
-        else:
-            chosen = analyse(result) if provenances is None else provenances
-            made = ((write(result, [c], [p], links)[0], p) for c, p in zip(result.clusters, chosen))
-        for data, provenance in made:
+        for data, provenance in per_cluster(result, provenances, write):
             kept.add(data)
             analysed.append(provenance)
     except BaseException:
@@ -118,4 +126,4 @@ def iter_html(result: ScanResult, provenances: Sequence[Provenance] | None = Non
         kept.close()
 
 
-__all__ = ["iter_html", "iter_text"]
+__all__ = ["iter_html", "iter_text", "per_cluster"]

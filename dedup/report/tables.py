@@ -21,8 +21,8 @@ from typing import Literal
 
 from dedup.io.outputs import replacing
 from dedup.report.records import round_score
-from dedup.story.links import cluster_links
-from dedup.story.provenance import MemberEvidence, Provenance, analyse, outlet_view
+from dedup.report.sections import per_cluster
+from dedup.story.provenance import MemberEvidence, Provenance, outlet_view
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, cluster_id_of, tool_info
 
 CsvTable = Literal["pairs", "edges", "outlets", "members"]
@@ -108,21 +108,17 @@ def build_table(result: ScanResult, table: CsvTable = "pairs", provenances: list
         return _pairs_table(result)
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    if provenances is None and result.records is not None:
-        # a deferred scan: each cluster's rows are made in the workers, beside its
-        # provenance, and come back as JSON with the provenance's summary
-        rows: list[tuple[object, ...]] = []
-        provenances = []
-        for data, summary in result.records(result.clusters, cluster_links(result), partial(cluster_rows, table)):
-            rows.extend(tuple(row) for row in json.loads(data))
-            provenances.append(summary)
-    else:
-        provenances = analyse(result) if provenances is None else provenances
-        rows = [row for p in provenances for row in _rows_of(table, result, p)]
+    # each cluster's rows come as JSON, made in the workers of a deferred scan beside its
+    # provenance (whose summary comes back with them)
+    rows: list[tuple[object, ...]] = []
+    analysed: list[Provenance] = []
+    for data, provenance in per_cluster(result, provenances, partial(cluster_rows, table)):
+        rows.extend(tuple(row) for row in json.loads(data))
+        analysed.append(provenance)
     if table == "edges":
         return Table("edges", EDGE_COLUMNS, rows)
     if table == "outlets":
-        return _outlets_table(result, provenances)
+        return _outlets_table(result, analysed)
     return Table("members", MEMBER_COLUMNS, rows + _singleton_rows(result))
 
 
