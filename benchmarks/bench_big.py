@@ -1,10 +1,14 @@
-"""The full JSON report on two hard shapes: one cluster of 300 long pages, and two 2M-character copies.
+"""The full JSON report on hard shapes: one cluster of 300 long pages, two 2M-character copies, one dispatch on 300 sites.
 
 ``cluster300``: 300 web pages of 2,000-5,000 words, each carrying one shared wire story
 (trimmed, with a few words changed) among text of its own (navigation lines, related
 links, background paragraphs), plus 100 unrelated pages. ``twocopies``: two near-copies
 of one text of about 2,000,000 characters (a few words changed, a few paragraphs
-dropped). Each case is written as ``.txt`` files to a temporary folder and timed end to
+dropped). ``syndicated``: one wire story republished by 300 sites, each page adding its
+furniture and related links and rewording at most one sentence, plus a copy trimmed to
+half, 10 pages that pad it with three times its length of their own, and 100 unrelated
+pages: every band's LSH bucket of the story holds more than ``max_bucket`` (200)
+documents. Each case is written as ``.txt`` files to a temporary folder and timed end to
 end, as a user runs it, with ``/usr/bin/time``:
 
     python -m dedup scan DIR --format json -o OUT --max-chars N
@@ -32,7 +36,7 @@ from pathlib import Path
 from benchmarks.corpus import _Event, _paraphrase
 from dedup import __version__
 
-CASES = ("cluster300", "twocopies")
+CASES = ("cluster300", "twocopies", "syndicated")
 FURNITURE = ["Home", "World", "Business", "Sport", "Culture", "Opinion", "Subscribe", "Log in", "Search", "Menu"]
 
 
@@ -88,8 +92,29 @@ def two_copies(chars: int = 2_000_000, seed: int = 12) -> list[tuple[str, str]]:
     return [("copy-a", first), ("copy-b", second)]
 
 
+def syndicated_pages(sites: int = 300, padded: int = 10, unrelated: int = 100, seed: int = 13) -> list[tuple[str, str]]:
+    """``(name, text)`` of one wire story on ``sites`` sites, a trimmed copy, ``padded`` padded ones, and unrelated pages."""
+    rng = random.Random(seed)
+    story = _Event(random.Random(rng.getrandbits(64)), "en", 1).article(700, "curly")
+    documents: list[tuple[str, str]] = []
+    for number in range(sites):
+        own = _Event(random.Random(rng.getrandbits(64)), "en", 1000 + number)
+        top = [" | ".join(rng.sample(FURNITURE, 6)), f"Site {number:03d} - {own.place} edition"]
+        related = [f"Related: {own._words(rng.randint(5, 10)).capitalize()}" for _ in range(rng.randint(2, 6))]
+        documents.append((f"site{number:03d}", "\n\n".join(top + _edited(story, rng, "en", rng.randint(0, 1)) + related)))
+    documents.append(("trimmed", "\n\n".join(story[: len(story) // 2])))
+    for number in range(padded):
+        own = _Event(random.Random(rng.getrandbits(64)), "en", 3000 + number)
+        documents.append((f"padded{number:02d}", "\n\n".join(story + own.article(2_100, "straight"))))
+    for number in range(unrelated):
+        own = _Event(random.Random(rng.getrandbits(64)), rng.choice(["en", "fr"]), 5000 + number)
+        documents.append((f"other{number:03d}", "\n\n".join(own.article(rng.randint(500, 1_500), "straight"))))
+    return documents
+
+
 def write_case(case: str, folder: Path) -> int:
-    documents = cluster_pages() if case == "cluster300" else two_copies()
+    makers = {"cluster300": cluster_pages, "twocopies": two_copies, "syndicated": syndicated_pages}
+    documents = makers[case]()
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in documents:
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")

@@ -23,7 +23,7 @@ from dedup.document import Document, Problem
 from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
 from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
-from dedup.match.lsh import Candidates, candidate_pairs
+from dedup.match.lsh import LARGE_CORE_WARNING, Candidates, candidate_pairs
 from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_of_pairs
 from dedup.match.verify import (
     PairScore,
@@ -454,6 +454,7 @@ class _ScanRun:
             "clustered_documents": clustered,
             "singletons": len(documents) - clustered,
             "oversized_buckets": candidates.oversized_buckets,
+            "near_copies_over_max_core": candidates.large_core_documents,
             "refused_hub_merges": refused,
             **self.stats,
         }
@@ -464,6 +465,8 @@ class _ScanRun:
                 candidates.oversized_buckets, "bucket held" if one else "buckets held", config.lsh.max_bucket,
                 candidates.oversized_documents, "was" if one else "were",
             )
+        if candidates.large_core_documents:
+            logger.warning(LARGE_CORE_WARNING, candidates.large_core_documents, config.lsh.max_core)
         problems = [
             Problem(documents[i].location, "empty", f"document {documents[i].doc_id!r} has no content besides boilerplate")
             for i in np.flatnonzero(~active)

@@ -569,11 +569,27 @@ def test_14_verification_batches_are_bounded_by_the_shingles_of_their_documents(
 
 
 def test_15_quiet_silences_the_oversized_bucket_warning(runner, tmp_path):
-    path = write_jsonl(tmp_path / "f.jsonl", [{"id": f"d{k}", "text": STORY} for k in range(3)])
+    # each page pads the story with three times its length of its own: no near-copies to pair
+    pages = [STORY + " " + " ".join(f"mot{k}x{i}" for i in range(150)) for k in range(3)]
+    path = write_jsonl(tmp_path / "f.jsonl", [{"id": f"d{k}", "text": text} for k, text in enumerate(pages)])
     loud = runner.invoke(main, ["scan", str(path), "--max-bucket", "2"])
-    assert loud.exit_code == 0 and "128 LSH buckets held more than 2 documents" in loud.stderr
+    assert loud.exit_code == 0 and "LSH buckets held more than 2 documents (3 documents in all)" in loud.stderr
     quiet = runner.invoke(main, ["scan", str(path), "--max-bucket", "2", "-q"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_15_near_copies_over_max_core_are_named_in_a_warning_and_counted(runner, tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", [{"id": f"d{k}", "text": STORY} for k in range(12)])
+    out = tmp_path / "r.json"
+    result = runner.invoke(main, ["scan", str(path), "--max-bucket", "5", "--max-core", "10", "--format", "json", "-o", str(out)])
+    assert result.exit_code == 0
+    assert "12 documents are near-copies of one text, more than --max-core (10)" in result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["summary"]["near_copies_over_max_core"] == 12 and report["summary"]["clusters"] == 0
+    assert report["parameters"]["lsh"]["max_core"] == 10
+    paired = runner.invoke(main, ["scan", str(path), "--max-bucket", "5", "--format", "json", "-o", str(out)])
+    assert paired.exit_code == 0 and "near-copies" not in paired.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["clusters"] == 1
 
 
 def test_15_progress_shows_no_rate_on_a_stage_first_line_and_messages_start_a_new_line(capsys):

@@ -112,7 +112,9 @@ def lsh_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--min-hits", type=click.IntRange(min=1), default=LSHConfig.min_hits, show_default=True,
                      help="Bands two documents must share to be a candidate."),
         click.option("--max-bucket", type=click.IntRange(min=2), default=LSHConfig.max_bucket, show_default=True,
-                     help="LSH buckets larger than this are reported, not expanded."),
+                     help="LSH buckets larger than this are reported, not expanded (but for the near-copies they hold)."),
+        click.option("--max-core", type=click.IntRange(min=2), default=LSHConfig.max_core, show_default=True,
+                     help="Near-copies found in an oversized bucket are paired up to this many; more are reported."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -161,6 +163,7 @@ def build_config(opts: dict[str, Any]) -> ScanConfig:
             rows=opts.get("rows"),
             min_hits=opts.get("min_hits", LSHConfig.min_hits),
             max_bucket=opts.get("max_bucket", LSHConfig.max_bucket),
+            max_core=opts.get("max_core", LSHConfig.max_core),
         ),
         match=MatchConfig(
             min_containment=opts.get("min_containment", MatchConfig.min_containment),

@@ -8,7 +8,9 @@ common phrase. :func:`band_params` picks ``(bands, rows)`` from a threshold, lik
 datasketch's optimiser, extended to ``min_hits``.
 
 Buckets with more than ``max_bucket`` documents (boilerplate-only articles, a phrase
-every article carries) are not expanded into pairs; they are counted and reported.
+every article carries) are not expanded into pairs, but for the near-copies they hold
+(:mod:`dedup.match.cores`: a dispatch republished by hundreds of sites); the documents
+left out are counted and reported.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from dedup.errors import ParameterError
+from dedup.match.cores import BucketSplit, split_oversized
 from dedup.match.shingle import mix64
 
 
@@ -41,6 +44,9 @@ class LSHConfig:
     rows: int | None = None
     min_hits: int = 2
     max_bucket: int = 200
+    # The near-copies inside an oversized bucket (dedup.match.cores) are paired in full up
+    # to this many; a larger core is left out with the rest of its bucket.
+    max_core: int = 500
     false_positive_weight: float = 0.2
     false_negative_weight: float = 0.8
     # Candidates besides LSH (dedup.match.words.rare_word_pairs), for the evidence of words
@@ -62,6 +68,8 @@ class LSHConfig:
             raise ParameterError(f"min_hits must be at least 1, not {self.min_hits}")
         if self.max_bucket < 2:
             raise ParameterError(f"max_bucket must be at least 2, not {self.max_bucket}")
+        if self.max_core < 2:
+            raise ParameterError(f"max_core must be at least 2, not {self.max_core}")
 
     def resolve(self, num_perm: int) -> tuple[int, int]:
         """The ``(bands, rows)`` used with signatures of ``num_perm`` values."""
@@ -115,6 +123,8 @@ class Candidates:
     hits: np.ndarray  # (n,) int32
     oversized_buckets: int
     oversized_documents: int
+    # documents of near-copy cores larger than max_core (left out with their bucket's rest)
+    large_core_documents: int = 0
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -149,6 +159,9 @@ def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfi
     active_signatures = signatures[doc_ids]
     oversized_buckets = 0
     oversized_docs: set[int] = set()
+    cores: dict[bytes, np.ndarray] = {}  # the cores of oversized buckets, each once
+    large_core_docs: set[int] = set()
+    splits: dict[bytes, BucketSplit] = {}  # oversized buckets by their members
     stride = np.int64(len(signatures))
     with _CodeSpool(len(signatures), -(-len(signatures) // PARTITION_DOCS)) as spool:
         for band in range(bands):
@@ -162,9 +175,24 @@ def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfi
             for size in np.unique(sizes[sizes >= 2]):
                 group_starts = starts[sizes == size]
                 if size > config.max_bucket:
-                    oversized_buckets += len(group_starts)
                     for start in group_starts:
-                        oversized_docs.update(doc_ids[order[start : start + size]].tolist())
+                        members = np.sort(doc_ids[order[start : start + size]])
+                        # copies word for word fill one bucket in every band: split once (kept
+                        # for buckets that can be cores and their rest, not every stock phrase's)
+                        key = members.tobytes() if size <= _SPLITS_KEPT else None
+                        split = splits.get(key) if key else None
+                        if split is None:
+                            split = split_oversized(members, signatures, config.max_bucket, config.max_core)
+                            if key:
+                                splits[key] = split
+                        if len(split.rest) > config.max_bucket:
+                            oversized_buckets += 1
+                            oversized_docs.update(split.rest.tolist())
+                        else:  # the rest, paired as a bucket would be, and with each core
+                            _add_bucket(spool, split.rest, stride, split.cores)
+                        cores.update((core.tobytes(), core) for core in split.cores)
+                        for core in split.too_large:
+                            large_core_docs.update(core.tolist())
                     continue
                 # All buckets of one size at once: a (buckets, size) matrix of members.
                 members = doc_ids[order[group_starts[:, None] + np.arange(size)[None, :]]]
@@ -178,8 +206,100 @@ def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfi
             parts.append((codes[keep], hits[keep].astype(np.int32)))
     codes = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
     hits = np.concatenate([h for _, h in parts]) if parts else np.zeros(0, dtype=np.int32)
+    if cores:
+        core_codes, core_hits = _core_pairs(list(cores.values()), signatures, bands, rows, config.min_hits, stride)
+        # a pair of a core may have been counted in the buckets too: its hits are the core's, all its bands
+        codes, hits = np.concatenate((codes, core_codes)), np.concatenate((hits, core_hits))
+        order = np.lexsort((-hits, codes))
+        codes, hits = codes[order], hits[order]
+        first = np.ones(len(codes), dtype=bool)
+        first[1:] = codes[1:] != codes[:-1]
+        codes, hits = codes[first], hits[first]
     pairs = np.stack((codes // stride, codes % stride), axis=1)
-    return Candidates(pairs, hits, oversized_buckets, len(oversized_docs))
+    return Candidates(pairs, hits, oversized_buckets, len(oversized_docs), len(large_core_docs))
+
+
+def _add_bucket(spool: _CodeSpool, members: np.ndarray, stride: np.int64, cores: list[np.ndarray]) -> None:
+    """Count the pairs of one bucket's ``members`` (sorted), and those of each member with each core."""
+    left, right = np.triu_indices(len(members), k=1)
+    spool.add(members[left], members[left] * stride + members[right])
+    for core in cores:
+        a, b = np.repeat(members, len(core)), np.tile(core, len(members))
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        spool.add(low, low * stride + high)
+
+
+def pairs_of_cores(
+    cores: list[np.ndarray], signatures: np.ndarray, bands: int, rows: int, min_hits: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs (sorted ``(n, 2)`` rows of indices into ``signatures``) that
+    :func:`candidate_pairs` takes from these cores of oversized buckets, and their band hits."""
+    stride = np.int64(len(signatures))
+    codes, hits = _core_pairs(cores, signatures, bands, rows, min_hits, stride)
+    return np.stack((codes // stride, codes % stride), axis=1).reshape(-1, 2), hits
+
+
+def _core_pairs(
+    cores: list[np.ndarray], signatures: np.ndarray, bands: int, rows: int, min_hits: int, stride: np.int64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair codes (sorted, distinct) of the pairs inside the cores that share at least
+    ``min_hits`` band keys, with the number they share.
+
+    The cores of one dispatch's copies differ a little from band to band (a trimmed copy
+    falls in some of its buckets and not others): overlapping cores are taken together,
+    and every pair of their documents is scored once. Cores that would make a group
+    larger than the largest of them plus half again are paired one by one.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    docs, where = np.unique(np.concatenate(cores), return_inverse=True)
+    owner = np.repeat(np.arange(len(cores)), [len(core) for core in cores])
+    shared_docs = csr_matrix((np.ones(len(owner)), (owner, where.reshape(-1))), shape=(len(cores), len(docs)))
+    _, group = connected_components(shared_docs @ shared_docs.T, directed=False)
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for label in np.unique(group):
+        members = [cores[k] for k in np.flatnonzero(group == label)]
+        together = np.unique(np.concatenate(members))
+        if len(together) <= max(len(core) for core in members) * 3 // 2:
+            members = [together]
+        for core in members:
+            found.append(_pairs_sharing_bands(core, signatures, bands, rows, min_hits, stride))
+    codes = np.concatenate([c for c, _ in found])
+    counts = np.concatenate([h for _, h in found])
+    codes, first = np.unique(codes, return_index=True)
+    return codes, counts[first]
+
+
+def _pairs_sharing_bands(
+    members: np.ndarray, signatures: np.ndarray, bands: int, rows: int, min_hits: int, stride: np.int64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the pairs of ``members`` (sorted) sharing at least ``min_hits`` band keys, and how many."""
+    keys = band_keys(signatures[members], bands, rows)
+    left, right = np.triu_indices(len(members), k=1)
+    codes, counts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int32)]
+    for lo in range(0, len(left), _CORE_PAIR_CHUNK):
+        a, b = left[lo : lo + _CORE_PAIR_CHUNK], right[lo : lo + _CORE_PAIR_CHUNK]
+        shared = (keys[a] == keys[b]).sum(axis=1)
+        keep = shared >= min_hits
+        codes.append(members[a[keep]] * stride + members[b[keep]])
+        counts.append(shared[keep].astype(np.int32))
+    return np.concatenate(codes), np.concatenate(counts)
+
+
+# The warning of a scan that left near-copies unpaired: their core was larger than max_core.
+LARGE_CORE_WARNING = (
+    "%d documents are near-copies of one text, more than --max-core (%d) in one LSH bucket, and were not "
+    "paired through it: raise --max-core to pair them (a cluster's full report grows with the square of its size)"
+)
+
+
+# Oversized buckets of at most this many documents have their split kept for the next band.
+_SPLITS_KEPT = 4096
+
+
+# Core pairs whose band keys are compared at a time (a boolean matrix of this many rows by bands).
+_CORE_PAIR_CHUNK = 1 << 16
 
 
 class _CodeSpool:

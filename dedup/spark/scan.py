@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from dedup.match.lsh import LARGE_CORE_WARNING
 from dedup.report.tables import (
     EDGE_COLUMNS,
     MEMBER_COLUMNS,
@@ -173,7 +174,7 @@ def _run(stages: Stages, rows: DataFrame, records_per_batch: int | None, report:
 
 
 def _stats(
-    stages: Stages, stories: DataFrame, story_pairs: DataFrame, problems: DataFrame, oversized: tuple[int, int]
+    stages: Stages, stories: DataFrame, story_pairs: DataFrame, problems: DataFrame, oversized: tuple[int, int, int]
 ) -> tuple[dict[str, int], dict[str, int]]:
     """The statistics of ``dedup scan``'s result, from counts and two small aggregations."""
     counts = stages.counts
@@ -194,6 +195,7 @@ def _stats(
         "clustered_documents": clustered,
         "singletons": counts["documents"] - clustered,
         "oversized_buckets": oversized[0],
+        "near_copies_over_max_core": oversized[2],
         "refused_hub_merges": int(clusters[2] or 0),
         **{k: counts[k] for k in ("learned_furniture_lines", "documents_with_furniture", "rare_word_pairs") if k in counts},
     }
@@ -202,6 +204,8 @@ def _stats(
             "%d LSH buckets held more than %d documents (%d documents in all) and were not expanded into pairs",
             oversized[0], stages.config.lsh.max_bucket, oversized[1],
         )
+    if oversized[2]:
+        logger.warning(LARGE_CORE_WARNING, oversized[2], stages.config.lsh.max_core)
     skipped = {row["kind"]: row["count"] for row in problems.groupBy("kind").count().orderBy("kind").collect()}
     return stats, skipped
 

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from dedup._version import __version__
 from dedup.errors import DedupError, InputError
 from dedup.match.candidates import PREFILTER_SHARE
+from dedup.match.lsh import pairs_of_cores
 from dedup.match.words import WORD_SLOT_BITS, WordWeights
 from dedup.spark import records, work
 from dedup.spark.stories import component_stories
@@ -227,8 +228,9 @@ class Stages:
 
     # -- candidates and verification ---------------------------------------------------------
 
-    def candidates(self, prints: DataFrame) -> tuple[DataFrame, tuple[int, int]]:
-        """Pairs that share at least ``min_hits`` LSH buckets; buckets over ``max_bucket`` are only counted."""
+    def candidates(self, prints: DataFrame) -> tuple[DataFrame, tuple[int, int, int]]:
+        """Pairs that share at least ``min_hits`` LSH buckets; buckets over ``max_bucket`` are
+        expanded only for their near-copies (:mod:`dedup.match.cores`), as in ``dedup scan``."""
         lsh = self.config.lsh
         num_perm = self.config.fingerprint.minhash.num_perm
         bands, rows = lsh.resolve(num_perm)
@@ -238,21 +240,74 @@ class Stages:
         # a key; buckets of one document (most keys) are dropped before anything is stored.
         shared = keys.withColumn("bucket", F.count(F.lit(1)).over(Window.partitionBy("key"))).filter(F.col("bucket") >= 2)
         shared, _ = self.keep("band keys", shared)
-        over = shared.filter(F.col("bucket") > lsh.max_bucket).agg(F.countDistinct("key"), F.countDistinct("doc_index")).first()
-        buckets = (
-            shared.filter(F.col("bucket") <= lsh.max_bucket)
-            .groupBy("key")
-            .agg(F.sort_array(F.collect_list("doc_index")).alias("m"))
-        )
-        candidates = (
-            buckets.select(F.expr(BUCKET_PAIRS).alias("p"))
-            .groupBy(F.col("p.a").alias("a"), F.col("p.b").alias("b"))
-            .agg(F.count(F.lit(1)).alias("hits"))
-            .filter(F.col("hits") >= lsh.min_hits)
-        )
+        pairs = shared.filter(F.col("bucket") <= lsh.max_bucket).select("key", "doc_index")
+        oversized = shared.filter(F.col("bucket") > lsh.max_bucket).select("key", "doc_index")
+        parts, over, cores = self._split_oversized(prints, oversized)
+        if parts is not None:  # the rest of each oversized bucket, if paired, and its pairs with the cores
+            pairs = pairs.unionByName(parts.filter(F.col("part") == 0).select("key", "doc_index"))
+        buckets = pairs.groupBy("key").agg(F.sort_array(F.collect_list("doc_index")).alias("m"))
+        found = buckets.select(F.expr(BUCKET_PAIRS).alias("p")).select(F.col("p.a").alias("a"), F.col("p.b").alias("b"))
+        if parts is not None:
+            rest = parts.filter(F.col("part") == 0).select("key", F.col("doc_index").alias("r"))
+            core = parts.filter(F.col("part") >= 1).select("key", F.col("doc_index").alias("c"))
+            across = rest.join(core, "key").select(F.least("r", "c").alias("a"), F.greatest("r", "c").alias("b"))
+            found = found.unionByName(across)
+        candidates = found.groupBy("a", "b").agg(F.count(F.lit(1)).alias("hits")).filter(F.col("hits") >= lsh.min_hits)
+        if cores is not None:
+            # a pair of a core may have been counted in the buckets too: its hits are the core's
+            candidates = candidates.unionByName(cores).groupBy("a", "b").agg(F.max("hits").alias("hits"))
         candidates, self.counts["candidate_pairs"] = self.keep("candidates", candidates)
-        self.drop(shared)
-        return candidates, (int(over[0]), int(over[1]))
+        self.drop(shared, *(frame for frame in (parts,) if frame is not None))
+        return candidates, over
+
+    def _split_oversized(
+        self, prints: DataFrame, oversized: DataFrame
+    ) -> tuple[DataFrame | None, tuple[int, int, int], DataFrame | None]:
+        """Each oversized bucket split into its cores and the rest, in ``applyInPandas`` per
+        bucket: ``(key, doc_index, part, large)`` rows; the count of buckets and documents
+        left out, and of documents in cores over ``max_core``; and the pairs inside the
+        cores (``a, b, hits``).
+
+        The cores (at most ``max_core`` documents each) and their members' signatures reach
+        the driver, which pairs them with the scan's own function: overlapping cores are
+        taken together there, and they are few, for they are the copies of dispatches
+        republished by hundreds of sites.
+        """
+        lsh = self.config.lsh
+        num_perm = self.config.fingerprint.minhash.num_perm
+        if oversized.limit(1).count() == 0:
+            return None, (0, 0, 0), None
+        version = __version__
+
+        def split(bucket):  # a plain function: applyInPandas reads its arguments' hints
+            return work.split_bucket(bucket, num_perm, lsh.max_bucket, lsh.max_core, version)
+
+        parts = (
+            oversized.join(prints.select("doc_index", "signature"), "doc_index")
+            .groupBy("key").applyInPandas(split, "key long, doc_index long, part long, large boolean")
+        )
+        parts, _ = self.keep("oversized buckets", parts)
+        left = parts.filter(F.col("part") == -1).agg(F.countDistinct("key"), F.countDistinct("doc_index")).first()
+        large = parts.filter(F.col("large")).agg(F.countDistinct("doc_index")).first()
+        over = (int(left[0]), int(left[1]), int(large[0]))
+        listed = (
+            parts.filter(F.col("part") >= 1).groupBy("key", "part")
+            .agg(F.sort_array(F.collect_list("doc_index")).alias("m")).select("m").distinct().collect()
+        )
+        if not listed:
+            return parts, over, None
+        members = [np.asarray(row[0], dtype=np.int64) for row in listed]
+        docs = np.unique(np.concatenate(members))
+        wanted = self.spark.createDataFrame([(int(d),) for d in docs], "doc_index long")
+        held = prints.select("doc_index", "signature").join(F.broadcast(wanted), "doc_index").collect()
+        held.sort(key=lambda row: row[0])
+        signatures = np.frombuffer(b"".join(bytes(row[1]) for row in held), dtype="<u4").astype(np.uint32).reshape(-1, num_perm)
+        bands, rows = lsh.resolve(num_perm)
+        cores = [np.searchsorted(docs, core) for core in members]
+        local, hits = pairs_of_cores(cores, signatures, bands, rows, lsh.min_hits)
+        found = [(int(docs[a]), int(docs[b]), int(h)) for (a, b), h in zip(local.tolist(), hits.tolist())]
+        core_pairs = self.spark.createDataFrame(found, "a long, b long, hits long")
+        return parts, over, core_pairs
 
     # -- words told in order (dedup.match.words) ---------------------------------------------
 

@@ -31,6 +31,7 @@ from dedup.batches import (
 from dedup.document import Document
 from dedup.errors import DedupError
 from dedup.match.candidates import prefilter_signatures
+from dedup.match.cores import split_oversized
 from dedup.match.lsh import band_keys
 from dedup.match.words import WordWeights, rare_words, slots
 from dedup.story.result import ScanConfig
@@ -152,6 +153,30 @@ def document_band_keys(
                 "doc_index": np.repeat(batch["doc_index"].to_numpy(dtype=np.int64), bands),
             }
         )
+
+
+def split_bucket(
+    bucket: pd.DataFrame, num_perm: int, max_bucket: int, max_core: int, version: str
+) -> pd.DataFrame:
+    """One oversized bucket, ``key, doc_index, signature`` -> ``key, doc_index, part, large``
+    (:func:`dedup.match.cores.split_oversized`): ``part`` is the number (from 1) of the
+    core a document is in, 0 for the rest when it is paired, -1 when it is left out;
+    ``large`` marks the documents of cores larger than ``max_core`` (in the rest)."""
+    check_version(version)
+    members = bucket["doc_index"].to_numpy(dtype=np.int64)
+    order = np.argsort(members)
+    members = members[order]
+    signatures = _uint_matrix(bucket["signature"].iloc[order], "<u4", num_perm)
+    local = np.arange(len(members), dtype=np.int64)
+    split = split_oversized(local, signatures, max_bucket, max_core)
+    part = np.full(len(members), 0 if len(split.rest) <= max_bucket else -1, dtype=np.int64)
+    for number, core in enumerate(split.cores, start=1):
+        part[core] = number
+    large = np.zeros(len(members), dtype=bool)
+    for core in split.too_large:
+        large[core] = True
+    key = int(bucket["key"].iloc[0]) if len(bucket) else 0
+    return pd.DataFrame({"key": np.full(len(members), key, dtype=np.int64), "doc_index": members, "part": part, "large": large})
 
 
 def prefilter_pairs(

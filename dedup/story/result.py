@@ -50,6 +50,7 @@ class ScanConfig:
                 "rows": rows,
                 "min_hits": self.lsh.min_hits,
                 "max_bucket": self.lsh.max_bucket,
+                "max_core": self.lsh.max_core,
                 "prefilter_share": PREFILTER_SHARE,
                 "rare_word_df": self.lsh.rare_word_df,
                 "rare_word_share": self.lsh.rare_word_share,

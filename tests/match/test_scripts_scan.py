@@ -54,3 +54,21 @@ def test_an_urdu_copy_typed_with_arabic_letter_forms_and_other_digits_is_the_sam
     result = scan_documents([Document("a", agency["text"]), Document("b", retyped)])
     (score,) = result.pairs
     assert score.same_story and score.containment == 1.0
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_dispatch_republished_past_the_bucket_limit_is_one_cluster(language):
+    """Thirty sites republish the agency article, each with a line of its own: every band's
+    bucket then holds more documents than ``max_bucket`` (10 here, 200 by default), and the
+    copies are still paired and grouped, with the trimmed copy; the independent report is not."""
+    from dedup.match.lsh import LSHConfig
+    from dedup.story.result import ScanConfig
+
+    docs = {d["id"]: d for d in map(json.loads, (FIXTURES / f"{language}.jsonl").read_text(encoding="utf-8").splitlines())}
+    agency = docs[f"{language}-agency"]["text"]
+    sites = [Document(f"site-{k:02d}", f"{agency}\n\nsite {k} · {k * 7919 % 1000} · edition {k % 4}") for k in range(30)]
+    kept = [Document(name, docs[name]["text"]) for name in (f"{language}-agency", f"{language}-trimmed", f"{language}-independent")]
+    result = scan_documents(sites + kept, ScanConfig(lsh=LSHConfig(max_bucket=10)))
+    everyone = frozenset(d.doc_id for d in sites) | {f"{language}-agency", f"{language}-trimmed"}
+    assert groups(result) == {everyone}
+    assert result.stats["oversized_buckets"] == 0

@@ -235,6 +235,38 @@ def test_same_cluster_reports(local_result, spark_result):
     assert [json.loads(row["report"]) for row in spark_result.clusters.collect()] == expected
 
 
+def test_a_dispatch_republished_past_the_bucket_limit_pairs_as_in_dedup_scan(spark, tmp_path):
+    """Forty sites republish one dispatch (every band's bucket is oversized at ``max_bucket``
+    10), with a trimmed and a padded copy, beside unrelated texts sharing a stock phrase:
+    the cores found per bucket, their pairs and the buckets left out are dedup scan's."""
+    from dedup.match.lsh import LSHConfig
+    from dedup.story.result import ScanConfig
+
+    rng = random.Random(8)
+    vocabulary = [f"mot{k}" for k in range(20000)]
+    dispatch = rng.choices(vocabulary, k=120)
+    texts = [" ".join(dispatch + rng.choices(vocabulary, k=6)) for _ in range(40)]
+    texts += [" ".join(dispatch[:80]), " ".join(dispatch + rng.choices(vocabulary, k=240))]
+    texts += ["selon le communiqué du ministère de l'intérieur " + " ".join(rng.choices(vocabulary, k=40)) for _ in range(30)]
+    path = tmp_path / "sites.jsonl"
+    path.write_text("".join(json.dumps({"id": f"page-{k:03d}", "text": t}) + "\n" for k, t in enumerate(texts)), encoding="utf-8")
+    for max_core, largest in ((500, 42), (30, None)):  # 42: the copies, the trimmed one and the padded one
+        config = ScanConfig(lsh=LSHConfig(max_bucket=10, max_core=max_core))
+        local = scan([str(path)], config)
+        found = scan_paths(spark, [str(path)], config)
+        try:
+            assert found.stats == local.stats
+            assert [tuple(row) for row in found.pairs.collect()] == rows_of(build_table(local, "pairs"))
+        finally:
+            found.release()
+        sizes = sorted((len(c.members) for c in local.clusters), reverse=True)
+        if largest:
+            assert local.stats["oversized_buckets"] > 0 and local.stats["candidate_pairs"] > 40 * 39 // 2
+            assert sizes[0] == largest and local.stats["near_copies_over_max_core"] == 0
+        else:  # the core is too large to pair: left out, and counted
+            assert local.stats["near_copies_over_max_core"] >= 40 and (not sizes or sizes[0] < 40)
+
+
 # -- a DataFrame in ------------------------------------------------------------------------
 
 
