@@ -418,6 +418,7 @@ class StoryIndex:
             "clustered_documents": clustered,
             "singletons": len(rows) - clustered,
             "oversized_buckets": self.store.counts().get("oversized_buckets", 0),
+            "near_copies_over_max_core": 0,  # the index does not look for cores in its buckets
             "refused_hub_merges": self.store.refused_merges(),
             "learned_furniture_lines": len(self.config.boilerplate.learned),
             "documents_with_furniture": furniture_carriers(self.config, documents),
