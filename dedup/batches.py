@@ -70,7 +70,7 @@ ALIGN_PAIR_SHINGLES = 1 << 20
 
 
 # (view, clusters with passages, their provenances, links of each cluster) -> each cluster's record text
-RecordWriter = Callable[[ScanResult, list[Cluster], list[Provenance], dict[str, tuple[Link, ...]]], list[bytes]]
+RecordWriter = Callable[[ScanResult, list[Cluster], list[Provenance], dict[str, tuple[Link, ...]]], list[bytes | memoryview]]
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ class DetailResult:
     clusters: list[Cluster]  # with their members' passages; as they came when records are written
     texts: dict[int, str]  # empty when records are written
     provenances: list[Provenance]  # only their summaries when records are written
-    records: list[bytes] | SpooledPieces | None = None  # UTF-8
+    records: list[bytes | memoryview] | SpooledPieces | None = None  # UTF-8
 
 
 def detail_batch(task: DetailTask) -> DetailResult:
@@ -316,6 +316,8 @@ def detail_batch(task: DetailTask) -> DetailResult:
     beside = task.records_beside
     if beside is not None and isinstance(task.texts, SpooledTexts) and sum(map(len, records)) >= beside:
         return DetailResult(task.clusters, {}, summaries, SpooledPieces.beside(task.texts, records))
+    if beside is not None:  # back through the pool's pipe: views of the encoder's text do not pickle
+        records = [bytes(record) for record in records]
     return DetailResult(task.clusters, {}, summaries, records)
 
 

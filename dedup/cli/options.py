@@ -193,7 +193,7 @@ def check_output(output: str | None) -> None:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
-def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
+def write_output(text: str | Iterable[str | bytes | memoryview], output: str | None) -> None:
     """Write ``text`` (or its pieces, as they come: text, or UTF-8 bytes) to the file
     ``output`` in UTF-8, or to stdout as click writes text there."""
     from dedup.report.encode import utf8_pieces
@@ -209,7 +209,7 @@ def write_output(text: str | Iterable[str | bytes], output: str | None) -> None:
         buffered: list[str] = []
         size = 0
         for piece in pieces:  # a megabyte at a time: click.echo flushes each call
-            buffered.append(piece if isinstance(piece, str) else piece.decode("utf-8"))
+            buffered.append(piece if isinstance(piece, str) else str(piece, "utf-8"))
             size += len(piece)
             if size >= 1 << 20:
                 click.echo("".join(buffered), nl=False)

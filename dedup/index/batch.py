@@ -186,10 +186,10 @@ class Batch:
         keys = [item.keys for item in items]
         lsh = self.config.lsh
         found = batch_candidates(keys, self.txn.bucket_rows(np.concatenate(keys)), lsh.max_bucket, lsh.min_hits, self.write)
-        by_seq = self.txn.articles_by_seq(sorted({c for f in found for c in f.candidates if c >= 0}))
+        by_seq = self.txn.articles_by_seq(sorted({c for f in found for c in f.candidates + f.near if c >= 0}))
         names = [
-            sorted(by_seq[c].doc_id if c >= 0 else items[-1 - c].doc.doc_id for c in f.candidates if c < 0 or c in by_seq)
-            for f in found
+            sorted(by_seq[c].doc_id if c >= 0 else items[-1 - c].doc.doc_id for c in codes if c < 0 or c in by_seq)
+            for codes in (f.candidates + f.near for f in found)
         ]
         return found, names, {a.doc_id: a for a in by_seq.values()}
 

@@ -4,6 +4,10 @@ One article at a time, the index reads the article's buckets, skips each bucket 
 more than ``max_bucket`` articles (oversized: scan would not expand it), files the
 article in every other one (counting those it fills to ``max_bucket + 1``), and takes as
 candidates the articles met in at least ``min_hits`` of the buckets it did not fill.
+Of the articles in the buckets it found full (or filled), those it meets in at least
+:data:`~dedup.match.cores.CORE_AGREEMENT` of its buckets (full or not) are candidates as
+well: near-copies of it, which a bucket of a dispatch on hundreds of sites holds, as
+``dedup scan`` pairs the near-copies in an oversized bucket (:func:`near_copy_count`).
 :func:`batch_candidates` gives, for a whole batch, what each article in turn gets that
 way when the batch's earlier articles are filed before it: a bucket's size when the
 ``t``-th article of the batch reaches it is what the index held plus the earlier ones
@@ -18,10 +22,12 @@ filed there, and those stop once the bucket is full. No Python loop runs per buc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from dedup.match.cores import CORE_AGREEMENT
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -50,14 +56,11 @@ class Found:
     candidates: list[int]
     filed: np.ndarray  # uint64
     filled: int
+    near: list[int]  # codes of the near-copies met in full buckets that are not candidates, sorted
 
 
 def batch_candidates(
-    keys: Sequence[np.ndarray],
-    rows: BucketRows,
-    max_bucket: int,
-    min_hits: int,
-    write: bool,
+    keys: Sequence[np.ndarray], rows: BucketRows, max_bucket: int, min_hits: int, write: bool
 ) -> list[Found]:
     """What each of a batch's articles (band ``keys``) gets from the stored buckets ``rows``.
 
@@ -67,7 +70,7 @@ def batch_candidates(
     count = len(keys)
     lengths = np.array([len(k) for k in keys], dtype=np.int64)
     if lengths.sum() == 0:
-        return [Found([], np.zeros(0, dtype=np.uint64), 0) for _ in range(count)]
+        return [Found([], np.zeros(0, dtype=np.uint64), 0, []) for _ in range(count)]
     flat = np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
     owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
     start = np.searchsorted(rows.keys, flat, side="left")
@@ -111,6 +114,43 @@ def batch_candidates(
         candidates[article].append(member)
     filed_keys = np.split(flat[filed].astype(np.uint64), np.cumsum(np.bincount(owner[filed], minlength=count))[:-1])
     filled_count = np.bincount(owner[filled], minlength=count).tolist()
+    # An article met fewer than min_hits times in the other buckets (not a candidate) must
+    # be met in the rest of the near-copy count in full ones: most articles meet too few
+    # full buckets (a stock phrase's) for any to be, and only those that may are looked at.
+    need = near_copy_count(lengths)
+    looks = np.bincount(owner[~hit], minlength=count) >= need - (min_hits - 1)
+    near: list[list[int]] = [[] for _ in range(count)]
+    if looks.any():
+        # the full buckets' articles: the stored ones, then the batch's earlier ones filed
+        # there before it filled (write), in batch order
+        crowd = ~hit & looks[owner]
+        filed_before = np.minimum(earlier, room)[crowd]
+        crowd_met = np.concatenate(
+            [rows.seqs[_ranges(start[crowd], stored[crowd])], -1 - run_owner[_ranges(first_run[crowd], filed_before)]]
+        )
+        crowd_by = np.concatenate([np.repeat(owner[crowd], stored[crowd]), np.repeat(owner[crowd], filed_before)])
+        here = looks[by]
+        for k, member in _met_enough(np.concatenate((met[here], crowd_met)), np.concatenate((by[here], crowd_by)),
+                                     int(here.sum()), need):
+            near[k].append(member)
     return [
-        Found(candidates[k], filed_keys[k], filled_count[k]) for k in range(count)
+        Found(candidates[k], filed_keys[k], filled_count[k], sorted(set(near[k]) - set(candidates[k])))
+        for k in range(count)
     ]
+
+
+def _met_enough(met: np.ndarray, by: np.ndarray, first_crowded: int, need: np.ndarray) -> Iterator[tuple[int, int]]:
+    """``(article, member)`` for each member met (``met``, by article ``by``) at least
+    ``need[article]`` times, of those met in a full bucket (the entries from ``first_crowded`` on)."""
+    everyone, where = np.unique(met, return_inverse=True)
+    codes = by * len(everyone) + where.reshape(-1)
+    pair, shared = np.unique(codes[np.isin(codes, codes[first_crowded:])], return_counts=True)
+    article = pair // len(everyone)
+    keep = shared >= need[article]
+    return zip(article[keep].tolist(), everyone[pair[keep] % len(everyone)].tolist())
+
+
+def near_copy_count(keys: np.ndarray | int) -> np.ndarray:
+    """The buckets an article must share with one of ``keys`` band keys to be its near-copy:
+    :data:`~dedup.match.cores.CORE_AGREEMENT` of them (with one-row bands, of its signature)."""
+    return np.ceil(CORE_AGREEMENT * np.asarray(keys, dtype=np.float64)).astype(np.int64)

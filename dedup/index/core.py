@@ -29,6 +29,7 @@ import numpy as np
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
 from dedup.index.batch import QUERY_SEQ, Batch, assignment_for, new_article
+from dedup.index.buckets import near_copy_count
 from dedup.index.furniture import furniture_carriers, learn_from_batch
 from dedup.index.params import (
     TEXT_RULES,
@@ -203,10 +204,15 @@ class StoryIndex:
         max_bucket = self.config.lsh.max_bucket
         key_list = [int(k) for k in item.keys]
         hits: Counter[str] = Counter()
+        met: Counter[str] = Counter()  # in every bucket: near-copies met in full ones are candidates
+        crowded: set[str] = set()
         bucket_adds, newly_oversized = [], 0
         for key, members in zip(key_list, txn.buckets(key_list) if key_list else []):
+            met.update(members)
+            if len(members) >= max_bucket:
+                crowded.update(members)
             if len(members) > max_bucket:
-                continue  # oversized: scan would not expand it, and it no longer grows
+                continue  # oversized: it no longer grows
             bucket_adds.append(key)
             if len(members) + 1 > max_bucket:
                 newly_oversized += 1
@@ -214,6 +220,8 @@ class StoryIndex:
             hits.update(members)
         # not itself: a concurrent writer may have filed this id since ``existing`` (the retry says exists)
         candidates = sorted(i for i, n in hits.items() if n >= self.config.lsh.min_hits and i != doc.doc_id)
+        near = {i for i in crowded if met[i] >= near_copy_count(len(key_list)) and i != doc.doc_id}
+        candidates = sorted(near.union(candidates))
         stored = txn.articles(candidates)
         edges = self._verify(txn, item, [stored[c] for c in candidates if c in stored])
 

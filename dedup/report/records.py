@@ -14,7 +14,7 @@ from functools import partial
 
 from dedup.match.verify import PairScore
 from dedup.report.ahead import Ahead
-from dedup.report.encode import dumps, dumps_utf8, joined
+from dedup.report.encode import dumps, dumps_utf8, dumps_utf8_nested, joined
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
@@ -370,13 +370,13 @@ def cluster_records(
 class Encoded:
     """A record already written as the report's text for it, in UTF-8."""
 
-    data: bytes
+    data: bytes | memoryview
 
 
 def encoded_records(
-    encode: Callable[[dict[str, object]], bytes], view: ScanResult, clusters: list[Cluster],
+    encode: Callable[[dict[str, object]], bytes | memoryview], view: ScanResult, clusters: list[Cluster],
     provenances: list[Provenance], links: dict[str, tuple[Link, ...]],
-) -> list[bytes]:
+) -> list[bytes | memoryview]:
     """``encode`` of each cluster's record (run in a worker, on its view of the scan)."""
     return [
         encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ()), shared=True))
@@ -395,9 +395,10 @@ def json_element(record: dict[str, object]) -> str:
     return dumps(record, nested=4)
 
 
-def json_element_utf8(record: dict[str, object]) -> bytes:
-    """:func:`json_element` in UTF-8 (a worker's, sent back as bytes)."""
-    return dumps_utf8(record, nested=4)
+def json_element_utf8(record: dict[str, object]) -> bytes | memoryview:
+    """:func:`json_element` in UTF-8 (a worker's, sent back as bytes; a view of the
+    encoder's output, which a large record is not copied out of)."""
+    return dumps_utf8_nested(record, 4)
 
 
 class _Small:

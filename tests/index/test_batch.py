@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections import Counter
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from dedup.document import Document
 from dedup.index import open_index
 from dedup.index.buckets import BucketRows, batch_candidates
 from dedup.index.store import EdgeRecord
+from dedup.match.cores import CORE_AGREEMENT
 from dedup.match.lsh import LSHConfig
 from dedup.match.verify import MatchConfig
 from dedup.pipeline import ScanConfig, scan_documents
@@ -75,6 +78,26 @@ def test_batches_fill_buckets_as_one_at_a_time_does(tmp_path):
         assert batched[key] == single[key], key
 
 
+def test_a_dispatch_republished_past_the_bucket_limit_is_one_story(tmp_path):
+    """Twenty sites republish a dispatch (each with a line of its own), most after its
+    buckets filled at ``max_bucket`` 10: the later copies still join the story, through the
+    near-copies among the 11 articles a full bucket holds (so up to about twice that many
+    copies), in batches and one at a time alike. Before, the first 11 made the story."""
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
+    docs = {d["id"]: d for d in map(json.loads, (fixtures / "hi.jsonl").read_text(encoding="utf-8").splitlines())}
+    agency = docs["hi-agency"]["text"]
+    sites = [Document(f"site-{k:02d}", f"{agency}\n\nsite {k} · {k * 7919 % 1000} · edition {k % 4}") for k in range(20)]
+    feed_docs = [Document("hi-agency", agency), *sites, Document("hi-independent", docs["hi-independent"]["text"])]
+    config = ScanConfig(lsh=LSHConfig(max_bucket=10))
+    batched = run(tmp_path / "batched.db", feed_docs, batched=True, config=config, batch_size=8)
+    single = run(tmp_path / "single.db", feed_docs, batched=False, config=config)
+    for key in batched:
+        assert batched[key] == single[key], key
+    stories = Counter(story for _, _, _, story, _ in batched["articles"])
+    assert sorted(stories.values(), reverse=True) == [21, 1]  # the agency and the sites; the independent report
+    assert batched["stats"]["oversized_buckets"] > 0
+
+
 def test_one_batch_of_a_corpus_equals_scan(tmp_path):
     docs = [Document(a.doc_id, a.text, source=a.source, published=a.published) for a in generate(400, seed=17)]
     with open_index(str(tmp_path / "stories.db")) as index:
@@ -102,9 +125,13 @@ def reference(keys, stored: dict[int, list[str]], names, max_bucket, min_hits, w
     out = []
     for name, article_keys in zip(names, keys):
         hits: Counter[str] = Counter()
-        filed, filled = [], 0
+        met: Counter[str] = Counter()
+        filed, filled, crowded = [], 0, set()
         for key in article_keys.tolist():
             members = buckets.get(key, [])
+            met.update(members)
+            if len(members) >= max_bucket:
+                crowded.update(members)
             if len(members) > max_bucket:
                 continue
             filed.append(key)
@@ -115,7 +142,9 @@ def reference(keys, stored: dict[int, list[str]], names, max_bucket, min_hits, w
         if write:
             for key in dict.fromkeys(filed):
                 buckets.setdefault(key, []).append(name)
-        out.append((sorted(d for d, n in hits.items() if n >= min_hits), filed, filled))
+        candidates = sorted(d for d, n in hits.items() if n >= min_hits)
+        near = {m for m in crowded if met[m] >= math.ceil(CORE_AGREEMENT * len(article_keys))}
+        out.append((candidates, filed, filled, sorted(near - set(candidates))))
     return out
 
 
@@ -139,7 +168,10 @@ def test_bucket_candidates_match_one_at_a_time(keys, stored, max_bucket, min_hit
     name_of = {seq: name for name, seq in seq_of.items()}
     found = batch_candidates(key_arrays, rows, max_bucket, min_hits, write)
     got = [
-        (sorted(name_of[c] if c >= 0 else names[-1 - c] for c in f.candidates), f.filed.tolist(), f.filled)
+        (
+            sorted(name_of[c] if c >= 0 else names[-1 - c] for c in f.candidates), f.filed.tolist(), f.filled,
+            sorted(name_of[c] if c >= 0 else names[-1 - c] for c in f.near),
+        )
         for f in found
     ]
     assert got == reference(key_arrays, members, names, max_bucket, min_hits, write)

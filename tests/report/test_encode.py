@@ -13,7 +13,7 @@ from benchmarks.corpus import generate
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
 from dedup.report import encode, to_json_dict
-from dedup.report.encode import dumps, dumps_utf8, joined, lines_utf8, utf8_pieces
+from dedup.report.encode import dumps, dumps_utf8, dumps_utf8_nested, joined, lines_utf8, utf8_pieces
 
 needs_orjson = pytest.mark.skipif(not encode._ORJSON_AGREES, reason="orjson is not installed, or writes otherwise")
 
@@ -38,6 +38,16 @@ def assert_same(value: object) -> None:
                 dumps_utf8(value, indent=indent, nested=4)
         else:
             assert dumps_utf8(value, indent=indent, nested=4) == utf8
+    # a worker's record: orjson's text of the value inside lists, viewed between their brackets
+    for nested in (2, 3, 4, 6):
+        expected = stdlib(value, True).replace("\n", "\n" + " " * nested)
+        try:
+            utf8 = expected.encode("utf-8")
+        except UnicodeEncodeError:
+            with pytest.raises(UnicodeEncodeError):
+                dumps_utf8_nested(value, nested)
+        else:
+            assert bytes(dumps_utf8_nested(value, nested)) == utf8
 
 
 @needs_orjson
@@ -146,7 +156,7 @@ def test_lines_of_values_one_of_which_orjson_spells_otherwise():
 
 
 def test_report_pieces_join_as_text_and_as_utf8():
-    pieces = ["{\n  \"a\": ", "«é» 😀".encode(), ",\n  \"b\": 1\n}\n"]
+    pieces = ["{\n  \"a\": ", memoryview("«é» 😀".encode()), ",\n  \"b\": 1\n}\n"]
     text = joined(pieces)
     assert text == '{\n  "a": «é» 😀,\n  "b": 1\n}\n'
     assert b"".join(utf8_pieces(pieces)) == text.encode("utf-8")
