@@ -178,12 +178,12 @@ def candidate_pairs(signatures: np.ndarray, active: np.ndarray, config: LSHConfi
                     for start in group_starts:
                         members = np.sort(doc_ids[order[start : start + size]])
                         # copies word for word fill one bucket in every band: split once (kept
-                        # for buckets that can be cores and their rest, not every stock phrase's)
+                        # where it found near-copies, not for every stock phrase's bucket)
                         key = members.tobytes() if size <= _SPLITS_KEPT else None
                         split = splits.get(key) if key else None
                         if split is None:
                             split = split_oversized(members, signatures, config.max_bucket, config.max_core)
-                            if key:
+                            if key and (split.cores or split.too_large):
                                 splits[key] = split
                         if len(split.rest) > config.max_bucket:
                             oversized_buckets += 1
