@@ -77,11 +77,8 @@ def dumps_utf8_nested(value: Any, nested: int) -> bytes | memoryview:
     wrapped: Any = value
     for _ in range(depth):
         wrapped = [wrapped]
-    try:
-        raw = orjson.dumps(wrapped, option=orjson.OPT_INDENT_2)
-    except (TypeError, orjson.JSONEncodeError):
-        return dumps_utf8(value, nested=nested)
-    if not plain(value):
+    raw = _orjson(wrapped, value, orjson.OPT_INDENT_2)
+    if raw is None:
         return dumps_utf8(value, nested=nested)
     opening = b"".join(b"[\n" + b" " * (2 * level) for level in range(1, depth + 1))
     closing = b"".join(b"\n" + b" " * (2 * level) + b"]" for level in reversed(range(depth)))
@@ -105,14 +102,22 @@ def _fast(value: Any, indent: bool, nested: int) -> bytes | None:
     """orjson's UTF-8 text of ``value`` where it is the standard library's, or None."""
     if not _ORJSON_AGREES:
         return None
+    raw = _orjson(value, value, orjson.OPT_INDENT_2 if indent else 0)
+    if raw is None or not nested:
+        return raw
+    return raw.replace(b"\n", b"\n" + b" " * nested)
+
+
+def _orjson(written: Any, value: Any, option: int) -> bytes | None:
+    """orjson's text of ``written`` (``value``, or ``value`` inside lists), or None where
+    orjson refuses it or ``value`` is not :func:`plain`: the standard library decides then
+    (and raises what it raises)."""
     try:
-        raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+        raw = orjson.dumps(written, option=option)
     except (TypeError, orjson.JSONEncodeError):
-        return None  # refused: the standard library decides (and raises what it raises)
-    # orjson has written it, so the value holds no cycle and the walk ends
-    if not plain(value):
         return None
-    return raw.replace(b"\n", b"\n" + b" " * nested) if nested else raw
+    # orjson has written it, so the value holds no cycle and the walk ends
+    return raw if plain(value) else None
 
 
 def _standard(value: Any, indent: bool, nested: int) -> str:
