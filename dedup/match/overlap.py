@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.match.shingle import concat_ranges as _ranges
+from dedup.match.shingle import concat_ranges as _ranges, unique_inverse
 
 
 # What a multiply-add of the sparse products (or a dense cell) is taken to cost, in set
@@ -64,7 +64,7 @@ class SetMatrix:
     def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
         from scipy import sparse
 
-        self.vocabulary, columns = np.unique(values, return_inverse=True)
+        self.vocabulary, columns = unique_inverse(values)
         self.values, self.offsets = values, np.asarray(offsets, dtype=np.int64)
         self.count = len(offsets) - 1
         shape = (self.count, len(self.vocabulary))

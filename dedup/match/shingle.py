@@ -131,6 +131,21 @@ def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths)
 
 
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for a 1-D integer array, about twice as fast.
+
+    numpy finds the inverse by an argsort of every value; a plain sort gives the distinct
+    values, and a binary search among them the index of each (the same indices: every
+    value is there, once).
+    """
+    values = np.asarray(values).reshape(-1)
+    ordered = np.sort(values)
+    distinct = np.ones(len(ordered), dtype=bool)
+    distinct[1:] = ordered[1:] != ordered[:-1]
+    unique = ordered[distinct]
+    return unique, np.searchsorted(unique, values)
+
+
 def _char_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`word_bounds` of a batch with marks or spaceless letters, character by character."""
     codes = np.frombuffer(("\0".join(texts) + "\0").encode("utf-32-le"), dtype=np.uint32)

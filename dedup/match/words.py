@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.match.lsh import LSHConfig
-from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes
+from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes, unique_inverse
 from dedup.match.verify import MatchConfig, PairScore
 from dedup.workers import SetSpool
 
@@ -121,7 +121,7 @@ def bag_bound(first: np.ndarray, second: np.ndarray, weights_first: np.ndarray) 
 def _dense_ids(*sequences: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """The words of ``sequences`` (joined) as dense ids, and zeroed scratch arrays over them
     for the kernels (a mark, a weight and two counts per id)."""
-    vocabulary, ids = np.unique(np.concatenate(sequences), return_inverse=True)
+    vocabulary, ids = unique_inverse(np.concatenate(sequences))
     size = len(vocabulary)
     scratch = (np.zeros(size, dtype=np.int8), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64),
                np.zeros(size, dtype=np.int64))
@@ -175,7 +175,7 @@ def rare_word_pairs(
     right = left + 1 + concat_ranges(np.zeros(len(later), dtype=np.int64), later)
     count = len(totals)
     codes = docs[left] * count + docs[right]
-    unique, inverse = np.unique(codes, return_inverse=True)
+    unique, inverse = unique_inverse(codes)
     shared = np.bincount(inverse, weights=weights.of(words[left]))
     first, second = unique // count, unique % count
     chosen = shared >= min_share * np.maximum(totals[first], totals[second]) - 1e-9

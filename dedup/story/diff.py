@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.match.shingle import concat_ranges, mix64, shingle_hashes_of_sizes
+from dedup.match.shingle import concat_ranges, mix64, shingle_hashes_of_sizes, unique_inverse
 from dedup.story import cosines
 from dedup.text.normalize import normalize_many
 from dedup.text.segment import Passage
@@ -486,10 +486,12 @@ def _term_counts(normalized: Sequence[str], row_cluster: np.ndarray):
     # The same term in two clusters gets two columns, ordered by cluster, then by term: a
     # cluster's rows hold their entries, and sum them (norms, cosines), in one order in any batch.
     # (Two sorts of values: each term's rank among the batch's, then (cluster, rank) packed.)
-    _, rank = np.unique(terms, return_inverse=True)
-    cluster_rank = (row_cluster[term_row].astype(np.uint64) << np.uint64(32)) | rank.reshape(-1).astype(np.uint64)
-    _, column = np.unique(cluster_rank, return_inverse=True)
-    column = column.reshape(-1)
+    _, rank = unique_inverse(terms)
+    term_cluster = row_cluster[term_row]
+    if term_cluster[0] == term_cluster[-1] and (term_cluster == term_cluster[0]).all():
+        column = rank  # one cluster: its columns are the terms' ranks
+    else:
+        _, column = unique_inverse((term_cluster.astype(np.uint64) << np.uint64(32)) | rank.astype(np.uint64))
     num_columns = int(column.max()) + 1
     entries, counts = np.unique(term_row * num_columns + column, return_counts=True)
     indptr = np.zeros(num_rows + 1, dtype=np.int64)

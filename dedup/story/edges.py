@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from dedup.match.shingle import unique_inverse
 from dedup.match.verify import PairScore
 from dedup.story.result import Cluster, ScanResult
 from dedup.story.scores import score_document_pairs
@@ -209,7 +210,7 @@ class PassageCoverage:
                 sizes.extend([size] * len(outers))
                 shared.extend([is_shared] * len(outers))
         self.totals = np.array(totals, dtype=np.int64).reshape(2, count)
-        unique, inverse = np.unique(np.array(codes, dtype=np.int64), return_inverse=True)
+        unique, inverse = unique_inverse(np.array(codes, dtype=np.int64))
         size_array, shared_array = np.array(sizes, dtype=np.int64), np.array(shared, dtype=bool)
         self.codes = unique
         self.covered = np.zeros((2, len(unique)), dtype=np.int64)

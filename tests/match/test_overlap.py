@@ -7,6 +7,7 @@ import pytest
 
 from dedup.match import overlap
 from dedup.match.fingerprint import FingerprintConfig, content_text, fingerprint
+from dedup.match.shingle import unique_inverse
 from dedup.match.verify import MatchConfig, build_unit_sets, score_pair_batch
 from tests.match.test_verify import AGENCY, _corpus
 
@@ -124,3 +125,23 @@ def test_needed_hits_are_what_the_division_decides(share):
             # an empty unit's share is 0 / 0: never enough
             enough = [h for h in range(size + 1) if 0 < size and min_shingles <= size and h / size >= share]
             assert found == (enough[0] if enough else size + 1)
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.int64, np.int32])
+def test_unique_inverse_is_numpys(dtype):
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    cases = [
+        np.zeros(0, dtype=dtype),
+        np.array([7], dtype=dtype),
+        rng.integers(0, 50, size=1000).astype(dtype),  # many repeats
+        rng.integers(info.min, info.max, size=5000, dtype=dtype, endpoint=True),  # the whole range
+        np.array([info.max, info.min, info.max, 0, info.min], dtype=dtype),
+    ]
+    for values in cases:
+        expected_unique, expected_inverse = np.unique(values, return_inverse=True)
+        found_unique, found_inverse = unique_inverse(values)
+        assert found_unique.dtype == values.dtype
+        assert np.array_equal(found_unique, expected_unique)
+        assert np.array_equal(found_inverse, expected_inverse.reshape(-1))
+        assert np.array_equal(found_unique[found_inverse], values)
