@@ -203,7 +203,7 @@ def align_batch(task: AlignTask) -> np.ndarray:
 class ClusterTask:
     indices: np.ndarray  # global document indices, sorted
     texts: list[str] | SpooledTexts
-    scores: list[PairScore]  # same-story pairs, local indices
+    scores: list[PairScore] | ScoreColumns  # same-story pairs, local indices
     config: ScanConfig
     detail: bool
 
@@ -234,7 +234,8 @@ def cluster_batch(task: ClusterTask) -> ClusterResult:
             [content_text(texts()[i], config.boilerplate, ignore) for i in second],
         )
 
-    clustering = cluster_pairs(len(task.indices), task.scores, config.cluster, topic_similarity)
+    scores = task.scores.scores() if isinstance(task.scores, ScoreColumns) else task.scores
+    clustering = cluster_pairs(len(task.indices), scores, config.cluster, topic_similarity)
     groups = [group for group in clustering.groups if len(group) >= 2]
     clustered = time.perf_counter()
     to_global = task.indices.tolist()

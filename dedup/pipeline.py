@@ -27,6 +27,7 @@ from dedup.match.lsh import LARGE_CORE_WARNING, Candidates, candidate_pairs
 from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_of_pairs
 from dedup.match.verify import (
     PairScore,
+    ScoreColumns,
 )
 from dedup.story.result import (
     Cluster,
@@ -384,16 +385,17 @@ class _ScanRun:
 
     # -- pass 3: cluster and diff ---------------------------------------------------------
     def _cluster_tasks(self, story_pairs: list[PairScore], detail: bool) -> Iterator[batches.ClusterTask]:
-        story_array = np.array([(s.first, s.second) for s in story_pairs], dtype=np.int64).reshape(-1, 2)
-        position = {(s.first, s.second): k for k, s in enumerate(story_pairs)}
-        packed = packing.pair_batches(story_array, batches.VERIFY_BATCH, False, max_cost=batches.VERIFY_SHINGLES)
+        # the scores go as columns (a worker makes the PairScores): pickling tens of
+        # thousands of them, and renumbering them here, held up the workers
+        columns = ScoreColumns.of(story_pairs)
+        keys = columns.pairs[:, 0] * len(self.documents) + columns.pairs[:, 1]  # pairs are distinct
+        by_key = np.argsort(keys, kind="stable")
+        packed = packing.pair_batches(columns.pairs, batches.VERIFY_BATCH, False, max_cost=batches.VERIFY_SHINGLES)
         for indices, batch_pairs in packed:
-            local = np.searchsorted(indices, batch_pairs).tolist()
-            local_scores = [
-                story_pairs[position[(a, b)]].renumbered(la, lb)
-                for (a, b), (la, lb) in zip(batch_pairs.tolist(), local)
-            ]
-            yield batches.ClusterTask(indices, self.texts_of(indices), local_scores, self.config, detail)
+            batch_keys = batch_pairs[:, 0] * len(self.documents) + batch_pairs[:, 1]
+            rows = by_key[np.searchsorted(keys[by_key], batch_keys)]
+            local = columns.take(rows, np.searchsorted(indices, batch_pairs))
+            yield batches.ClusterTask(indices, self.texts_of(indices), local, self.config, detail)
 
     def cluster(self, story_pairs: list[PairScore], detail: bool) -> tuple[list[tuple[Member, ...]], int]:
         """The clusters of the same-story pairs (largest first) and how many merges were refused."""

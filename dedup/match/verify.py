@@ -310,6 +310,24 @@ class ScoreColumns:
     counts: np.ndarray  # (n, 3) shared shingles, shared passages first, shared passages second
     same_story: np.ndarray  # (n,) bool
 
+    @classmethod
+    def of(cls, scores: Sequence[PairScore]) -> ScoreColumns:
+        """``scores`` as columns (the same numbers: floats and integers survive the round trip)."""
+        return cls(
+            np.array([(s.first, s.second) for s in scores], dtype=np.int64).reshape(-1, 2),
+            np.array([
+                (s.minhash_jaccard, s.jaccard, s.containment_first_in_second, s.containment_second_in_first,
+                 s.aligned_first, s.aligned_second) for s in scores
+            ], dtype=np.float64).reshape(-1, 6),
+            np.array([(s.shared_shingles, s.shared_passages_first, s.shared_passages_second) for s in scores],
+                     dtype=np.int64).reshape(-1, 3),
+            np.array([s.same_story for s in scores], dtype=bool),
+        )
+
+    def take(self, rows: np.ndarray, pairs: np.ndarray) -> ScoreColumns:
+        """The scores at ``rows``, for ``pairs`` (the same pairs, under other document numbers)."""
+        return ScoreColumns(pairs, self.values[rows], self.counts[rows], self.same_story[rows])
+
     def scores(self) -> list[PairScore]:
         return [
             PairScore(a, b, m, j, c1, c2, shared, p1, p2, same, al1, al2)

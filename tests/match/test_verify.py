@@ -1,5 +1,6 @@
 """The pair decision: evidence that fits the length of the text, and batched scoring equal to the loop."""
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from dedup.match.fingerprint import FingerprintConfig, content_text, fingerprint
 from dedup.match.verify import (
     MatchConfig,
+    ScoreColumns,
     build_unit_sets,
     build_units,
     score_pair_batch,
@@ -127,3 +129,21 @@ def test_batched_scores_equal_the_loop_in_chunks_of_any_size(budget, products):
     assert columns.scores() == score_pairs(pairs, prints, lambda i: units[i], MatchConfig())
     assert len(calls) == 1
     assert sum(columns.same_story) >= 4 * 3 + 3 + 2  # the copies in four scripts, the seeds, the ledes
+
+
+def test_score_columns_of_scores_give_them_back_and_take_renumbers():
+    texts = _corpus()
+    config = FingerprintConfig()
+    prints = fingerprint([content_text(t) for t in texts], config)
+    units = build_units(texts, config)
+    pairs = np.array(list(itertools.combinations(range(len(texts)), 2)), dtype=np.int64)
+    scores = score_pairs(pairs, prints, lambda i: units[i], MatchConfig())
+    scores = [dataclasses.replace(s, aligned_first=0.25, aligned_second=1 / 3) if k % 5 == 0 else s
+              for k, s in enumerate(scores)]
+    columns = ScoreColumns.of(scores)
+    assert columns.scores() == scores
+    assert ScoreColumns.of([]).scores() == []
+    rows = np.array([7, 2, 11], dtype=np.int64)
+    local = np.array([[0, 1], [0, 2], [1, 2]], dtype=np.int64)
+    taken = columns.take(rows, local).scores()
+    assert taken == [scores[r].renumbered(a, b) for r, (a, b) in zip(rows.tolist(), local.tolist())]
