@@ -12,8 +12,10 @@ does the output.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,9 +30,12 @@ from dedup.match.fingerprint import (
 )
 from dedup.match.shingle import shingle_hashes
 from dedup.match.verify import (
+    MatchConfig,
     PairScore,
+    PartialScores,
     ScoreColumns,
     UnitSets,
+    merge_partial_scores,
     score_pair_batch,
     unit_sets_of_rows,
 )
@@ -52,6 +57,9 @@ VERIFY_BATCH = 2_000
 # Candidate pairs from which a scan loads the compiled kernels in a worker left idle by
 # verification (below, loading them may cost more than the few calls it saves).
 LOAD_KERNELS_PAIRS = 1_000
+# Documents from which the workers load them once fingerprinting is done, while the main
+# process finds the candidates (verification of a large batch, which they share, needs them).
+LOAD_KERNELS_DOCUMENTS = 200
 # Members per task when a report asks for passages cluster by cluster (a deferred scan):
 # the diff of one batch takes about 100 kB per member at its peak.
 DETAIL_BATCH = 256
@@ -127,10 +135,12 @@ class VerifyTask:
     pairs: np.ndarray  # (n, 2) local indices
     signatures: np.ndarray
     config: ScanConfig
+    # a part of a batch that workers share: the local documents whose sentences it looks for
+    unit_docs: np.ndarray | None = None
 
 
-def verify_batch(task: VerifyTask) -> ScoreColumns:
-    """Exact scores of one batch of candidate pairs."""
+def verify_batch(task: VerifyTask) -> ScoreColumns | PartialScores:
+    """Exact scores of one batch of candidate pairs (or of its part, :func:`split_batch`)."""
     config = task.config
     if isinstance(task.shingles, SpooledSets):
         hashes, offsets = task.shingles.load()
@@ -146,8 +156,64 @@ def verify_batch(task: VerifyTask) -> ScoreColumns:
         texts = _rows_of(task.texts, rows)
         return unit_sets_of_rows(texts, rows, len(task.indices), config.fingerprint, config.boilerplate)
 
-    columns = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match)
-    return replace(columns, pairs=task.indices[columns.pairs])  # global indices
+    scored = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match,
+                              unit_docs=task.unit_docs)
+    if isinstance(scored, PartialScores):
+        return replace(scored, columns=replace(scored.columns, pairs=task.indices[scored.columns.pairs]))
+    return replace(scored, pairs=task.indices[scored.pairs])  # global indices
+
+
+# A verification batch of at least this many pairs is shared by the workers that would
+# otherwise wait for it (split_batch).
+SPLIT_VERIFY_PAIRS = 5_000
+
+
+def shared_batches(
+    tasks: Iterator[VerifyTask], jobs: int, sizes: np.ndarray, parts: deque[int]
+) -> Iterator[VerifyTask]:
+    """``tasks``, each of :data:`SPLIT_VERIFY_PAIRS` pairs or more split among the workers
+    (:func:`split_batch`) where there are fewer tasks than ``jobs``; ``sizes``: the
+    shingles of each document (global). ``parts`` gets how many tasks each batch became."""
+    head = list(itertools.islice(tasks, jobs))
+    share = jobs // len(head) if 0 < len(head) < jobs else 1
+    for task in itertools.chain(head, tasks):
+        split = [task]
+        if share > 1 and len(task.pairs) >= SPLIT_VERIFY_PAIRS:
+            split = split_batch(task, share, sizes[task.indices])
+        parts.append(len(split))
+        yield from split
+
+
+def merged_batches(
+    done: Iterable[ScoreColumns | PartialScores], parts: deque[int], config: MatchConfig
+) -> Iterator[ScoreColumns]:
+    """The scores of each batch, from :func:`verify_batch`'s results of the tasks
+    :func:`shared_batches` made (in order), its parts merged."""
+    batch: list[ScoreColumns | PartialScores] = []
+    for part in done:
+        batch.append(part)
+        if len(batch) < parts[0]:
+            continue
+        parts.popleft()
+        yield merge_partial_scores(batch, config) if isinstance(part, PartialScores) else part  # type: ignore[arg-type]
+        batch = []
+
+
+def split_batch(task: VerifyTask, parts: int, sizes: np.ndarray) -> list[VerifyTask]:
+    """``task`` as ``parts`` tasks that each look for the sentences of some of its documents
+    (of about equal shingles in all, by ``sizes``, the shingles of each local document), in
+    the other document of every pair: building sentence units and counting them is most of
+    a batch, and each part does its share. Their scores merge to the batch's
+    (:func:`~dedup.match.verify.merge_partial_scores`)."""
+    ends = np.cumsum(np.asarray(sizes, dtype=np.float64))
+    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts, side="right") if len(ends) else []
+    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, len(ends)}), len(ends)]
+    tasks = []
+    for lo, hi in itertools.pairwise(bounds):
+        mask = np.zeros(len(ends), dtype=bool)
+        mask[lo:hi] = True
+        tasks.append(replace(task, unit_docs=mask))
+    return tasks
 
 
 def _rows_of(texts: list[str] | SpooledTexts, rows: np.ndarray) -> list[str]:
@@ -412,7 +478,10 @@ def load_main_modules() -> None:
 
 
 def load_kernels() -> None:
-    """Load the compiled kernels (:func:`dedup.match.kernels.warm`) in this process."""
+    """Load the compiled kernels (:func:`dedup.match.kernels.warm`) in this process, and
+    scipy's sparse matrices, which verification and the diff multiply."""
+    import scipy.sparse  # noqa: F401
+
     from dedup.match.kernels import warm
 
     warm()

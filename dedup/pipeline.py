@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -256,6 +257,8 @@ class _ScanRun:
             worker_seconds[0] += done.seconds[0]
             worker_seconds[1] += done.seconds[1]
             self.notify("fingerprint", sum(len(b) for b in size_blocks), self.known_total)
+        if len(read) >= batches.LOAD_KERNELS_DOCUMENTS:  # loaded while this process finds candidates
+            self.pool.prepare(batches.load_kernels)
         # Wall time of pass 1 beyond reading, split by where the workers spent it.
         fingerprint_wall = time.perf_counter() - pass_started - self.timings["read"]
         share = worker_seconds[0] / max(sum(worker_seconds), 1e-12)
@@ -351,13 +354,13 @@ class _ScanRun:
     def _verify_tasks(self, pairs: np.ndarray) -> Iterator[batches.VerifyTask]:
         # batches are bounded by the shingles of their documents, and by their number
         packed = packing.pair_batches(pairs, batches.VERIFY_BATCH, True, self.sizes, max_cost=batches.VERIFY_SHINGLES)
-        for indices, batch_pairs in packed:
-            local = np.searchsorted(indices, batch_pairs)
-            positions = self.set_position[self.order[indices]]
-            shingles = self.set_spool.select(positions) if self.set_spool is not None else None
-            yield batches.VerifyTask(
-                indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config
-            )
+        return (self._verify_task(indices, batch_pairs) for indices, batch_pairs in packed)
+
+    def _verify_task(self, indices: np.ndarray, batch_pairs: np.ndarray) -> batches.VerifyTask:
+        local = np.searchsorted(indices, batch_pairs)
+        positions = self.set_position[self.order[indices]]
+        shingles = self.set_spool.select(positions) if self.set_spool is not None else None
+        return batches.VerifyTask(indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config)
 
     def verify(self, pairs: np.ndarray) -> list[PairScore]:
         """Exact scores of ``pairs``, sorted by document."""
@@ -366,7 +369,10 @@ class _ScanRun:
         # a worker left without a batch loads the compiled kernels that aligning and diffing
         # will call, where there are enough pairs for them to be called
         idle = batches.load_kernels if len(pairs) >= batches.LOAD_KERNELS_PAIRS else None
-        for verified in self.pool.map(batches.verify_batch, self._verify_tasks(pairs), idle):
+        parts: deque[int] = deque()  # a large batch is shared by workers that would wait for it
+        tasks = batches.shared_batches(self._verify_tasks(pairs), self.pool.jobs, self.sizes, parts)
+        done = self.pool.map(batches.verify_batch, tasks, idle)
+        for verified in batches.merged_batches(done, parts, self.config.match):
             scores.extend(verified.scores())
             finished += len(verified.pairs)
             self.notify("verify", finished, len(pairs))

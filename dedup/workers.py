@@ -107,6 +107,15 @@ class WorkerPool:
             yield pending.popleft().result()
 
 
+    def prepare(self, func: Callable[[], object]) -> None:
+        """Submit ``func`` (a module-level function that prepares what a later stage needs,
+        at no cost the second time in a process) once per worker, and do not wait for it:
+        the workers run it while this process works alone."""
+        if self._executor is not None:
+            for _ in range(self.jobs):
+                self._executor.submit(func)  # its failure, if any, is the later stage's to meet
+
+
 def _up() -> None:
     """A task that does nothing: done once a worker has started (and imported what it needs)."""
 

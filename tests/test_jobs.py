@@ -77,6 +77,29 @@ def test_many_small_batches_give_the_same_report(corpus: Path, monkeypatch: pyte
     assert outputs[0] == _cli(corpus, 1, "json", "0").decode("utf-8")
 
 
+
+def test_a_lone_verification_batch_shared_by_the_workers_gives_the_same_report(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one batch (the corpus fits in one), fewer than the workers: each takes a part of
+    # its documents, whose sentences it looks for, and the parts merge
+    monkeypatch.setattr(batches, "SPLIT_VERIFY_PAIRS", 1)
+    split: list[int] = []
+    split_batch = batches.split_batch
+
+    def counted(task: batches.VerifyTask, parts: int, sizes):  # in this process: the main one splits
+        tasks = split_batch(task, parts, sizes)
+        split.append(len(tasks))
+        return tasks
+
+    monkeypatch.setattr(batches, "split_batch", counted)
+    runner = CliRunner()
+    for jobs in ("2", "3"):
+        result = runner.invoke(main, ["scan", str(corpus), "--jobs", jobs, "--format", "json", "-q"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == _cli(corpus, 1, "json", "0").decode("utf-8")
+    assert split == [2, 3]
+
 # Every report `dedup scan` writes: each format, and each table of the tabular ones.
 TABULAR = ("csv", "parquet")
 REPORTS = [

@@ -134,20 +134,24 @@ class UnitMatrix:
         self.flops = float(sets.frequency[columns[present]].sum())
 
     def cost(self) -> float:
-        """What :meth:`shared_unit_counts` costs, in set look-ups."""
+        """What :meth:`units_found` costs, in set look-ups."""
         return FLOP_COST * (self.flops + float(len(self.sizes)) * self.sets.count)
 
-    def shared_unit_counts(
-        self, first: np.ndarray, second: np.ndarray, unit_row: np.ndarray, overlap: float, min_shingles: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """For each ``i``: how many units of set ``first[i]`` (unit row ``unit_row[first[i]]``)
+    def units_found(
+        self, docs: np.ndarray, others: np.ndarray, unit_row: np.ndarray, overlap: float, min_shingles: int
+    ) -> np.ndarray:
+        """For each ``i``: how many units of set ``docs[i]`` (unit row ``unit_row[docs[i]]``)
         have at least ``overlap`` of their shingles, and ``min_shingles`` shingles, in set
-        ``second[i]``, and how many of ``second[i]`` in ``first[i]``: :func:`shared_unit_counts`
-        both ways.
+        ``others[i]`` (:func:`shared_unit_counts`, from the product)."""
+        docs, others = np.asarray(docs, dtype=np.int64), np.asarray(others, dtype=np.int64)
+        return self._table(overlap, min_shingles)[unit_row[docs] * self.sets.count + others]
+
+    def _table(self, overlap: float, min_shingles: int) -> np.ndarray:
+        """How many units of each unit document reach the thresholds in each set (flat, by unit document).
 
         The product of units by sets is sparse (most units lie in a few sets), so it stays
         sparse: each block of units gives its entries that reach the units' thresholds,
-        counted into a table of unit documents by sets; the pairs read it.
+        counted into the table; the pairs read it.
         """
         documents = len(self.doc_offsets) - 1
         table = np.zeros(documents * self.sets.count, dtype=np.int64)
@@ -162,11 +166,7 @@ class UnitMatrix:
             unit = np.repeat(np.arange(lo, hi, dtype=np.int64), np.diff(hits.indptr))
             kept = (hits.data >= need[unit]) & (need[unit] > 0)
             table += np.bincount(owner[unit[kept]] * self.sets.count + hits.indices[kept], minlength=len(table))
-        first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
-        return (
-            table[unit_row[first] * self.sets.count + second],
-            table[unit_row[second] * self.sets.count + first],
-        )
+        return table
 
 
 def needed_hits(sizes: np.ndarray, overlap: float, min_shingles: int) -> np.ndarray:

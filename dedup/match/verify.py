@@ -357,7 +357,8 @@ def score_pair_batch(
     config: MatchConfig,
     lookup_budget: int = LOOKUP_BUDGET,
     products: bool | None = None,
-) -> ScoreColumns:
+    unit_docs: np.ndarray | None = None,
+) -> ScoreColumns | PartialScores:
     """:func:`score_pairs` for a batch, vectorised; indices are rows of ``offsets``/``signatures``.
 
     ``units_for(rows)`` returns the unit sets of those rows and a map from row to unit row;
@@ -367,6 +368,10 @@ def score_pair_batch(
     Shared counts come from set look-ups or, where the pairs are dense enough for them to
     cost less, from sparse products (:mod:`dedup.match.overlap`); ``products`` forces one
     way (True: products, False: look-ups). The counts are the same either way.
+
+    With ``unit_docs`` (a mask of the batch's documents), only those documents' sentences
+    are looked for in the other document of each pair, and a :class:`PartialScores` comes
+    back: workers that share one large batch each take some of its documents.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     count = len(pairs)
@@ -393,39 +398,74 @@ def score_pair_batch(
         jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
     floor = config.shingle_floor(np.minimum(size_first, size_second))
     plausible = (np.maximum(c_first, c_second) >= config.min_containment) & (shared >= floor)
-    passages_first = np.zeros(count, dtype=np.int64)
-    passages_second = np.zeros(count, dtype=np.int64)
-    whole = np.zeros(count, dtype=bool)
+    # the sentence evidence of each plausible pair, a side at a time: side 0 counts the
+    # units of the first document found in the second, side 1 those of the second in the first
+    passages = np.zeros((count, 2), dtype=np.int64)
+    whole = np.zeros((count, 2), dtype=bool)
     chosen = np.flatnonzero(plausible)
-    if len(chosen):
-        units, unit_row = units_for(np.unique(pairs[chosen]))
+    owned = np.zeros((count, 2), dtype=bool)
+    owned[chosen] = True if unit_docs is None else unit_docs[pairs[chosen]]
+    pair_of, side = np.nonzero(owned)
+    if len(pair_of):
+        docs, others = pairs[pair_of, side], pairs[pair_of, 1 - side]
+        units, unit_row = units_for(np.unique(docs))
         doc_units = _evidence_units_per_doc(units)
-        a, b = first[chosen], second[chosen]
-        passages_first[chosen], passages_second[chosen] = _passage_counts(
-            a, b, units, unit_row, sets, offsets, matrix, config.passage_overlap, lookup_budget, products
+        passages[pair_of, side] = _units_found(
+            docs, others, units, unit_row, sets, offsets, matrix, config.passage_overlap, lookup_budget, products
         )
-        whole[chosen] = config.whole_text_evidence(c_first[chosen], doc_units[unit_row[a]]) | config.whole_text_evidence(
-            c_second[chosen], doc_units[unit_row[b]]
-        )
-    same = plausible & ((np.maximum(passages_first, passages_second) >= config.min_shared_passages) | whole)
+        containment = np.where(side == 0, c_first[pair_of], c_second[pair_of])
+        whole[pair_of, side] = config.whole_text_evidence(containment, doc_units[unit_row[docs]])
     shares = np.zeros((count, 2))  # words told in order are measured afterwards (dedup.match.words)
-    return ScoreColumns(
+    columns = ScoreColumns(
         pairs,
         np.stack([estimates, jaccard, c_first, c_second, shares[:, 0], shares[:, 1]], axis=1),
-        np.stack([shared, passages_first, passages_second], axis=1).astype(np.int64),
-        np.asarray(same, dtype=bool),
+        np.concatenate([shared[:, None], passages], axis=1).astype(np.int64),
+        _same_story(plausible, passages, whole, config),
     )
+    return columns if unit_docs is None else PartialScores(columns, plausible, whole, owned)
 
 
-def _passage_counts(
-    a: np.ndarray, b: np.ndarray, units: UnitSets, unit_row: np.ndarray, sets: SetIndex, offsets: np.ndarray,
+def _same_story(plausible: np.ndarray, passages: np.ndarray, whole: np.ndarray, config: MatchConfig) -> np.ndarray:
+    """The decision: plausible, and enough sentences of one side found in the other, or a
+    short side's whole text."""
+    return np.asarray(plausible & ((passages.max(axis=1) >= config.min_shared_passages) | whole.any(axis=1)), dtype=bool)
+
+
+@dataclass(frozen=True)
+class PartialScores:
+    """:func:`score_pair_batch`'s scores with the sentence evidence of some documents only
+    (its ``unit_docs``): the sides ``owned`` (the units of those documents) are counted, the
+    others are zero. The parts of a batch whose documents are split among them give its
+    scores with :func:`merge_partial_scores`."""
+
+    columns: ScoreColumns
+    plausible: np.ndarray  # (n,) bool
+    whole: np.ndarray  # (n, 2) bool: each side's whole-text evidence, where owned
+    owned: np.ndarray  # (n, 2) bool
+
+
+def merge_partial_scores(parts: Sequence[PartialScores], config: MatchConfig) -> ScoreColumns:
+    """The scores of a batch from parts that split its documents: each side of each pair
+    was counted by exactly one of them, and the rest of every part is the same."""
+    base = parts[0].columns
+    passages = np.zeros((len(base.pairs), 2), dtype=np.int64)
+    whole = np.zeros((len(base.pairs), 2), dtype=bool)
+    for part in parts:
+        passages[part.owned] = part.columns.counts[:, 1:][part.owned]
+        whole |= part.whole & part.owned
+    counts = np.concatenate([base.counts[:, :1], passages], axis=1)
+    return ScoreColumns(base.pairs, base.values, counts, _same_story(parts[0].plausible, passages, whole, config))
+
+
+def _units_found(
+    docs: np.ndarray, others: np.ndarray, units: UnitSets, unit_row: np.ndarray, sets: SetIndex, offsets: np.ndarray,
     matrix: SetMatrix | None, overlap: float, lookup_budget: int, products: bool | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """How many units of ``a[i]`` lie near-verbatim in ``b[i]``, and of ``b[i]`` in ``a[i]``:
-    by set look-ups, or by a product where the pairs are dense enough for it to cost less
-    (``products`` forces one way, as in :func:`score_pair_batch`)."""
+) -> np.ndarray:
+    """How many units of ``docs[i]`` lie near-verbatim in ``others[i]``: by set look-ups, or
+    by a product where there are enough of them for it to cost less (``products`` forces
+    one way, as in :func:`score_pair_batch`)."""
     unit_values = np.diff(units.offsets[units.doc_offsets])  # unit shingles of each unit row
-    lookups = unit_values[unit_row[a]] + unit_values[unit_row[b]] + 1
+    lookups = unit_values[unit_row[docs]] + 1
     worth = worth_a_product(int(lookups.sum()), len(sets.values)) if products is None else products
     if matrix is None and worth:
         matrix = SetMatrix(sets.values, offsets)
@@ -437,12 +477,11 @@ def _passage_counts(
     else:
         unit_matrix = None
     if unit_matrix is not None and (products or unit_matrix.cost() < lookups.sum()):
-        return unit_matrix.shared_unit_counts(a, b, unit_row, overlap, MIN_UNIT_SHINGLES)
-    first, second = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), dtype=np.int64)
+        return unit_matrix.units_found(docs, others, unit_row, overlap, MIN_UNIT_SHINGLES)
+    found = np.zeros(len(docs), dtype=np.int64)
     for lo, hi in _chunks(lookups, lookup_budget):
-        first[lo:hi] = shared_unit_counts(a[lo:hi], b[lo:hi], units, unit_row, sets, overlap, MIN_UNIT_SHINGLES)
-        second[lo:hi] = shared_unit_counts(b[lo:hi], a[lo:hi], units, unit_row, sets, overlap, MIN_UNIT_SHINGLES)
-    return first, second
+        found[lo:hi] = shared_unit_counts(docs[lo:hi], others[lo:hi], units, unit_row, sets, overlap, MIN_UNIT_SHINGLES)
+    return found
 
 
 def _evidence_units_per_doc(units: UnitSets) -> np.ndarray:

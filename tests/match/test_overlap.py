@@ -77,10 +77,10 @@ def test_values_no_set_holds_count_in_unit_sizes_only():
     units = sets.units(Units())
     docs, others = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
     # unit 0 (doc 0): 2 of 4 shingles in set 0, 1 of 4 in set 1; unit 1 (doc 1): 0 of 2 in set 0, 1 of 2 in set 1
-    found = units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 1)
-    assert [f.tolist() for f in found] == [[1, 0, 0, 1], [1, 0, 0, 1]]  # units of docs in others, and back
-    found = units.shared_unit_counts(docs, others, np.array([0, 1]), 0.5, 3)
-    assert [f.tolist() for f in found] == [[1, 0, 0, 0], [1, 0, 0, 0]]
+    unit_row = np.array([0, 1])
+    assert units.units_found(docs, others, unit_row, 0.5, 1).tolist() == [1, 0, 0, 1]
+    assert units.units_found(others, docs, unit_row, 0.5, 1).tolist() == [1, 0, 0, 1]  # and back
+    assert units.units_found(docs, others, unit_row, 0.5, 3).tolist() == [1, 0, 0, 0]
     assert sets.shared_counts(np.array([[0, 1], [0, 0], [1, 1]])).tolist() == [1, 3, 2]
 
 
@@ -111,9 +111,10 @@ def test_unit_matrix_with_own_sets_counts_as_without():
     unit_row = np.full(len(texts), -1, dtype=np.int64)
     unit_row[rows] = np.arange(len(rows))
     pairs = np.array([(a, b) for a in rows.tolist() for b in rows.tolist() if a < b], dtype=np.int64)
-    plain = matrix.units(units).shared_unit_counts(pairs[:, 0], pairs[:, 1], unit_row, 0.5, 3)
-    own = matrix.units(units, rows).shared_unit_counts(pairs[:, 0], pairs[:, 1], unit_row, 0.5, 3)
-    assert all(np.array_equal(x, y) for x, y in zip(plain, own)) and plain[0].sum() > 0
+    docs, others = np.concatenate((pairs[:, 0], pairs[:, 1])), np.concatenate((pairs[:, 1], pairs[:, 0]))
+    plain = matrix.units(units).units_found(docs, others, unit_row, 0.5, 3)
+    own = matrix.units(units, rows).units_found(docs, others, unit_row, 0.5, 3)
+    assert np.array_equal(plain, own) and plain.sum() > 0
 
 
 @pytest.mark.parametrize("share", [0.0, 0.1, 1 / 3, 0.5, 0.7, 0.9, 1.0])

@@ -11,9 +11,11 @@ import pytest
 from dedup.match.fingerprint import FingerprintConfig, content_text, fingerprint
 from dedup.match.verify import (
     MatchConfig,
+    PartialScores,
     ScoreColumns,
     build_unit_sets,
     build_units,
+    merge_partial_scores,
     score_pair_batch,
     score_pairs,
 )
@@ -130,6 +132,33 @@ def test_batched_scores_equal_the_loop_in_chunks_of_any_size(budget, products):
     assert len(calls) == 1
     assert sum(columns.same_story) >= 4 * 3 + 3 + 2  # the copies in four scripts, the seeds, the ledes
 
+
+@pytest.mark.parametrize("products", [True, False])
+def test_parts_that_split_the_documents_merge_to_the_batchs_scores(products):
+    texts = _corpus()
+    config = FingerprintConfig()
+    prints = fingerprint([content_text(t) for t in texts], config)
+    pairs = np.array(list(itertools.combinations(range(len(texts)), 2)), dtype=np.int64)[::-1].copy()
+
+    def units_for(rows):
+        unit_row = np.full(len(texts), -1, dtype=np.int64)
+        unit_row[rows] = np.arange(len(rows))
+        return build_unit_sets([texts[r] for r in rows.tolist()], config), unit_row
+
+    def scored(unit_docs=None):
+        return score_pair_batch(pairs, prints.shingles, prints.offsets, prints.signatures, units_for, MatchConfig(),
+                                products=products, unit_docs=unit_docs)
+
+    whole = scored()
+    assert whole.same_story.sum() >= 4 * 3 + 3 + 2 and whole.counts[:, 1:].min() == 0
+    rng = np.random.default_rng(3)
+    for count in (1, 2, 3, len(texts)):
+        owner = rng.integers(0, count, size=len(texts))
+        parts = [scored(owner == k) for k in range(count)]
+        assert all(isinstance(p, PartialScores) for p in parts)
+        assert merge_partial_scores(parts, MatchConfig()).scores() == whole.scores()
+        if count > 1:  # a part alone misses the other parts' sentence evidence
+            assert any(p.columns.counts[:, 1:].sum() < whole.counts[:, 1:].sum() for p in parts)
 
 def test_score_columns_of_scores_give_them_back_and_take_renumbers():
     texts = _corpus()
