@@ -163,22 +163,22 @@ def verify_batch(task: VerifyTask) -> ScoreColumns | PartialScores:
     return replace(scored, pairs=task.indices[scored.pairs])  # global indices
 
 
-# A verification batch of at least this many pairs is shared by the workers that would
+# A verification batch of at least this many documents is shared by the workers that would
 # otherwise wait for it (split_batch).
-SPLIT_VERIFY_PAIRS = 5_000
+SPLIT_VERIFY_DOCUMENTS = 100
 
 
 def shared_batches(
     tasks: Iterator[VerifyTask], jobs: int, sizes: np.ndarray, parts: deque[int]
 ) -> Iterator[VerifyTask]:
-    """``tasks``, each of :data:`SPLIT_VERIFY_PAIRS` pairs or more split among the workers
+    """``tasks``, each of :data:`SPLIT_VERIFY_DOCUMENTS` documents or more split among the workers
     (:func:`split_batch`) where there are fewer tasks than ``jobs``; ``sizes``: the
     shingles of each document (global). ``parts`` gets how many tasks each batch became."""
     head = list(itertools.islice(tasks, jobs))
     share = jobs // len(head) if 0 < len(head) < jobs else 1
     for task in itertools.chain(head, tasks):
         split = [task]
-        if share > 1 and len(task.pairs) >= SPLIT_VERIFY_PAIRS:
+        if share > 1 and len(task.indices) >= SPLIT_VERIFY_DOCUMENTS:
             split = split_batch(task, share, sizes[task.indices])
         parts.append(len(split))
         yield from split

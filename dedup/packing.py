@@ -9,9 +9,11 @@ for, never on the number of workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+
+from dedup.match.shingle import concat_ranges
 
 
 def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -104,3 +106,22 @@ def chunks_of(
             hi = min(hi, max(int(np.searchsorted(cost_ends, base + max_cost, side="right")), lo + 1))
         yield lo, hi
         lo = hi
+
+
+def pairs_not_in(groups: Sequence[Sequence[int]], pairs: np.ndarray, count: int) -> np.ndarray:
+    """The pairs ``(a, b)``, ``a < b``, of documents of one of ``groups`` that ``pairs`` (``(n, 2)``,
+    each ``a < b``) leaves out, group by group; documents are numbered below ``count``."""
+    sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+    group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    members = np.fromiter((d for group in groups for d in group), dtype=np.int64, count=int(sizes.sum()))
+    members = members[np.lexsort((members, group_of))]  # sorted within each group
+    starts = np.cumsum(sizes) - sizes
+    later = (starts + sizes)[group_of] - 1 - np.arange(len(members))  # members after each in its group
+    left = np.repeat(np.arange(len(members)), later)
+    right = left + 1 + concat_ranges(np.zeros(len(later), dtype=np.int64), later)
+    keys = members[left] * count + members[right]
+    known = np.sort(pairs[:, 0] * count + pairs[:, 1])
+    if len(known) and len(keys):
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        keys = keys[known[at] != keys]
+    return np.stack([keys // count, keys % count], axis=1)

@@ -179,8 +179,9 @@ def _scan_stream(
     member_groups, refused = run.cluster(story_pairs, detail)
     clusters = run.clusters(member_groups, story_pairs)
     result = run.result(candidates, scores, story_pairs, clusters, refused)
-    if defer:
-        later = batches.Deferred(run.documents, run.verified, run.config, run.pool, run.texts_of)
+    if defer:  # with the member pairs LSH never proposed, which the provenance of each cluster reads
+        verified = run.verified + run.verify_members(clusters, result.timings)
+        later = batches.Deferred(run.documents, verified, run.config, run.pool, run.texts_of)
         result.details, result.records = later.details, later.records
         result.records_in_workers = pool.jobs > 1
     return result
@@ -402,6 +403,19 @@ class _ScanRun:
             rows = by_key[np.searchsorted(keys[by_key], batch_keys)]
             local = columns.take(rows, np.searchsorted(indices, batch_pairs))
             yield batches.ClusterTask(indices, self.texts_of(indices), local, self.config, detail)
+
+    def verify_members(self, clusters: list[Cluster], timings: dict[str, float]) -> list[PairScore]:
+        """Scores of the pairs of each cluster's members never verified, by the workers (a cluster's
+        provenance would score them itself, one cluster at a time); their time goes to ``timings``."""
+        started = time.perf_counter()
+        verified = np.array([(s.first, s.second) for s in self.verified], dtype=np.int64).reshape(-1, 2)
+        pairs = packing.pairs_not_in([[m.index for m in c.members] for c in clusters], verified, len(self.documents))
+        parts: deque[int] = deque()
+        tasks = batches.shared_batches(self._verify_tasks(pairs), self.pool.jobs, self.sizes, parts)
+        done = batches.merged_batches(self.pool.map(batches.verify_batch, tasks), parts, self.config.match)
+        scores = [score for found in done for score in found.scores()]
+        timings["verify"] += time.perf_counter() - started
+        return scores
 
     def cluster(self, story_pairs: list[PairScore], detail: bool) -> tuple[list[tuple[Member, ...]], int]:
         """The clusters of the same-story pairs (largest first) and how many merges were refused."""

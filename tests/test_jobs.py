@@ -83,7 +83,7 @@ def test_a_lone_verification_batch_shared_by_the_workers_gives_the_same_report(
 ) -> None:
     # one batch (the corpus fits in one), fewer than the workers: each takes a part of
     # its documents, whose sentences it looks for, and the parts merge
-    monkeypatch.setattr(batches, "SPLIT_VERIFY_PAIRS", 1)
+    monkeypatch.setattr(batches, "SPLIT_VERIFY_DOCUMENTS", 1)
     split: list[int] = []
     split_batch = batches.split_batch
 

@@ -3,6 +3,7 @@
 import itertools
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks.corpus import generate, true_pairs
@@ -160,3 +161,34 @@ def test_a_deferred_scan_reports_what_a_scan_with_detail_reports(tmp_path, jobs)
         assert render_jsonl(deferred) == render_jsonl(whole)
         assert all(d.text == "" for d in deferred.documents)  # each cluster's texts were let go
     assert deferred.details is None  # its spool is gone with the context
+
+
+def test_member_pairs_lsh_never_proposed_score_alike_in_a_deferred_scan(tmp_path):
+    # Long pages that carry one story among text of their own: LSH proposes some pairs of
+    # a cluster's members only through a third. A deferred scan verifies those pairs with
+    # the workers before the provenance reads them; a scan with detail scores them there.
+    from benchmarks.bench_big import cluster_pages
+    from dedup.packing import pairs_not_in
+    from dedup.pipeline import scanning
+    from dedup.report.records import render_json
+
+    path = tmp_path / "pages.jsonl"
+    path.write_text("".join(json.dumps({"id": name, "text": text}) + "\n" for name, text in cluster_pages(60, 5)),
+                    encoding="utf-8")
+    whole = scan([path])
+    verified = np.array([(s.first, s.second) for s in whole.pairs], dtype=np.int64).reshape(-1, 2)
+    groups = [[m.index for m in c.members] for c in whole.clusters]
+    assert len(pairs_not_in(groups, verified, len(whole.documents))) > 5
+    for jobs in (1, 2):
+        with scanning([path], jobs=jobs, defer=True) as deferred:
+            assert render_json(deferred) == render_json(whole)
+
+
+def test_pairs_not_in_are_the_group_pairs_left_out():
+    from dedup.packing import pairs_not_in
+
+    groups = [[7, 2, 5], [0], [9, 1]]
+    known = np.array([[2, 7], [1, 3], [1, 9]], dtype=np.int64)
+    assert pairs_not_in(groups, known, 10).tolist() == [[2, 5], [5, 7]]
+    assert pairs_not_in(groups, np.zeros((0, 2), dtype=np.int64), 10).tolist() == [[2, 5], [2, 7], [5, 7], [1, 9]]
+    assert pairs_not_in([], known, 10).shape == (0, 2)
