@@ -58,7 +58,8 @@ VERIFY_BATCH = 2_000
 # verification (below, loading them may cost more than the few calls it saves).
 LOAD_KERNELS_PAIRS = 1_000
 # Documents from which the workers load them once fingerprinting is done, while the main
-# process finds the candidates (verification of a large batch, which they share, needs them).
+# process finds the candidates, where verification may be fewer batches than workers (which
+# then share them, and need the kernels).
 LOAD_KERNELS_DOCUMENTS = 200
 # Members per task when a report asks for passages cluster by cluster (a deferred scan):
 # the diff of one batch takes about 100 kB per member at its peak.
@@ -197,6 +198,13 @@ def merged_batches(
         parts.popleft()
         yield merge_partial_scores(batch, config) if isinstance(part, PartialScores) else part  # type: ignore[arg-type]
         batch = []
+
+
+def few_batches(sizes: np.ndarray, jobs: int) -> bool:
+    """Whether documents of ``sizes`` shingles, at least :data:`LOAD_KERNELS_DOCUMENTS` of
+    them, may make fewer verification batches than ``jobs`` (:func:`shared_batches` then
+    splits them): a large corpus makes many, and its workers need not load the kernels early."""
+    return LOAD_KERNELS_DOCUMENTS <= len(sizes) < jobs * VERIFY_BATCH and int(sizes.sum()) < jobs * VERIFY_SHINGLES
 
 
 def split_batch(task: VerifyTask, parts: int, sizes: np.ndarray) -> list[VerifyTask]:

@@ -258,8 +258,8 @@ class _ScanRun:
             worker_seconds[0] += done.seconds[0]
             worker_seconds[1] += done.seconds[1]
             self.notify("fingerprint", sum(len(b) for b in size_blocks), self.known_total)
-        if len(read) >= batches.LOAD_KERNELS_DOCUMENTS:  # loaded while this process finds candidates
-            self.pool.prepare(batches.load_kernels)
+        if blocks and batches.few_batches(np.concatenate(size_blocks), self.pool.jobs):
+            self.pool.prepare(batches.load_kernels)  # loaded while this process finds candidates
         # Wall time of pass 1 beyond reading, split by where the workers spent it.
         fingerprint_wall = time.perf_counter() - pass_started - self.timings["read"]
         share = worker_seconds[0] / max(sum(worker_seconds), 1e-12)
