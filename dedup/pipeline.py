@@ -26,10 +26,7 @@ from dedup.io import InputReader, ReadOptions
 from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
 from dedup.match.lsh import LARGE_CORE_WARNING, Candidates, candidate_pairs
 from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_of_pairs
-from dedup.match.verify import (
-    PairScore,
-    ScoreColumns,
-)
+from dedup.match.verify import PairScore, ScoreColumns, pair_array
 from dedup.story.result import (
     Cluster,
     Member,
@@ -408,8 +405,8 @@ class _ScanRun:
         """Scores of the pairs of each cluster's members never verified, by the workers (a cluster's
         provenance would score them itself, one cluster at a time); their time goes to ``timings``."""
         started = time.perf_counter()
-        verified = np.array([(s.first, s.second) for s in self.verified], dtype=np.int64).reshape(-1, 2)
-        pairs = packing.pairs_not_in([[m.index for m in c.members] for c in clusters], verified, len(self.documents))
+        groups = [[m.index for m in c.members] for c in clusters]
+        pairs = packing.pairs_not_in(groups, pair_array(self.verified), len(self.documents))
         parts: deque[int] = deque()
         tasks = batches.shared_batches(self._verify_tasks(pairs), self.pool.jobs, self.sizes, parts)
         done = batches.merged_batches(self.pool.map(batches.verify_batch, tasks), parts, self.config.match)

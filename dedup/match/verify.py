@@ -313,15 +313,16 @@ class ScoreColumns:
     @classmethod
     def of(cls, scores: Sequence[PairScore]) -> ScoreColumns:
         """``scores`` as columns (the same numbers: floats and integers survive the round trip)."""
+        def column(fields: Callable[[PairScore], tuple], width: int, dtype: type) -> np.ndarray:
+            flat = itertools.chain.from_iterable(map(fields, scores))  # no list of tuples held
+            return np.fromiter(flat, dtype=dtype, count=width * len(scores)).reshape(-1, width)
+
         return cls(
-            np.array([(s.first, s.second) for s in scores], dtype=np.int64).reshape(-1, 2),
-            np.array([
-                (s.minhash_jaccard, s.jaccard, s.containment_first_in_second, s.containment_second_in_first,
-                 s.aligned_first, s.aligned_second) for s in scores
-            ], dtype=np.float64).reshape(-1, 6),
-            np.array([(s.shared_shingles, s.shared_passages_first, s.shared_passages_second) for s in scores],
-                     dtype=np.int64).reshape(-1, 3),
-            np.array([s.same_story for s in scores], dtype=bool),
+            pair_array(scores),
+            column(lambda s: (s.minhash_jaccard, s.jaccard, s.containment_first_in_second,
+                              s.containment_second_in_first, s.aligned_first, s.aligned_second), 6, np.float64),
+            column(lambda s: (s.shared_shingles, s.shared_passages_first, s.shared_passages_second), 3, np.int64),
+            np.fromiter((s.same_story for s in scores), dtype=bool, count=len(scores)),
         )
 
     def take(self, rows: np.ndarray, pairs: np.ndarray) -> ScoreColumns:
@@ -335,6 +336,12 @@ class ScoreColumns:
                 self.pairs.tolist(), self.values.tolist(), self.counts.tolist(), self.same_story.tolist()
             )
         ]
+
+
+def pair_array(scores: Sequence[PairScore]) -> np.ndarray:
+    """The ``(first, second)`` of each of ``scores``, as an ``(n, 2)`` int64 array."""
+    flat = itertools.chain.from_iterable((s.first, s.second) for s in scores)
+    return np.fromiter(flat, dtype=np.int64, count=2 * len(scores)).reshape(-1, 2)
 
 
 def _chunks(costs: np.ndarray, budget: int = LOOKUP_BUDGET) -> list[tuple[int, int]]:
