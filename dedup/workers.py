@@ -101,11 +101,9 @@ class WorkerPool:
             if len(pending) >= 2 * self.jobs:
                 yield pending.popleft().result()
         if idle is not None and submitted < self.jobs:
-            for _ in range(self.jobs):
-                self._executor.submit(idle)  # its failure, if any, is the later stage's to meet
+            self.prepare(idle)
         while pending:
             yield pending.popleft().result()
-
 
     def prepare(self, func: Callable[[], object]) -> None:
         """Submit ``func`` (a module-level function that prepares what a later stage needs,
