@@ -308,8 +308,7 @@ def cluster_batch(task: ClusterTask) -> ClusterResult:
             [content_text(texts()[i], config.boilerplate, ignore) for i in second],
         )
 
-    scores = task.scores.scores() if isinstance(task.scores, ScoreColumns) else task.scores
-    clustering = cluster_pairs(len(task.indices), scores, config.cluster, topic_similarity)
+    clustering = cluster_pairs(len(task.indices), task.scores, config.cluster, topic_similarity)
     groups = [group for group in clustering.groups if len(group) >= 2]
     clustered = time.perf_counter()
     to_global = task.indices.tolist()

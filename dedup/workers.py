@@ -3,8 +3,10 @@
 Nothing here knows the pipeline's stages: :class:`WorkerPool` maps a top-level function
 over tasks, in order, in this process (``jobs=1``) or in ``jobs`` spawned processes, with
 a bounded number of tasks in flight so that memory stays flat however long the input is.
-Spawned (not forked) workers inherit no locks or thread pools from the parent, so the
-design is safe on every platform; tasks and results travel by multiprocessing's own IPC.
+Workers are forked from a clean server process (multiprocessing's forkserver, spawned
+where there is none) that imported the pipeline once, so they inherit no locks or thread
+pools from the parent and start without importing it each; tasks and results travel by
+multiprocessing's own IPC.
 
 :class:`TextSpool` is an append-only temporary file of UTF-8 texts. The scan writes each
 article there as it is read and keeps only its offset; later stages, in any process,
@@ -50,24 +52,49 @@ class WorkerPool:
         self.jobs = jobs
         self._executor: ProcessPoolExecutor | None = None
         self._starting: list[Future[None]] = []  # one per worker: done once it is up
+        self._opener: threading.Thread | None = None
+        self._open_error: BaseException | None = None
 
     def __enter__(self) -> WorkerPool:
         if self.jobs > 1:
-            self._executor = ProcessPoolExecutor(
-                self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts_to_parent
-            )
-            # The workers start now. A spawned process imports the package before its first
-            # task (about 0.4 s); until one is up, map() runs tasks in this process.
-            self._starting = [self._executor.submit(_up) for _ in range(self.jobs)]
+            # The workers start now, from a thread: the server they are forked from imports
+            # the pipeline first (about 0.3 s), and this process reads meanwhile. Until one
+            # is up, map() runs tasks in this process.
+            self._opener = threading.Thread(target=self._open, name="dedup-pool-open", daemon=True)
+            self._opener.start()
         return self
 
+    def _open(self) -> None:
+        try:
+            executor = ProcessPoolExecutor(self.jobs, mp_context=_context(), initializer=_leave_interrupts_to_parent)
+            self._starting = [executor.submit(_up) for _ in range(self.jobs)]
+            self._executor = executor
+        except BaseException as exc:  # raised where the pool is next used
+            self._open_error = exc
+
+    def _opened(self) -> ProcessPoolExecutor:
+        """The workers' executor, once the opening thread is done (waiting for it)."""
+        if self._opener is not None:
+            self._opener.join()
+            self._opener = None
+        if self._open_error is not None:
+            raise self._open_error
+        assert self._executor is not None
+        return self._executor
+
     def _workers_up(self) -> bool:
+        if self._opener is not None and self._opener.is_alive():
+            return False
+        self._opened()
         if self._starting and not any(started.done() for started in self._starting):
             return False
         self._starting = []
         return True
 
     def __exit__(self, *exc: object) -> None:
+        if self._opener is not None:
+            self._opener.join()
+            self._opener = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -85,7 +112,7 @@ class WorkerPool:
         costs nothing the second time in a process). Until a worker is up (they start
         when the pool opens), a task with none in flight before it runs in this process.
         """
-        if self._executor is None:
+        if self.jobs == 1:
             for task in tasks:
                 yield func(task)
             return
@@ -96,7 +123,7 @@ class WorkerPool:
                 submitted += 1
                 yield func(task)
                 continue
-            pending.append(self._executor.submit(func, task))
+            pending.append(self._opened().submit(func, task))
             submitted += 1
             if len(pending) >= 2 * self.jobs:
                 yield pending.popleft().result()
@@ -109,9 +136,21 @@ class WorkerPool:
         """Submit ``func`` (a module-level function that prepares what a later stage needs,
         at no cost the second time in a process) once per worker, and do not wait for it:
         the workers run it while this process works alone."""
-        if self._executor is not None:
+        if self.jobs > 1:
+            executor = self._opened()
             for _ in range(self.jobs):
-                self._executor.submit(func)  # its failure, if any, is the later stage's to meet
+                executor.submit(func)  # its failure, if any, is the later stage's to meet
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Where there is a fork server, workers are forked from it once it has imported the
+    pipeline's modules (they are not imported again in each worker); elsewhere they are
+    spawned, and each imports them."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dedup.batches"])
+    return context
 
 
 def _up() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,27 +71,27 @@ def _pid(_: object) -> int:
     return os.getpid()
 
 
-def _mark_idle() -> None:
-    folder = os.environ["DEDUP_TEST_IDLE_DIR"]
+def _mark_idle(folder: str) -> None:
     with open(os.path.join(folder, str(os.getpid())), "w", encoding="utf-8"):
         pass
 
 
-def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("DEDUP_TEST_IDLE_DIR", str(tmp_path))  # spawned workers inherit it
+def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path) -> None:
+    mark_idle = functools.partial(_mark_idle, str(tmp_path))
     with WorkerPool(3) as pool:
+        pool._opened()
         for started in pool._starting:  # every worker up: no task runs here meanwhile
             started.result()
-        assert list(pool.map(_pid, range(3), idle=_mark_idle)) != []
+        assert list(pool.map(_pid, range(3), idle=mark_idle)) != []
         assert not os.listdir(tmp_path)  # a task for every worker: none is left idle
-        pids = list(pool.map(_pid, range(2), idle=_mark_idle))
+        pids = list(pool.map(_pid, range(2), idle=mark_idle))
         workers = set(pool._executor._processes)  # type: ignore[union-attr]
     # the pool waits for the idle work at its end: it ran in its workers, never here
     marked = {int(name) for name in os.listdir(tmp_path)}
     assert marked and marked <= workers and os.getpid() not in workers
     assert set(pids) <= workers and len(pids) == 2
     with WorkerPool(1) as pool:  # in this process, there is no idle worker: it is not run
-        assert list(pool.map(_pid, range(3), idle=_mark_idle)) == [os.getpid()] * 3
+        assert list(pool.map(_pid, range(3), idle=mark_idle)) == [os.getpid()] * 3
     assert os.getpid() not in {int(name) for name in os.listdir(tmp_path)}
 
 
@@ -118,6 +120,7 @@ def test_tasks_run_here_until_a_worker_is_up_and_come_back_in_order() -> None:
     from concurrent.futures import Future
 
     with WorkerPool(2) as pool:
+        pool._opened()
         starting = pool._starting
         assert len(starting) == 2
         never: Future[None] = Future()
@@ -144,3 +147,18 @@ def test_tasks_run_here_until_a_worker_is_up_and_come_back_in_order() -> None:
 
 def _square(k: int) -> int:
     return k * k
+
+
+def test_a_pool_that_cannot_start_raises_where_it_is_next_used(monkeypatch) -> None:
+    import dedup.workers as workers
+
+    def no_processes() -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(workers, "_context", no_processes)
+    with WorkerPool(2) as pool, pytest.raises(OSError, match="no processes here"):
+        pool.prepare(_up_here)
+
+
+def _up_here() -> None:
+    """Nothing to prepare."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.match.verify import PairScore
+from dedup.match.verify import PairScore, ScoreColumns
 from dedup.text.normalize import normalize_text
 
 TopicSimilarity = Callable[[Sequence[int], Sequence[int]], float]
@@ -50,9 +50,24 @@ def edge_order(score: PairScore) -> tuple[float, float, int, int]:
     return (-score.strength, -score.jaccard, score.first, score.second)
 
 
+def _edges(scores: Sequence[PairScore] | ScoreColumns) -> tuple[list[int], list[int], list[float]]:
+    """The same-story pairs in the order they merge (:func:`edge_order`): the first and
+    second document and the strength of each. Columns are ordered without a PairScore
+    each; the order is the same, since it is total."""
+    if isinstance(scores, ScoreColumns):
+        keep = scores.same_story
+        first, second, values = scores.pairs[keep, 0], scores.pairs[keep, 1], scores.values[keep]
+        # max(containment, aligned): the containments and the aligned shares are columns 2-5
+        strength = values[:, 2:6].max(axis=1) if len(values) else np.zeros(0)
+        order = np.lexsort((second, first, -values[:, 1], -strength))
+        return first[order].tolist(), second[order].tolist(), strength[order].tolist()
+    edges = sorted((s for s in scores if s.same_story), key=edge_order)
+    return [e.first for e in edges], [e.second for e in edges], [e.strength for e in edges]
+
+
 def cluster_pairs(
     num_docs: int,
-    scores: Sequence[PairScore],
+    scores: Sequence[PairScore] | ScoreColumns,
     config: ClusterConfig,
     topic_similarity: TopicSimilarity | None = None,
 ) -> Clustering:
@@ -66,11 +81,11 @@ def cluster_pairs(
             node = parent[node]
         return node
 
-    edges = sorted((s for s in scores if s.same_story), key=edge_order)
+    firsts, seconds, strengths = _edges(scores)
     neighbours: dict[int, dict[int, float]] = {}
-    for edge in edges:
-        neighbours.setdefault(edge.first, {})[edge.second] = edge.strength
-        neighbours.setdefault(edge.second, {})[edge.first] = edge.strength
+    for first, second, strength in zip(firsts, seconds, strengths):
+        neighbours.setdefault(first, {})[second] = strength
+        neighbours.setdefault(second, {})[first] = strength
 
     refused: list[tuple[int, int]] = []
     # Whether a merge is refused depends on the two groups alone, not on the edge that
@@ -79,18 +94,18 @@ def cluster_pairs(
     # pairs across, and two large groups have as many edges as pairs).
     grown = dict.fromkeys(range(num_docs), 0)
     refused_groups: set[tuple[int, int, int, int]] = set()
-    for edge in edges:
-        root_a, root_b = find(edge.first), find(edge.second)
+    for first, second in zip(firsts, seconds):
+        root_a, root_b = find(first), find(second)
         if root_a == root_b:
             continue
         groups_key = (root_a, grown[root_a], root_b, grown[root_b]) if root_a < root_b else (
             root_b, grown[root_b], root_a, grown[root_a])
         if groups_key in refused_groups:
-            refused.append((edge.first, edge.second))
+            refused.append((first, second))
             continue
         side_a, side_b = members[root_a], members[root_b]
         if not _linked_enough(side_a, side_b, neighbours, config):
-            refused.append((edge.first, edge.second))
+            refused.append((first, second))
             refused_groups.add(groups_key)
             continue
         if config.hub_guard and len(side_a) >= 2 and len(side_b) >= 2:
@@ -103,7 +118,7 @@ def cluster_pairs(
                 rest_b = [m for m in side_b if m != hub]
                 similarity = topic_similarity(rest_a, rest_b) if topic_similarity else 0.0
                 if similarity < config.min_topic_similarity:
-                    refused.append((edge.first, edge.second))
+                    refused.append((first, second))
                     refused_groups.add(groups_key)
                     continue
         keep, drop = (root_a, root_b) if root_a < root_b else (root_b, root_a)

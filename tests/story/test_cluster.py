@@ -1,4 +1,7 @@
-from dedup.match.verify import PairScore
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.match.verify import PairScore, ScoreColumns
 from dedup.story.cluster import ClusterConfig, cluster_pairs
 
 
@@ -92,3 +95,23 @@ def test_clusters_do_not_depend_on_document_numbering():
 def test_pairs_not_same_story_are_ignored():
     rejected = PairScore(0, 1, 0.1, 0.1, 0.05, 0.05, 3, 0, 0, False)
     assert cluster_pairs(2, [rejected], ClusterConfig()).groups == ((0,), (1,))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.data())
+def test_columns_cluster_as_their_pair_scores(data) -> None:
+    # ties in strength and Jaccard, aligned shares, pairs that are not the same story:
+    # the columns a scan sends its workers merge in the same order as the PairScores
+    count = data.draw(st.integers(2, 12))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)).filter(
+        lambda p: p[0] < p[1]), unique=True, max_size=40))
+    level = st.sampled_from([0.0, 0.2, 0.5, 0.5, 0.9, 1.0])
+    scores = [
+        PairScore(a, b, 0.3, data.draw(level), data.draw(level), data.draw(level), 50, 2, 2, data.draw(st.booleans()),
+                  data.draw(level), data.draw(level))
+        for a, b in pairs
+    ]
+    similarity = data.draw(st.sampled_from([0.05, 0.6]))
+    for config in (ClusterConfig(), ClusterConfig(min_linkage=0)):
+        expected = cluster_pairs(count, scores, config, lambda a, b: similarity)
+        assert cluster_pairs(count, ScoreColumns.of(scores), config, lambda a, b: similarity) == expected
