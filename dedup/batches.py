@@ -2,8 +2,9 @@
 
 Pass 1 streams documents in batches of FINGERPRINT_BATCH (or FINGERPRINT_CHARS) through
 normalisation, shingling and signatures. Pass 2 verifies candidate pairs in batches of about
-VERIFY_BATCH documents: whole components of the candidate graph packed together, and
-components larger than a batch cut into chunks of pairs (each pair is scored on its own).
+VERIFY_BATCH documents (:mod:`dedup.verifying`): whole components of the candidate graph
+packed together, and components larger than a batch cut into chunks of pairs (each pair
+is scored on its own).
 Pass 3 clusters (and, with detail, diffs) whole components of the same-story graph,
 packed the same way, since no cluster or hub-guard decision ever crosses one
 (:mod:`dedup.packing`). Batch contents never depend on the number of workers, so neither
@@ -12,33 +13,15 @@ does the output.
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from dedup.document import Document
-from dedup.match.fingerprint import (
-    content_and_line_keys,
-    content_text,
-    fingerprint,
-    fingerprint_and_words,
-    unique_per_text,
-)
-from dedup.match.shingle import shingle_hashes
-from dedup.match.verify import (
-    MatchConfig,
-    PairScore,
-    PartialScores,
-    ScoreColumns,
-    UnitSets,
-    merge_partial_scores,
-    score_pair_batch,
-    unit_sets_of_rows,
-)
+from dedup.match.fingerprint import content_and_line_keys, content_text, fingerprint, fingerprint_and_words
+from dedup.match.verify import PairScore, ScoreColumns
 from dedup.match.words import WordWeights, aligned_shares
 from dedup.packing import chunks_of, pair_batches
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
@@ -47,20 +30,13 @@ from dedup.story.links import Link
 from dedup.story.provenance import Provenance, analyse_cluster, summary_of
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
-from dedup.workers import SpooledPieces, SpooledSets, SpooledTexts, WorkerPool
+from dedup.workers import SpooledPieces, SpooledTexts, WorkerPool
 
 FINGERPRINT_BATCH = 2_000
 # A fingerprint batch also closes at this many characters: a few hundred long pages are
 # several batches, which every worker shares, rather than one that a single worker takes.
 FINGERPRINT_CHARS = 1_000_000
 VERIFY_BATCH = 2_000
-# Candidate pairs from which a scan loads the compiled kernels in a worker left idle by
-# verification (below, loading them may cost more than the few calls it saves).
-LOAD_KERNELS_PAIRS = 1_000
-# Documents from which the workers load them once fingerprinting is done, while the main
-# process finds the candidates, where verification may be fewer batches than workers (which
-# then share them, and need the kernels).
-LOAD_KERNELS_DOCUMENTS = 200
 # Members per task when a report asks for passages cluster by cluster (a deferred scan):
 # the diff of one batch takes about 100 kB per member at its peak.
 DETAIL_BATCH = 256
@@ -126,105 +102,7 @@ def fingerprint_batch(task: FingerprintTask) -> FingerprintResult:
     )
 
 
-@dataclass(frozen=True)
-class VerifyTask:
-    indices: np.ndarray  # global document indices, sorted
-    texts: list[str] | SpooledTexts
-    # the documents' shingle sets: spooled, in memory (CSR values and offsets, as Spark
-    # executors hold them), or None to make them from the texts
-    shingles: SpooledSets | tuple[np.ndarray, np.ndarray] | None
-    pairs: np.ndarray  # (n, 2) local indices
-    signatures: np.ndarray
-    config: ScanConfig
-    # a part of a batch that workers share: the local documents whose sentences it looks for
-    unit_docs: np.ndarray | None = None
-
-
-def verify_batch(task: VerifyTask) -> ScoreColumns | PartialScores:
-    """Exact scores of one batch of candidate pairs (or of its part, :func:`split_batch`)."""
-    config = task.config
-    if isinstance(task.shingles, SpooledSets):
-        hashes, offsets = task.shingles.load()
-    elif task.shingles is not None:
-        hashes, offsets = task.shingles
-    else:
-        contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in task.texts]
-        hashes, offsets = shingle_hashes(contents, config.fingerprint.shingle, seed=config.fingerprint.minhash.seed)
-        hashes, offsets = unique_per_text(hashes, offsets)
-
-    def units_for(rows: np.ndarray) -> tuple[UnitSets, np.ndarray]:
-        # Only the documents of plausible pairs need their texts, for sentence evidence.
-        texts = _rows_of(task.texts, rows)
-        return unit_sets_of_rows(texts, rows, len(task.indices), config.fingerprint, config.boilerplate)
-
-    scored = score_pair_batch(task.pairs, hashes, offsets, task.signatures, units_for, config.match,
-                              unit_docs=task.unit_docs)
-    if isinstance(scored, PartialScores):
-        return replace(scored, columns=replace(scored.columns, pairs=task.indices[scored.columns.pairs]))
-    return replace(scored, pairs=task.indices[scored.pairs])  # global indices
-
-
-# A verification batch of at least this many documents is shared by the workers that would
-# otherwise wait for it (split_batch).
-SPLIT_VERIFY_DOCUMENTS = 100
-
-
-def shared_batches(
-    tasks: Iterator[VerifyTask], jobs: int, sizes: np.ndarray, parts: deque[int]
-) -> Iterator[VerifyTask]:
-    """``tasks``, each of :data:`SPLIT_VERIFY_DOCUMENTS` documents or more split among the workers
-    (:func:`split_batch`) where there are fewer tasks than ``jobs``; ``sizes``: the
-    shingles of each document (global). ``parts`` gets how many tasks each batch became."""
-    head = list(itertools.islice(tasks, jobs))
-    share = jobs // len(head) if 0 < len(head) < jobs else 1
-    for task in itertools.chain(head, tasks):
-        split = [task]
-        if share > 1 and len(task.indices) >= SPLIT_VERIFY_DOCUMENTS:
-            split = split_batch(task, share, sizes[task.indices])
-        parts.append(len(split))
-        yield from split
-
-
-def merged_batches(
-    done: Iterable[ScoreColumns | PartialScores], parts: deque[int], config: MatchConfig
-) -> Iterator[ScoreColumns]:
-    """The scores of each batch, from :func:`verify_batch`'s results of the tasks
-    :func:`shared_batches` made (in order), its parts merged."""
-    batch: list[ScoreColumns | PartialScores] = []
-    for part in done:
-        batch.append(part)
-        if len(batch) < parts[0]:
-            continue
-        parts.popleft()
-        yield merge_partial_scores(batch, config) if isinstance(part, PartialScores) else part  # type: ignore[arg-type]
-        batch = []
-
-
-def few_batches(sizes: np.ndarray, jobs: int) -> bool:
-    """Whether documents of ``sizes`` shingles, at least :data:`LOAD_KERNELS_DOCUMENTS` of
-    them, may make fewer verification batches than ``jobs`` (:func:`shared_batches` then
-    splits them): a large corpus makes many, and its workers need not load the kernels early."""
-    return LOAD_KERNELS_DOCUMENTS <= len(sizes) < jobs * VERIFY_BATCH and int(sizes.sum()) < jobs * VERIFY_SHINGLES
-
-
-def split_batch(task: VerifyTask, parts: int, sizes: np.ndarray) -> list[VerifyTask]:
-    """``task`` as ``parts`` tasks that each look for the sentences of some of its documents
-    (of about equal shingles in all, by ``sizes``, the shingles of each local document), in
-    the other document of every pair: building sentence units and counting them is most of
-    a batch, and each part does its share. Their scores merge to the batch's
-    (:func:`~dedup.match.verify.merge_partial_scores`)."""
-    ends = np.cumsum(np.asarray(sizes, dtype=np.float64))
-    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts, side="right") if len(ends) else []
-    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, len(ends)}), len(ends)]
-    tasks = []
-    for lo, hi in itertools.pairwise(bounds):
-        mask = np.zeros(len(ends), dtype=bool)
-        mask[lo:hi] = True
-        tasks.append(replace(task, unit_docs=mask))
-    return tasks
-
-
-def _rows_of(texts: list[str] | SpooledTexts, rows: np.ndarray) -> list[str]:
+def rows_of(texts: list[str] | SpooledTexts, rows: np.ndarray) -> list[str]:
     """The texts at ``rows`` (read back from the spool when they lie there)."""
     return texts.subset(rows).load() if isinstance(texts, SpooledTexts) else [texts[r] for r in rows.tolist()]
 
@@ -268,7 +146,7 @@ def align_batch(task: AlignTask) -> np.ndarray:
     """The aligned shares and order gain of each pair (:func:`dedup.match.words.aligned_shares`)."""
     config = task.config
     rows = np.unique(task.pairs)
-    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in _rows_of(task.texts, rows)]
+    contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in rows_of(task.texts, rows)]
     local = np.searchsorted(rows, task.pairs)
     return aligned_shares(contents, local, task.weights, config.fingerprint.minhash.seed, config.match)
 

@@ -9,8 +9,8 @@ This is the only module that knows every stage. :func:`scan` reads like the data
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup import batches, packing
+from dedup import batches, packing, verifying
 from dedup.document import Document, Problem
 from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
@@ -171,7 +171,7 @@ def _scan_stream(
     run = _ScanRun(config, spools, pool, progress, known_total)
     run.fingerprint(stream)
     candidates = run.candidates(all_pairs)
-    scores = run.align(run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates)))
+    scores = run.align(run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates), keep_units=defer))
     story_pairs = [s for s in scores if s.same_story]
     member_groups, refused = run.cluster(story_pairs, detail)
     clusters = run.clusters(member_groups, story_pairs)
@@ -211,6 +211,7 @@ class _ScanRun:
         self.set_position = np.zeros(0, dtype=np.int64)  # set spool number of each read document
         self.stats: dict[str, int] = {}
         self.verified: list[PairScore] = []  # every verified pair, once known; a deferred scan's provenance reads them
+        self.units_folder: str | None = None  # where verification left the sentence units it built
 
     # -- pass 1: read, normalise, shingle, sign ------------------------------------------
     def _fingerprint_tasks(self, stream: Iterator[Document], read: list[Document]) -> Iterator[batches.FingerprintTask]:
@@ -255,7 +256,7 @@ class _ScanRun:
             worker_seconds[0] += done.seconds[0]
             worker_seconds[1] += done.seconds[1]
             self.notify("fingerprint", sum(len(b) for b in size_blocks), self.known_total)
-        if blocks and batches.few_batches(np.concatenate(size_blocks), self.pool.jobs):
+        if blocks and verifying.few_batches(np.concatenate(size_blocks), self.pool.jobs):
             self.pool.prepare(batches.load_kernels)  # loaded while this process finds candidates
         # Wall time of pass 1 beyond reading, split by where the workers spent it.
         fingerprint_wall = time.perf_counter() - pass_started - self.timings["read"]
@@ -349,28 +350,27 @@ class _ScanRun:
             return self.spool.select(self.order[indices])
         return [self.documents[i].text for i in indices.tolist()]
 
-    def _verify_tasks(self, pairs: np.ndarray) -> Iterator[batches.VerifyTask]:
+    def _verify_tasks(self, pairs: np.ndarray, **units: object) -> Iterator[verifying.VerifyTask]:
         # batches are bounded by the shingles of their documents, and by their number
         packed = packing.pair_batches(pairs, batches.VERIFY_BATCH, True, self.sizes, max_cost=batches.VERIFY_SHINGLES)
-        return (self._verify_task(indices, batch_pairs) for indices, batch_pairs in packed)
+        for indices, batch_pairs in packed:
+            positions = self.set_position[self.order[indices]]
+            shingles = self.set_spool.select(positions) if self.set_spool is not None else None
+            local, signatures = np.searchsorted(indices, batch_pairs), self.signatures[indices]
+            yield verifying.VerifyTask(indices, self.texts_of(indices), shingles, local, signatures, self.config, **units)
 
-    def _verify_task(self, indices: np.ndarray, batch_pairs: np.ndarray) -> batches.VerifyTask:
-        local = np.searchsorted(indices, batch_pairs)
-        positions = self.set_position[self.order[indices]]
-        shingles = self.set_spool.select(positions) if self.set_spool is not None else None
-        return batches.VerifyTask(indices, self.texts_of(indices), shingles, local, self.signatures[indices], self.config)
-
-    def verify(self, pairs: np.ndarray) -> list[PairScore]:
-        """Exact scores of ``pairs``, sorted by document."""
+    def verify(self, pairs: np.ndarray, keep_units: bool = False) -> list[PairScore]:
+        """Exact scores of ``pairs``, sorted by document; with ``keep_units``, where they are
+        few batches, the sentence units they build are left for :meth:`verify_members`."""
         scores: list[PairScore] = []
         finished = 0
         # a worker left without a batch loads the compiled kernels that aligning and diffing
         # will call, where there are enough pairs for them to be called
-        idle = batches.load_kernels if len(pairs) >= batches.LOAD_KERNELS_PAIRS else None
-        parts: deque[int] = deque()  # a large batch is shared by workers that would wait for it
-        tasks = batches.shared_batches(self._verify_tasks(pairs), self.pool.jobs, self.sizes, parts)
-        done = self.pool.map(batches.verify_batch, tasks, idle)
-        for verified in batches.merged_batches(done, parts, self.config.match):
+        idle = batches.load_kernels if len(pairs) >= verifying.LOAD_KERNELS_PAIRS else None
+        if keep_units and self.set_spool is not None and verifying.few_batches(self.sizes, self.pool.jobs):
+            self.units_folder = os.path.dirname(self.set_spool.path)
+        tasks = self._verify_tasks(pairs, keep_units=self.units_folder)
+        for verified in verifying.verify_all(tasks, self.pool, self.sizes, self.config.match, idle):
             scores.extend(verified.scores())
             finished += len(verified.pairs)
             self.notify("verify", finished, len(pairs))
@@ -407,9 +407,8 @@ class _ScanRun:
         started = time.perf_counter()
         groups = [[m.index for m in c.members] for c in clusters]
         pairs = packing.pairs_not_in(groups, pair_array(self.verified), len(self.documents))
-        parts: deque[int] = deque()
-        tasks = batches.shared_batches(self._verify_tasks(pairs), self.pool.jobs, self.sizes, parts)
-        done = batches.merged_batches(self.pool.map(batches.verify_batch, tasks), parts, self.config.match)
+        kept = verifying.kept_unit_files(self.units_folder) if self.units_folder is not None else ()
+        done = verifying.verify_all(self._verify_tasks(pairs, kept_units=kept), self.pool, self.sizes, self.config.match)
         scores = [score for found in done for score in found.scores()]
         timings["verify"] += time.perf_counter() - started
         return scores

@@ -145,7 +145,12 @@ class WorkerPool:
 def _context() -> multiprocessing.context.BaseContext:
     """Where there is a fork server, workers are forked from it once it has imported the
     pipeline's modules (they are not imported again in each worker); elsewhere they are
-    spawned, and each imports them."""
+    spawned, and each imports them. The server is started once per process, by the first
+    pool, and serves the later ones.
+
+    It does not load the compiled kernels: that would hold up the workers' start by most
+    of a second, while the pipeline keeps them busy from their start; they load the
+    kernels once they have nothing else to do (:meth:`prepare`)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")

@@ -15,6 +15,7 @@ import dedup.batches as batches
 import dedup.cli.scan as scan_command
 import dedup.packing as packing
 import dedup.pipeline as pipeline
+import dedup.verifying as verifying
 from benchmarks.corpus import write_corpus
 from dedup.cli import main
 from dedup.errors import DedupError
@@ -83,16 +84,16 @@ def test_a_lone_verification_batch_shared_by_the_workers_gives_the_same_report(
 ) -> None:
     # one batch (the corpus fits in one), fewer than the workers: each takes a part of
     # its documents, whose sentences it looks for, and the parts merge
-    monkeypatch.setattr(batches, "SPLIT_VERIFY_DOCUMENTS", 1)
+    monkeypatch.setattr(verifying, "SPLIT_VERIFY_DOCUMENTS", 1)
     split: list[int] = []
-    split_batch = batches.split_batch
+    split_batch = verifying.split_batch
 
-    def counted(task: batches.VerifyTask, parts: int, sizes):  # in this process: the main one splits
+    def counted(task: verifying.VerifyTask, parts: int, sizes):  # in this process: the main one splits
         tasks = split_batch(task, parts, sizes)
         split.append(len(tasks))
         return tasks
 
-    monkeypatch.setattr(batches, "split_batch", counted)
+    monkeypatch.setattr(verifying, "split_batch", counted)
     runner = CliRunner()
     for jobs in ("2", "3"):
         result = runner.invoke(main, ["scan", str(corpus), "--jobs", jobs, "--format", "json", "-q"])

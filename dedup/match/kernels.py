@@ -338,6 +338,80 @@ def columns_in_sets(
     return found
 
 
+# A set at least this many times larger than the other of a pair is searched, value by
+# value, rather than merged with it.
+SEARCH_RATIO = 16
+
+
+@_compiled
+def intersection_sizes(
+    values: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled; tests/match/test_overlap.py checks it against numpy
+    """``|A ∩ B|`` for the sets ``first[i]`` and ``second[i]`` (set ``s`` is ``values[offsets[s]:
+    offsets[s + 1]]``, sorted and unique): a merge of the two, or where one is far larger,
+    a search in it of each value of the other, each search going on from the last."""
+    counts = np.zeros(len(first), dtype=np.int64)
+    for i in range(len(first)):
+        small, large = first[i], second[i]
+        if offsets[small + 1] - offsets[small] > offsets[large + 1] - offsets[large]:
+            small, large = large, small
+        k, end_k = offsets[small], offsets[small + 1]
+        at, end = offsets[large], offsets[large + 1]
+        count = 0
+        if (end_k - k) * SEARCH_RATIO < end - at:
+            for j in range(k, end_k):
+                at = _lower_bound(values, at, end, values[j])
+                if at == end:
+                    break
+                if values[at] == values[j]:
+                    count += 1
+        else:
+            while k < end_k and at < end:
+                if values[k] < values[at]:
+                    k += 1
+                elif values[at] < values[k]:
+                    at += 1
+                else:
+                    count += 1
+                    k += 1
+                    at += 1
+        counts[i] = count
+    return counts
+
+
+@_compiled
+def units_in_sets(
+    unit_first: np.ndarray, unit_count: np.ndarray, unit_offsets: np.ndarray, hashes: np.ndarray, need: np.ndarray,
+    others: np.ndarray, values: np.ndarray, offsets: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled; tests/match/test_overlap.py checks it against numpy
+    """For each ``i``: how many of the units ``unit_first[i]`` to ``unit_first[i] + unit_count[i]
+    - 1`` (unit ``u`` is ``hashes[unit_offsets[u]:unit_offsets[u + 1]]``, sorted) have at
+    least ``need[u]`` of their values in set ``others[i]`` (of ``values`` and ``offsets``,
+    sorted): each unit's values searched in that one set, which stays in cache."""
+    found = np.zeros(len(others), dtype=np.int64)
+    for i in range(len(others)):
+        start, end = offsets[others[i]], offsets[others[i] + 1]
+        total = 0
+        for u in range(unit_first[i], unit_first[i] + unit_count[i]):
+            lo, hi = unit_offsets[u], unit_offsets[u + 1]
+            if need[u] > hi - lo:
+                continue
+            hits = 0
+            at = start
+            for k in range(lo, hi):
+                if hits + hi - k < need[u]:  # too few values left to reach it
+                    break
+                at = _lower_bound(values, at, end, hashes[k])
+                if at == end:
+                    break
+                if values[at] == hashes[k]:
+                    hits += 1
+            if hits >= need[u]:
+                total += 1
+        found[i] = total
+    return found
+
+
 @_compiled
 def _lower_bound(ordered: np.ndarray, lo: int, hi: int, value: np.uint64) -> int:  # pragma: no cover - compiled
     """The first place in ``ordered[lo:hi]`` (ascending) whose value is not below ``value``."""
@@ -380,3 +454,5 @@ def warm() -> None:
     scale_rows_to_unit(np.zeros(2), indptr)
     hashes = np.array([3, 9], dtype=np.uint64)
     columns_in_sets(hashes, np.zeros(2, dtype=np.int64), hashes, indptr, ints, hashes)
+    intersection_sizes(hashes, indptr, none, none)
+    units_in_sets(none, none, indptr, hashes, ints, none, hashes, indptr)

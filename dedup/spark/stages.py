@@ -379,7 +379,7 @@ class Stages:
         ``weights``, of the pairs that share rare words).
 
         Each pair meets its documents by two joins; a batch of pairs with their documents'
-        signatures, shingle sets and texts is one :func:`~dedup.batches.verify_batch`.
+        signatures, shingle sets and texts is one :func:`~dedup.verifying.verify_batch`.
         """
         num_perm = self.config.fingerprint.minhash.num_perm
         estimate = {

@@ -2,7 +2,7 @@
 
 Every function here hands a batch to the library's own work units: the scan's
 :func:`~dedup.batches.fingerprint_batch`, :func:`~dedup.match.lsh.band_keys`,
-:func:`~dedup.match.candidates.prefilter_signatures` and :func:`~dedup.batches.verify_batch`
+:func:`~dedup.match.candidates.prefilter_signatures` and :func:`~dedup.verifying.verify_batch`
 (reading is in :mod:`dedup.spark.records`, the stories in :mod:`dedup.spark.stories`).
 So both engines run one algorithm; only who moves the data differs.
 
@@ -19,15 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dedup._version import __version__
-from dedup.batches import (
-    AlignTask,
-    FingerprintResult,
-    FingerprintTask,
-    VerifyTask,
-    align_batch,
-    fingerprint_batch,
-    verify_batch,
-)
+from dedup.batches import AlignTask, FingerprintResult, FingerprintTask, align_batch, fingerprint_batch
 from dedup.document import Document
 from dedup.errors import DedupError
 from dedup.match.candidates import prefilter_signatures
@@ -36,6 +28,7 @@ from dedup.match.lsh import band_keys
 from dedup.match.words import WordWeights, rare_words, slots
 from dedup.story.result import ScanConfig
 from dedup.text.furniture import outlet_of
+from dedup.verifying import VerifyTask, verify_batch
 
 SCORE_COLUMNS = (
     "minhash_jaccard", "jaccard", "containment_first_in_second", "containment_second_in_first",

@@ -146,3 +146,49 @@ def test_unique_inverse_is_numpys(dtype):
         assert np.array_equal(found_unique, expected_unique)
         assert np.array_equal(found_inverse, expected_inverse.reshape(-1))
         assert np.array_equal(found_unique[found_inverse], values)
+
+
+def _random_sets(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` sorted sets drawn from a small range (so they overlap), of very different
+    sizes (so both the merge and the search of the kernel run), some empty, some with
+    values at the ends of the uint64 range."""
+    pool = np.concatenate([np.arange(1, 400, dtype=np.uint64), np.array([0, 2**64 - 1], dtype=np.uint64)])
+    sets = [np.unique(rng.choice(pool, size=int(rng.choice([0, 1, 3, 20, 150, 390])))) for _ in range(count)]
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=offsets[1:])
+    return np.concatenate(sets).astype(np.uint64), offsets
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compiled_look_ups_count_as_numpys(monkeypatch, seed):
+    rng = np.random.default_rng(seed)
+    values, offsets = _random_sets(rng, 30)
+    sets = overlap.SetIndex(values, offsets)
+    pairs = rng.integers(0, 30, size=(400, 2)).astype(np.int64)
+    # units: the sets again, grouped three to a document
+    units = type("Units", (), {"hashes": values, "offsets": offsets, "doc_offsets": np.arange(0, 31, 3)})
+    unit_row = np.arange(30) // 3  # set s stands for document s // 3 ...
+    docs, others = rng.integers(0, 10, size=400).astype(np.int64) * 3, pairs[:, 1]  # ... whose first set is 3d
+    counted = {}
+    for name, threshold in (("numpy", 1 << 62), ("compiled", 0)):
+        monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", threshold)
+        counted[name] = (
+            overlap.shared_shingle_counts(pairs, sets, offsets),
+            [overlap.shared_unit_counts(docs, others, units, unit_row, sets, share, 2) for share in (0.0, 0.3, 0.5, 1.0)],
+        )
+    assert np.array_equal(counted["numpy"][0], counted["compiled"][0])
+    expected = [len(np.intersect1d(values[offsets[a]:offsets[a + 1]], values[offsets[b]:offsets[b + 1]])) for a, b in pairs]
+    assert counted["compiled"][0].tolist() == expected
+    for numpys, compiled in zip(counted["numpy"][1], counted["compiled"][1]):
+        assert np.array_equal(numpys, compiled)
+    assert any(found.any() for found in counted["compiled"][1][1:])  # units are found, not only counted as none
+
+
+def test_a_batch_looked_up_by_the_kernels_scores_as_by_numpy(monkeypatch):
+    texts = _dense_cluster(copies=20)
+    monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", 1 << 62)
+    numpys = _score(texts, products=False)
+    monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", 0)
+    compiled = _score(texts, products=False)
+    assert np.array_equal(compiled.counts, numpys.counts) and np.array_equal(compiled.values, numpys.values)
+    assert np.array_equal(compiled.same_story, numpys.same_story) and compiled.same_story.sum() >= 20 * 19 // 2
