@@ -542,8 +542,13 @@ def _char_batch(count: int):
 
 
 def test_14_verification_looks_shingles_up_in_bounded_chunks(monkeypatch):
+    from dedup.match import overlap
+
     run = _char_batch(60)
     run(1 << 15, products=None)  # imports what the products use, which a first call would count
+    run(1 << 40)  # loads the compiled look-ups
+    compiled, compiled_peak = _peak_while(lambda: run(1 << 40))  # one chunk, looked up by the kernels
+    monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", 1 << 62)  # look-ups by numpy, a chunk at a time
     whole, whole_peak = _peak_while(lambda: run(1 << 40))  # one chunk: what verification did before
     chunked, chunk_peak = _peak_while(lambda: run(1 << 15))
     # every pair of the batch: dense enough that, left to choose, verification multiplies
@@ -551,8 +556,11 @@ def test_14_verification_looks_shingles_up_in_bounded_chunks(monkeypatch):
     for name in ("pairs", "values", "counts", "same_story"):
         assert np.array_equal(getattr(whole, name), getattr(chunked, name))
         assert np.array_equal(getattr(whole, name), getattr(multiplied, name))
+        assert np.array_equal(getattr(whole, name), getattr(compiled, name))
     assert chunk_peak * 4 < whole_peak, (chunk_peak >> 20, whole_peak >> 20)
     assert product_peak * 4 < whole_peak, (product_peak >> 20, whole_peak >> 20)
+    # the kernels hold no look-up per shingle: a whole batch costs them what a chunk costs numpy
+    assert compiled_peak < 2 * chunk_peak, (compiled_peak >> 20, chunk_peak >> 20)
 
 
 def test_14_verification_batches_are_bounded_by_the_shingles_of_their_documents():
