@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from dedup.report.encode import dumps, dumps_utf8, joined, lines_utf8
+from dedup.report.encode import Plain, dumps, dumps_utf8, joined, lines_utf8
 from dedup.report.records import (
     SMALL_CHUNK,
     Encoded,
@@ -64,7 +64,7 @@ def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) 
 def _pair_lines(result: ScanResult) -> Iterator[bytes]:
     scores = iter(result.pairs)
     while chunk := list(itertools.islice(scores, SMALL_CHUNK)):
-        yield lines_utf8([{"type": "pair", **pair_record(result, score)} for score in chunk])
+        yield lines_utf8([Plain(type="pair", **pair_record(result, score)) for score in chunk])
 
 
 def cluster_line(record: dict[str, object]) -> bytes:

@@ -14,7 +14,7 @@ from functools import partial
 
 from dedup.match.verify import PairScore
 from dedup.report.ahead import Ahead
-from dedup.report.encode import dumps, dumps_utf8, dumps_utf8_nested, joined
+from dedup.report.encode import Plain, dumps, dumps_utf8, dumps_utf8_nested, joined
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
@@ -38,7 +38,7 @@ def round_score(value: float) -> float:
 
 def pair_record(result: ScanResult, score: PairScore) -> dict[str, object]:
     docs = result.documents
-    return {
+    return Plain({  # ids, a flag, rounded scores and counts
         "first": docs[score.first].doc_id,
         "second": docs[score.second].doc_id,
         "same_story": score.same_story,
@@ -51,7 +51,7 @@ def pair_record(result: ScanResult, score: PairScore) -> dict[str, object]:
         "shared_shingles": score.shared_shingles,
         "shared_passages": {"first": score.shared_passages_first, "second": score.shared_passages_second},
         "aligned": {"first": round_score(score.aligned_first), "second": round_score(score.aligned_second)},
-    }
+    })
 
 
 def link_record(result: ScanResult, link: Link) -> dict[str, object]:
@@ -75,8 +75,8 @@ def cluster_record(
     docs = result.documents
     names = [docs[m.index].doc_id for m in cluster.members]
 
-    def counterpart_record(c: Counterpart) -> dict[str, object]:
-        return {"doc_id": names[c.member], "passages": list(c.passages), "cosine": c.cosine, "relation": c.relation}
+    def counterpart_record(c: Counterpart) -> dict[str, object]:  # the cosine is rounded to four places
+        return Plain(doc_id=names[c.member], passages=list(c.passages), cosine=c.cosine, relation=c.relation)
 
     made: dict[int, dict[str, object]] = {}  # shared: each Counterpart's record, by its id
     if shared:  # the Counterparts outlive the record, so their ids are not reused meanwhile

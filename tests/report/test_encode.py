@@ -162,3 +162,52 @@ def test_report_pieces_join_as_text_and_as_utf8():
     assert b"".join(utf8_pieces(pieces)) == text.encode("utf-8")
     with pytest.raises(UnicodeEncodeError):  # as a text file in UTF-8 refuses it
         list(utf8_pieces(["\ud800"]))
+
+
+def _as_dicts(value: object) -> object:
+    """``value`` with every :class:`~dedup.report.encode.Plain` record a plain dict (walked by plain())."""
+    if isinstance(value, dict):
+        return {key: _as_dicts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_dicts(item) for item in value]
+    return value
+
+
+def _plain_records(value: object) -> list[encode.Plain]:
+    if type(value) is encode.Plain:
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [record for item in items for record in _plain_records(item)]
+
+
+@needs_orjson
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=6, max_size=6), st.text(), st.booleans(),
+       st.integers(min_value=0, max_value=10**7))
+def test_pair_records_hold_only_what_plain_finds_plain(scores, name, same, count):
+    # a Plain record is taken as plain unwalked: its maker must put nothing else in it
+    from dedup.match.verify import PairScore
+    from dedup.report.records import pair_record
+
+    class View:
+        documents = [Document(name, ""), Document(name + "\u00e9", "")]
+
+    record = pair_record(View(), PairScore(0, 1, *scores[:4], count, count, count, same, *scores[4:]))
+    assert type(record) is encode.Plain and encode.plain(_as_dicts(record))
+    assert_same(record)
+
+
+@needs_orjson
+def test_a_clusters_plain_records_are_plain_when_walked(seeds_dir):
+    from dedup.report.records import cluster_record
+
+    result = scan([seeds_dir])
+    for cluster in result.clusters:
+        for shared in (False, True):
+            record = cluster_record(result, cluster, shared=shared)
+            found = _plain_records(record)
+            # the pairs and every passage's counterparts
+            assert len(found) >= len(cluster.pairs) + sum(len(d.counterparts) for m in cluster.members for d in m.passages)
+            assert all(encode.plain(_as_dicts(plain)) for plain in found)
+            assert_same(record)
+            assert dumps(record) == dumps(_as_dicts(record))
