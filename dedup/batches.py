@@ -21,6 +21,7 @@ import numpy as np
 
 from dedup.document import Document
 from dedup.match.fingerprint import content_and_line_keys, content_text, fingerprint, fingerprint_and_words
+from dedup.match.shingle import concat_ranges
 from dedup.match.verify import PairScore, ScoreColumns
 from dedup.match.words import WordWeights, aligned_shares
 from dedup.packing import chunks_of, pair_batches
@@ -227,7 +228,7 @@ class DetailTask:
     indices: np.ndarray
     texts: list[str] | SpooledTexts
     documents: dict[int, Document]
-    pairs: list[PairScore]
+    pairs: list[PairScore] | ScoreColumns  # columns: cheap to send; the worker makes the PairScores
     config: ScanConfig
     # Set when the report's records are written here too: ``write(view, clusters,
     # provenances, links)`` gives each cluster's text, ``links`` the outside documents
@@ -257,8 +258,9 @@ def detail_batch(task: DetailTask) -> DetailResult:
     # the provenance analysis reads documents by global index: only these are there (and
     # the outside documents linked to the clusters, without text, when records are written)
     documents = {i: doc.with_text(clustered_texts.get(i, "")) for i, doc in task.documents.items()}
-    view = ScanResult(documents, task.config, clusters, task.pairs, [], {})  # type: ignore[arg-type]
-    known = {(s.first, s.second): s for s in task.pairs}
+    pairs = task.pairs.scores() if isinstance(task.pairs, ScoreColumns) else task.pairs
+    view = ScanResult(documents, task.config, clusters, pairs, [], {})  # type: ignore[arg-type]
+    known = {(s.first, s.second): s for s in pairs}
     provenances = [analyse_cluster(view, cluster, known) for cluster in clusters]
     if task.write is None:
         return DetailResult(clusters, clustered_texts, provenances)
@@ -301,22 +303,26 @@ class Deferred:
         if chunk:
             yield chunk
 
-    def _pairs_by_doc(self) -> dict[int, list[PairScore]]:
-        by_doc: dict[int, list[PairScore]] = {}
-        for score in self.verified:
-            by_doc.setdefault(score.first, []).append(score)
-            by_doc.setdefault(score.second, []).append(score)
-        return by_doc
+    def _pairs_by_doc(self) -> tuple[ScoreColumns, np.ndarray]:
+        """The verified pairs as columns, and their rows by first document (in their order
+        within one)."""
+        columns = ScoreColumns.of(self.verified)
+        return columns, np.argsort(columns.pairs[:, 0], kind="stable")
 
     def _detail_task(
-        self, clusters: list[Cluster], by_doc: dict[int, list[PairScore]], write: RecordWriter | None = None,
+        self, clusters: list[Cluster], by_doc: tuple[ScoreColumns, np.ndarray], write: RecordWriter | None = None,
         links: dict[str, tuple[Link, ...]] | None = None,
     ) -> DetailTask:
         members = sorted(m.index for cluster in clusters for m in cluster.members)
-        inside = set(members)
-        pairs = [s for i in members for s in by_doc.get(i, ()) if s.first == i and s.second in inside]
-        documents = {i: self.documents[i].with_text("") for i in members}
         indices = np.asarray(members, dtype=np.int64)
+        # the pairs among the members, by first member, each first's in the order verified
+        columns, by_first = by_doc
+        firsts = columns.pairs[by_first, 0]
+        starts = np.searchsorted(firsts, indices)
+        rows = by_first[concat_ranges(starts, np.searchsorted(firsts, indices, side="right") - starts)]
+        rows = rows[np.isin(columns.pairs[rows, 1], indices)]
+        pairs = columns.take(rows, columns.pairs[rows])
+        documents = {i: self.documents[i].with_text("") for i in members}
         task = DetailTask(clusters, indices, self.texts_of(indices), documents, pairs, self.config)
         if write is None:
             return task
