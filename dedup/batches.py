@@ -22,7 +22,7 @@ import numpy as np
 from dedup.document import Document
 from dedup.match.fingerprint import content_and_line_keys, content_text, fingerprint, fingerprint_and_words
 from dedup.match.shingle import concat_ranges
-from dedup.match.verify import PairScore, ScoreColumns
+from dedup.match.verify import PairScore, ScoreColumns, pair_array
 from dedup.match.words import WordWeights, aligned_shares
 from dedup.packing import chunks_of, pair_batches
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
@@ -237,6 +237,8 @@ class DetailTask:
     links: dict[str, tuple[Link, ...]] = field(default_factory=dict)
     # a worker's task: records of at least this many bytes in all go back by file
     records_beside: int | None = None
+    # the clusters go without their pairs, which are these rows of ``pairs`` (one array each)
+    cluster_pairs: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,11 +256,13 @@ def detail_batch(task: DetailTask) -> DetailResult:
     local = {index: k for k, index in enumerate(task.indices.tolist())}
     groups = [[local[m.index] for m in cluster.members] for cluster in task.clusters]
     members, clustered_texts = _detail(groups, texts, task.indices.tolist(), task.config)
+    pairs = task.pairs.scores() if isinstance(task.pairs, ScoreColumns) else task.pairs
     clusters = [replace(cluster, members=group) for cluster, group in zip(task.clusters, members)]
+    if task.cluster_pairs is not None:
+        clusters = [replace(c, pairs=tuple(map(pairs.__getitem__, rows.tolist()))) for c, rows in zip(clusters, task.cluster_pairs)]
     # the provenance analysis reads documents by global index: only these are there (and
     # the outside documents linked to the clusters, without text, when records are written)
     documents = {i: doc.with_text(clustered_texts.get(i, "")) for i, doc in task.documents.items()}
-    pairs = task.pairs.scores() if isinstance(task.pairs, ScoreColumns) else task.pairs
     view = ScanResult(documents, task.config, clusters, pairs, [], {})  # type: ignore[arg-type]
     known = {(s.first, s.second): s for s in pairs}
     provenances = [analyse_cluster(view, cluster, known) for cluster in clusters]
@@ -323,7 +327,16 @@ class Deferred:
         rows = rows[np.isin(columns.pairs[rows, 1], indices)]
         pairs = columns.take(rows, columns.pairs[rows])
         documents = {i: self.documents[i].with_text("") for i in members}
-        task = DetailTask(clusters, indices, self.texts_of(indices), documents, pairs, self.config)
+        # each cluster's pairs go as rows of those: pickling tens of thousands of PairScores held up the task
+        keys = pairs.pairs[:, 0] * len(self.documents) + pairs.pairs[:, 1]
+        order = np.argsort(keys)
+        cluster_pairs = []
+        for cluster in clusters:
+            wanted = pair_array(cluster.pairs)
+            cluster_pairs.append(order[np.searchsorted(keys[order], wanted[:, 0] * len(self.documents) + wanted[:, 1])])
+        bare = [replace(cluster, pairs=()) for cluster in clusters]
+        task = DetailTask(bare, indices, self.texts_of(indices), documents, pairs, self.config,
+                          cluster_pairs=tuple(cluster_pairs))
         if write is None:
             return task
         links = links or {}
