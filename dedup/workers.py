@@ -1,12 +1,12 @@
 """Running batches in worker processes, and keeping texts on disk while a scan runs.
 
 Nothing here knows the pipeline's stages: :class:`WorkerPool` maps a top-level function
-over tasks, in order, in this process (``jobs=1``) or in ``jobs`` spawned processes, with
+over tasks, in order, in this process (``jobs=1``) or in ``jobs`` worker processes, with
 a bounded number of tasks in flight so that memory stays flat however long the input is.
-Workers are forked from a clean server process (multiprocessing's forkserver, spawned
-where there is none) that imported the pipeline once, so they inherit no locks or thread
-pools from the parent and start without importing it each; tasks and results travel by
-multiprocessing's own IPC.
+Workers are forked from a clean server process (multiprocessing's forkserver) that
+imported the pipeline once, so they inherit no locks or thread pools from the parent and
+start without importing it each (where the platform has no fork server, they are
+spawned); tasks and results travel by multiprocessing's own IPC.
 
 :class:`TextSpool` is an append-only temporary file of UTF-8 texts. The scan writes each
 article there as it is read and keeps only its offset; later stages, in any process,
