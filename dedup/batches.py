@@ -307,23 +307,23 @@ class Deferred:
         if chunk:
             yield chunk
 
-    def _pairs_by_doc(self) -> tuple[ScoreColumns, np.ndarray]:
-        """The verified pairs as columns, and their rows by first document (in their order
-        within one)."""
+    def _pairs_by_first(self) -> tuple[ScoreColumns, np.ndarray, np.ndarray]:
+        """The verified pairs as columns, their rows by first document (in their order
+        within one), and the first document of each of those rows."""
         columns = ScoreColumns.of(self.verified)
-        return columns, np.argsort(columns.pairs[:, 0], kind="stable")
+        by_first = np.argsort(columns.pairs[:, 0], kind="stable")
+        return columns, by_first, columns.pairs[by_first, 0]
 
     def _detail_task(
-        self, clusters: list[Cluster], by_doc: tuple[ScoreColumns, np.ndarray], write: RecordWriter | None = None,
-        links: dict[str, tuple[Link, ...]] | None = None,
+        self, clusters: list[Cluster], by_first: tuple[ScoreColumns, np.ndarray, np.ndarray],
+        write: RecordWriter | None = None, links: dict[str, tuple[Link, ...]] | None = None,
     ) -> DetailTask:
         members = sorted(m.index for cluster in clusters for m in cluster.members)
         indices = np.asarray(members, dtype=np.int64)
         # the pairs among the members, by first member, each first's in the order verified
-        columns, by_first = by_doc
-        firsts = columns.pairs[by_first, 0]
+        columns, order, firsts = by_first
         starts = np.searchsorted(firsts, indices)
-        rows = by_first[concat_ranges(starts, np.searchsorted(firsts, indices, side="right") - starts)]
+        rows = order[concat_ranges(starts, np.searchsorted(firsts, indices, side="right") - starts)]
         rows = rows[np.isin(columns.pairs[rows, 1], indices)]
         pairs = columns.take(rows, columns.pairs[rows])
         documents = {i: self.documents[i].with_text("") for i in members}
@@ -352,8 +352,8 @@ class Deferred:
         The clusters go to the workers a batch at a time (the pool keeps a few ahead), so
         only the batches in flight hold texts and passages.
         """
-        by_doc = self._pairs_by_doc()
-        tasks = (self._detail_task(chunk, by_doc) for chunk in self._cluster_chunks(clusters))
+        by_first = self._pairs_by_first()
+        tasks = (self._detail_task(chunk, by_first) for chunk in self._cluster_chunks(clusters))
         for done in self.pool.map(detail_batch, tasks):
             for cluster, provenance in zip(done.clusters, done.provenances):
                 yield cluster, {m.index: done.texts[m.index] for m in cluster.members}, provenance
@@ -367,8 +367,8 @@ class Deferred:
         The workers send back text, not the passages and provenances they made: the main
         process only writes.
         """
-        by_doc = self._pairs_by_doc()
-        tasks = (self._detail_task(chunk, by_doc, write, links) for chunk in self._cluster_chunks(clusters))
+        by_first = self._pairs_by_first()
+        tasks = (self._detail_task(chunk, by_first, write, links) for chunk in self._cluster_chunks(clusters))
         for done in self.pool.map(detail_batch, tasks):
             records = done.records.take() if isinstance(done.records, SpooledPieces) else done.records
             yield from zip(records, done.provenances, strict=True)  # type: ignore[arg-type]

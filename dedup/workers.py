@@ -166,7 +166,8 @@ def _leave_interrupts_to_parent() -> None:
     """Set up a worker: it ignores Ctrl-C, which the terminal sends to every process of the
     job (the parent stops the run and cleans up, instead of each worker printing a
     traceback), and it exits when its parent is gone (killed outright, the parent cannot
-    stop it, and it would wait for tasks forever)."""
+    stop it, and it would wait for tasks forever). A forked worker's parent is the fork
+    server, which exits when the process that started it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
 
