@@ -259,7 +259,10 @@ def detail_batch(task: DetailTask) -> DetailResult:
     pairs = task.pairs.scores() if isinstance(task.pairs, ScoreColumns) else task.pairs
     clusters = [replace(cluster, members=group) for cluster, group in zip(task.clusters, members)]
     if task.cluster_pairs is not None:
-        clusters = [replace(c, pairs=tuple(map(pairs.__getitem__, rows.tolist()))) for c, rows in zip(clusters, task.cluster_pairs)]
+        clusters = [
+            replace(cluster, pairs=tuple(map(pairs.__getitem__, rows.tolist())))
+            for cluster, rows in zip(clusters, task.cluster_pairs)
+        ]
     # the provenance analysis reads documents by global index: only these are there (and
     # the outside documents linked to the clusters, without text, when records are written)
     documents = {i: doc.with_text(clustered_texts.get(i, "")) for i, doc in task.documents.items()}

@@ -3,10 +3,10 @@
 Nothing here knows the pipeline's stages: :class:`WorkerPool` maps a top-level function
 over tasks, in order, in this process (``jobs=1``) or in ``jobs`` worker processes, with
 a bounded number of tasks in flight so that memory stays flat however long the input is.
-Workers are forked from a clean server process (multiprocessing's forkserver) that
-imported the pipeline once, so they inherit no locks or thread pools from the parent and
-start without importing it each (where the platform has no fork server, they are
-spawned); tasks and results travel by multiprocessing's own IPC.
+On Linux, workers are forked from a clean server process (multiprocessing's forkserver)
+that imported the pipeline once, so they inherit no locks or thread pools from the parent
+and start without importing it each (elsewhere they are spawned); tasks and results
+travel by multiprocessing's own IPC.
 
 :class:`TextSpool` is an append-only temporary file of UTF-8 texts. The scan writes each
 article there as it is read and keeps only its offset; later stages, in any process,
@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -143,15 +144,16 @@ class WorkerPool:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Where there is a fork server, workers are forked from it once it has imported the
-    pipeline's modules (they are not imported again in each worker); elsewhere they are
-    spawned, and each imports them. The server is started once per process, by the first
-    pool, and serves the later ones.
+    """On Linux, workers are forked from a fork server once it has imported the pipeline's
+    modules (they are not imported again in each worker); elsewhere they are spawned, and
+    each imports them (macOS's system libraries are not safe to use in a process forked
+    after they were loaded, which is why Python spawns there by default). The server is
+    started once per process, by the first pool, and serves the later ones.
 
     It does not load the compiled kernels: that would hold up the workers' start by most
     of a second, while the pipeline keeps them busy from their start; they load the
     kernels once they have nothing else to do (:meth:`prepare`)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if not sys.platform.startswith("linux") or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dedup.batches"])

@@ -60,7 +60,7 @@ def test_many_small_batches_give_the_same_report(corpus: Path, monkeypatch: pyte
     aligned: list[int] = []
     align_batch = batches.align_batch
 
-    def counted(task: batches.AlignTask):  # in this process (one job) only: workers import the module afresh
+    def counted(task: batches.AlignTask):  # in this process (one job) only: workers hold their own copy of the module
         aligned.append(len(task.pairs))
         return align_batch(task)
 

@@ -162,3 +162,22 @@ def test_a_pool_that_cannot_start_raises_where_it_is_next_used(monkeypatch) -> N
 
 def _up_here() -> None:
     """Nothing to prepare."""
+
+
+def test_workers_are_forked_from_a_server_on_linux_and_spawned_elsewhere(monkeypatch) -> None:
+    import multiprocessing
+    import sys
+
+    import dedup.workers as workers
+
+    forked = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert workers._context().get_start_method() == forked
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert workers._context().get_start_method() == "spawn"
+    with WorkerPool(2) as pool:  # spawned workers import the package and work as forked ones do
+        pool._opened()
+        for started in pool._starting:
+            started.result(timeout=120)
+        assert list(pool.map(_square, range(6))) == [k * k for k in range(6)]
+        assert set(pool.map(_pid, range(4))) <= set(pool._executor._processes)  # type: ignore[union-attr]
