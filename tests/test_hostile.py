@@ -39,7 +39,7 @@ from dedup.match.fingerprint import FingerprintConfig, fingerprint
 from dedup.match.shingle import ShingleConfig
 from dedup.pipeline import scan
 from dedup.report.html import passage_groups, shared_hue
-from dedup.story import diff
+from dedup.story import cosines, diff
 from dedup.story.result import ScanConfig
 from dedup.text.segment import segment
 from tests.conftest import SEED_ORIGINAL, SEED_TRIM, write_jsonl
@@ -247,9 +247,9 @@ def _long_pair(chars: int) -> list[str]:
 def test_5_passage_diff_memory_is_bounded_and_the_result_the_same(monkeypatch):
     texts = _long_pair(600_000)
     passages = [segment(t).passages for t in texts]
-    monkeypatch.setattr(diff, "COSINE_BLOCK", 1 << 40)  # one block: what the diff did before
+    monkeypatch.setattr(cosines, "COSINE_BLOCK", 1 << 40)  # one block: what the diff did before
     whole, whole_peak = _peak_while(lambda: diff.diff_cluster(texts, passages))
-    monkeypatch.setattr(diff, "COSINE_BLOCK", 1 << 14)
+    monkeypatch.setattr(cosines, "COSINE_BLOCK", 1 << 14)
     blocks, block_peak = _peak_while(lambda: diff.diff_cluster(texts, passages))
     assert blocks == whole
     assert block_peak * 3 < whole_peak, (block_peak >> 20, whole_peak >> 20)

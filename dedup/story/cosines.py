@@ -28,6 +28,133 @@ def product_scores(block, passages_t, squared, min_cosine: float) -> tuple[np.nd
     return found.row[keep].astype(np.int64), found.col[keep].astype(np.int64), found.data[keep]
 
 
+def products(windows, passages) -> int:
+    """The multiply-adds of the sparse product of ``windows`` with ``passages`` transposed."""
+    spread = np.bincount(passages.indices, minlength=passages.shape[1])
+    return int(spread[windows.indices].sum())
+
+
+class ProductScores:
+    """:func:`product_scores` with its right-hand sides made once, as :class:`BoundedScores`."""
+
+    def __init__(self, passages, short: np.ndarray, min_cosine: float) -> None:
+        from scipy import sparse
+
+        # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
+        # operand converts it again for every block, which cost more than the products.
+        self.squared = (
+            sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr() if short.any() else None
+        )
+        self.passages_t = passages.T.tocsr()
+        self.min_cosine = min_cosine
+
+    def scores(self, block, start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return product_scores(block, self.passages_t, self.squared, self.min_cosine)
+
+
+def scorer(windows, passages, short: np.ndarray, min_cosine: float) -> BoundedScores | ProductScores:
+    """The better scorer of ``windows`` against ``passages``: the same entries and floats either way."""
+    return BoundedScores.of(windows, passages, short, min_cosine) or ProductScores(passages, short, min_cosine)
+
+
+# Passage cosines are computed for a block of windows at a time, each block making at most
+# about this many (window, passage) products: two long near-identical documents share
+# common words in every passage, so one product of all windows with all passages grows
+# with the square of their length (6 GB for two 2M-character copies; 0.4 GB in blocks).
+COSINE_BLOCK = 1 << 22
+
+
+def window_blocks(windows, matrix, copies: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Row ranges of ``windows`` whose products with ``matrix.T`` stay near :data:`COSINE_BLOCK`.
+
+    A window's cost is the number of (term, passage) entries its terms meet, an upper
+    bound on the nonzeros of its row of the product, times its ``copies`` (the windows
+    that row stands for, into which its entries are spread).
+    """
+    passages_per_term = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    entry_row = np.repeat(np.arange(windows.shape[0]), np.diff(windows.indptr))
+    cost = np.bincount(entry_row, weights=passages_per_term[windows.indices], minlength=windows.shape[0])
+    if copies is not None:
+        cost = cost * copies
+    ends = np.cumsum(cost)
+    blocks, start = [], 0
+    while start < windows.shape[0]:
+        base = ends[start - 1] if start else 0.0
+        end = max(int(np.searchsorted(ends, base + COSINE_BLOCK, side="right")), start + 1)
+        blocks.append((start, end))
+        start = end
+    return blocks
+
+
+def window_scores(windows, passages, short: np.ndarray, copies: np.ndarray, min_cosine: float):
+    """Every score of at least ``min_cosine`` of a window against a passage, as
+    ``(windows, passages, values)`` for one block of windows after another: the entries
+    and floats of :func:`scorer`'s scores of every window against every passage."""
+    score = scorer(windows, passages, short, min_cosine)
+    for start, end in window_blocks(windows, passages, copies):
+        rows, cols, values = score.scores(windows[start:end], start, end)
+        yield rows + start, cols, values
+
+
+def split_window_scores(windows, passages, short: np.ndarray, copies: np.ndarray, parts: np.ndarray, min_cosine: float):
+    """:func:`window_scores`, with each window of two passages scored only against the
+    passages it can reach ``min_cosine`` with: the same entries and floats.
+
+    ``parts[w]`` holds, for a window of two passages, the rows of the windows of each alone;
+    ``-1, -1`` for a window of one. Rows are unit vectors without negative weights, so the
+    sum ``u + v`` of two has a norm of at least √2 and a passage ``p`` scores against their
+    window at ``(p·u + p·v) / |u + v|``: for that to reach ``min_cosine``, ``p·u`` or ``p·v``
+    must reach ``min_cosine / √2``. The windows of one passage are scored against every
+    passage at that lower threshold, and each window of two only against the passages one
+    of its parts reached: a third of the work where most windows share nothing. Short
+    passages, scored by coverage too, which has no such bound, are scored against every
+    window. Used where the bounded scorer is (big clusters): the compiled kernels are loaded there.
+    """
+    from dedup.match.kernels import listed_products
+    from dedup.match.shingle import concat_ranges
+
+    pair_rows = np.flatnonzero(parts[:, 0] >= 0)
+    if products(windows, passages) < BOUNDED_MIN_PRODUCTS or not BOUNDED_SCORES or not len(pair_rows):
+        yield from window_scores(windows, passages, short, copies, min_cosine)
+        return
+    shorts, longs = np.flatnonzero(short != 0), np.flatnonzero(short == 0)
+    if len(shorts):
+        for rows, cols, values in window_scores(windows, passages[shorts], short[shorts], copies, min_cosine):
+            yield rows, shorts[cols], values
+    singles = np.flatnonzero(parts[:, 0] < 0)
+    long_passages, single_windows = passages[longs], windows[singles]
+    score = BoundedScores.made(single_windows, long_passages, np.zeros(len(longs)), min_cosine / np.sqrt(2) - SCORE_MARGIN)
+    if not len(longs) or score is None:  # (None: the passages repeat a term, which a product's rows never do)
+        for rows, cols, values in window_scores(windows, long_passages, short[longs], copies, min_cosine):
+            yield rows, longs[cols], values
+        return
+    # the windows of two passages holding each window of one, by the latter's row (CSR)
+    owners = np.concatenate((parts[pair_rows, 0], parts[pair_rows, 1]))
+    holders = np.concatenate((pair_rows, pair_rows))[np.argsort(owners, kind="stable")]
+    held = np.zeros(windows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owners, minlength=windows.shape[0]), out=held[1:])
+    a = (windows.indptr.astype(np.int64), windows.indices.astype(np.int64), windows.data, windows.shape[1])
+    for start, end in window_blocks(single_windows, long_passages, copies[singles]):
+        rows, cols, values = score.scores(single_windows[start:end], start, end)
+        rows = singles[rows + start]
+        keep = values >= min_cosine
+        yield rows[keep], longs[cols[keep]], values[keep]
+        sizes = held[rows + 1] - held[rows]
+        ends = np.cumsum(sizes)
+        first = 0
+        while first < len(rows):  # the listed pairs of the window pairs these lift, a bounded number at a time
+            last = max(int(np.searchsorted(ends, ends[first] - sizes[first] + LISTED_PAIRS, side="right")), first + 1)
+            pairs = holders[concat_ranges(held[rows[first:last]], sizes[first:last])]
+            code = np.unique(pairs * len(longs) + np.repeat(cols[first:last], sizes[first:last]))
+            found = listed_products(*a, *score.passages, code // len(longs), code % len(longs), min_cosine, SCORE_MARGIN)
+            yield found[0], longs[found[1]], found[2]
+            first = last
+
+
+# Window pairs listed for scoring at a time by split_window_scores.
+LISTED_PAIRS = 1 << 20
+
+
 # Terms in more distinct passages than this are common: the scores of a window and a
 # passage are bounded by their rarer terms' products and their common terms' norms, and
 # only pairs whose bound reaches ``min_cosine`` are scored (dedup.match.kernels.bounded_product).
@@ -50,9 +177,14 @@ class BoundedScores:
         """The bounded scorer of these windows and passages, or None where scipy's product
         is the better way: it is small, or the passages repeat a term (scipy adds those
         entries one by one)."""
-        spread = np.bincount(passages.indices, minlength=passages.shape[1])  # passages holding each term
-        if int(spread[windows.indices].sum()) < BOUNDED_MIN_PRODUCTS:
+        if not BOUNDED_SCORES or products(windows, passages) < BOUNDED_MIN_PRODUCTS:
             return None
+        return cls.made(windows, passages, short, min_cosine)
+
+    @classmethod
+    def made(cls, windows, passages, short: np.ndarray, min_cosine: float) -> BoundedScores | None:
+        """The bounded scorer whatever the size; None where the passages repeat a term."""
+        spread = np.bincount(passages.indices, minlength=passages.shape[1])  # passages holding each term
         passages = passages.copy()
         passages.sort_indices()
         if not passages.has_canonical_format:

@@ -190,9 +190,14 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
         passage_group, passage_reps = _equal_rows(counts, clusters_of_rows)
         second = np.where(window_kind == 1, passage_group[np.minimum(window_row + 1, len(pieces) - 1)], -1)
         window_code = passage_group[window_row] * (len(passage_reps) + 1) + second + 1
-        _, window_reps, window_group = np.unique(window_code, return_index=True, return_inverse=True)
+        codes, window_reps, window_group = np.unique(window_code, return_index=True, return_inverse=True)
         window_group = window_group.reshape(-1)
         rep_row, rep_kind = window_row[window_reps], window_kind[window_reps]
+        # a two-passage window's passages, as the vectors of their one-passage windows
+        parts = np.full((len(window_reps), 2), -1, dtype=np.int64)
+        for side in (0, 1):
+            own = passage_group[rep_row[rep_kind == 1] + side] * (len(passage_reps) + 1)
+            parts[rep_kind == 1, side] = np.searchsorted(codes, own)
         entries = np.concatenate((np.arange(len(window_reps)), np.flatnonzero(rep_kind)))
         select = sparse.csr_matrix(
             (np.ones(len(entries)), (entries, np.concatenate((rep_row, rep_row[rep_kind == 1] + 1)))),
@@ -203,7 +208,7 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
         short = (words <= SHORT_PASSAGE_WORDS).astype(np.float64)
         wins, groups, values, other = _blockwise_best(
             windows, matrix[passage_reps], short[passage_reps], _members_of_groups(window_group, len(window_reps)),
-            window_member, config.min_cosine,
+            window_member, parts, config.min_cosine,
         )
         # each distinct passage's best windows, for every passage of that vector but those
         # of the member the window lies in
@@ -269,68 +274,26 @@ def _l2_rows(matrix):
     return matrix
 
 
-# Passage cosines are computed for a block of windows at a time, each block making at most
-# about this many (window, passage) products: two long near-identical documents share
-# common words in every passage, so one product of all windows with all passages grows
-# with the square of their length (6 GB for two 2M-character copies; 0.4 GB in blocks).
-COSINE_BLOCK = 1 << 22
-
-
-def _window_blocks(windows, matrix, copies: np.ndarray | None = None) -> list[tuple[int, int]]:
-    """Row ranges of ``windows`` whose products with ``matrix.T`` stay near :data:`COSINE_BLOCK`.
-
-    A window's cost is the number of (term, passage) entries its terms meet, an upper
-    bound on the nonzeros of its row of the product, times its ``copies`` (the windows
-    that row stands for, into which its entries are spread).
-    """
-    passages_per_term = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    entry_row = np.repeat(np.arange(windows.shape[0]), np.diff(windows.indptr))
-    cost = np.bincount(entry_row, weights=passages_per_term[windows.indices], minlength=windows.shape[0])
-    if copies is not None:
-        cost = cost * copies
-    ends = np.cumsum(cost)
-    blocks, start = [], 0
-    while start < windows.shape[0]:
-        base = ends[start - 1] if start else 0.0
-        end = max(int(np.searchsorted(ends, base + COSINE_BLOCK, side="right")), start + 1)
-        blocks.append((start, end))
-        start = end
-    return blocks
-
-
-def _blockwise_best(windows, passages, short, window_groups, window_member, min_cosine):
+def _blockwise_best(windows, passages, short, window_groups, window_member, parts, min_cosine):
     """For each (distinct passage vector, member): the best window there scoring at least ``min_cosine``.
 
     ``windows`` and ``passages`` hold one row per distinct vector; ``window_groups`` lists
-    (CSR: windows, offsets) the windows of each distinct window vector. Returns ``(windows,
-    passage vectors, values, members)`` sorted by passage vector and member; ties go to the
-    first window. Blocks of windows are scored in order and their entries that pass
-    reduced in batches, so memory holds one block's products, the best windows so far and
-    about as many entries waiting, and the answer is the one a single product of all
-    windows gives (each row of a product depends on that row alone).
+    (CSR: windows, offsets) the windows of each distinct window vector; ``parts`` the
+    vectors of a two-passage window's passages (:func:`cosines.split_window_scores`).
+    Returns ``(windows, passage vectors, values, members)`` sorted by passage vector and
+    member; ties go to the first window. Blocks of windows are scored in order and their
+    entries that pass reduced in batches, so memory holds one block's products, the best
+    windows so far and about as many entries waiting, and the answer is the one a single
+    product of all windows gives (each row of a product depends on that row alone).
     """
-    from scipy import sparse
-
     group_windows, group_offsets = window_groups
-    bounded = cosines.BoundedScores.of(windows, passages, short, min_cosine) if cosines.BOUNDED_SCORES else None
-    if bounded is None:
-        # Both right-hand sides are transposed to CSR once: a product with a transposed (CSC)
-        # operand converts it again for every block, which cost more than the products.
-        squared = (
-            sparse.csr_matrix(sparse.diags(short) @ passages.multiply(passages)).T.tocsr() if short.any() else None
-        )
-        passages_t = passages.T.tocsr()
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0), empty)
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     pending_size = 0
-    for start, end in _window_blocks(windows, passages, np.diff(group_offsets)):
-        block = windows[start:end]
-        if bounded is not None:
-            rows, cols, values = bounded.scores(block, start, end)
-        else:
-            rows, cols, values = cosines.product_scores(block, passages_t, squared, min_cosine)
-        vectors = rows + start
+    for vectors, cols, values in cosines.split_window_scores(
+        windows, passages, short, np.diff(group_offsets), parts, min_cosine
+    ):
         # every window of each window vector
         sizes = group_offsets[vectors + 1] - group_offsets[vectors]
         wins = group_windows[concat_ranges(group_offsets[vectors], sizes)]
@@ -339,7 +302,7 @@ def _blockwise_best(windows, passages, short, window_groups, window_member, min_
         # Reduced only once the found entries outweigh the best so far, so that each entry
         # is sorted a bounded number of times; the best of a union does not depend on how
         # it is cut, since the order below is total.
-        if pending_size > max(COSINE_BLOCK, len(best[0])):
+        if pending_size > max(cosines.COSINE_BLOCK, len(best[0])):
             best = _reduce_best(best, pending, window_member)
             pending, pending_size = [], 0
     return _reduce_best(best, pending, window_member)

@@ -130,6 +130,37 @@ def test_bounded_scores_keep_the_products_entries_and_floats(monkeypatch, common
             assert len(got[0]) > 10 or start == end
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_passage_windows_scored_only_where_a_part_reaches_keep_every_entry(monkeypatch, seed):
+    # A window of two passages can reach the threshold though neither passage alone does:
+    # the parts are scored at threshold / sqrt 2. Scoring them at the threshold itself
+    # loses such entries, and this test with them.
+    from dedup.story import cosines
+
+    monkeypatch.setattr(cosines, "BOUNDED_MIN_PRODUCTS", 0)
+    monkeypatch.setattr(cosines, "COSINE_BLOCK", 1 << 12)  # many blocks, and listed pairs cut too
+    monkeypatch.setattr(cosines, "LISTED_PAIRS", 7)
+    rng = np.random.default_rng(seed)
+    dense = (rng.random((120, 60)) < 0.12) * rng.random((120, 60))
+    units = diff._l2_rows(sparse.csr_matrix(dense))
+    pairs = np.array([(k, k + 1) for k in range(0, 119, 2)] + [(3, 40), (7, 7)])
+    select = sparse.csr_matrix(
+        (np.ones(2 * len(pairs)), (np.repeat(np.arange(len(pairs)), 2), pairs.ravel())), shape=(len(pairs), 120)
+    )
+    windows = sparse.vstack([units, diff._l2_rows(select @ units)]).tocsr()
+    parts = np.vstack([np.full((120, 2), -1), pairs])
+    short = (rng.random(120) < 0.2).astype(np.float64)
+    copies = rng.integers(1, 4, size=windows.shape[0])
+    for threshold in (0.3, 0.5):
+        split = list(cosines.split_window_scores(windows, units, short, copies, parts, threshold))
+        every = list(cosines.window_scores(windows, units, short, copies, threshold))
+        # (a window of two may be listed by both its parts: scored twice, the same float)
+        as_set = lambda found: sorted(set(zip(*(np.concatenate(c).tolist() for c in zip(*found)))))  # noqa: E731
+        assert as_set(split) == as_set(every)  # the same entries, floats compared exactly
+        lifted = [(w, p) for w, p, v in as_set(every) if w >= 120 and short[p] == 0]
+        assert lifted, "no two-passage window reached the threshold"
+
+
 def test_the_diff_is_the_same_with_and_without_bounds(monkeypatch):
     from dedup.story import cosines
 
