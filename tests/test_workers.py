@@ -181,3 +181,31 @@ def test_workers_are_forked_from_a_server_on_linux_and_spawned_elsewhere(monkeyp
             started.result(timeout=120)
         assert list(pool.map(_square, range(6))) == [k * k for k in range(6)]
         assert set(pool.map(_pid, range(4))) <= set(pool._executor._processes)  # type: ignore[union-attr]
+
+
+
+
+def _collector_state(task: int) -> tuple[int, bool, int]:
+    import gc
+
+    return task, gc.isenabled(), os.getpid()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_tasks_run_with_the_collector_paused_and_leave_it_running(jobs: int) -> None:
+    import gc
+
+    assert gc.isenabled()
+    with WorkerPool(jobs) as pool:
+        if jobs > 1:
+            pool._opened()
+            for started in pool._starting:  # every worker up: no task runs here meanwhile
+                started.result()
+        states = list(pool.map(_collector_state, range(6)))
+        assert gc.isenabled()  # here too, where jobs=1 ran the tasks
+        # a worker, asked outside a task once the tasks are done
+        later = [pool._opened().submit(_collector_state, 0).result() for _ in range(4)] if jobs > 1 else []
+    assert [task for task, _, _ in states] == list(range(6))
+    assert not any(enabled for _, enabled, _ in states)
+    assert (jobs == 1) == all(pid == os.getpid() for _, _, pid in states)
+    assert all(enabled for _, enabled, _ in later)
