@@ -4,9 +4,9 @@ Nothing here knows the pipeline's stages: :class:`WorkerPool` maps a top-level f
 over tasks, in order, in this process (``jobs=1``) or in ``jobs`` worker processes, with
 a bounded number of tasks in flight so that memory stays flat however long the input is.
 On Linux, workers are forked from a clean server process (multiprocessing's forkserver)
-that imported the pipeline once, so they inherit no locks or thread pools from the parent
-and start without importing it each (elsewhere they are spawned); tasks and results
-travel by multiprocessing's own IPC.
+that imported the pipeline and loaded the compiled kernels once, so they inherit no locks
+or thread pools from the parent and start without loading them each (elsewhere they are
+spawned); tasks and results travel by multiprocessing's own IPC.
 
 :class:`TextSpool` is an append-only temporary file of UTF-8 texts. The scan writes each
 article there as it is read and keeps only its offset; later stages, in any process,
@@ -60,7 +60,8 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         if self.jobs > 1:
             # The workers start now, from a thread: the server they are forked from imports
-            # the pipeline first (about 0.3 s), and this process reads meanwhile. Until one
+            # the pipeline and loads the compiled kernels first (0.7-1 s), and this
+            # process reads meanwhile. Until one
             # is up, map() runs tasks in this process.
             self._opener = threading.Thread(target=self._open, name="dedup-pool-open", daemon=True)
             self._opener.start()
@@ -165,18 +166,15 @@ def run_collector_paused(func: Callable[[Task], Result], task: Task) -> Result:
 
 def _context() -> multiprocessing.context.BaseContext:
     """On Linux, workers are forked from a fork server once it has imported the pipeline's
-    modules (they are not imported again in each worker); elsewhere they are spawned, and
-    each imports them (macOS's system libraries are not safe to use in a process forked
-    after they were loaded, which is why Python spawns there by default). The server is
-    started once per process, by the first pool, and serves the later ones.
-
-    It does not load the compiled kernels: that would hold up the workers' start by most
-    of a second, while the pipeline keeps them busy from their start; they load the
-    kernels once they have nothing else to do (:meth:`prepare`)."""
+    modules and loaded the compiled kernels (:mod:`dedup.forked`; they are not loaded again
+    in each worker); elsewhere they are spawned, and each imports them (macOS's system
+    libraries are not safe to use in a process forked after they were loaded, which is why
+    Python spawns there by default). The server is started once per process, by the first
+    pool, and serves the later ones."""
     if not sys.platform.startswith("linux") or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["dedup.batches"])
+    context.set_forkserver_preload(["dedup.forked"])
     return context
 
 

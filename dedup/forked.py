@@ -1,0 +1,17 @@
+"""What the workers' fork server loads before it forks them (Linux; :mod:`dedup.workers`).
+
+The pipeline's modules, scipy's sparse matrices, and the compiled kernels: numba's first
+use in a process sets up its compiler's tables and imports most of numba (0.3-0.5 s),
+then each kernel's cached code is loaded. Done once here, every worker starts with all of
+it; done in each worker, it held up verification. The cost: the first pool of a process
+waits that much longer for its server, which a scan too small to need workers notices
+(its tasks run in the main process meanwhile; at the end, the pool waits for its workers
+to start before it closes them).
+"""
+
+import scipy.sparse  # noqa: F401
+
+import dedup.batches  # noqa: F401
+from dedup.match.kernels import warm
+
+warm()
