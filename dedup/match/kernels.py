@@ -151,37 +151,38 @@ def bounded_product(
 def listed_products(
     a_indptr: np.ndarray, a_indices: np.ndarray, a_data: np.ndarray, terms: int,
     p_indptr: np.ndarray, p_indices: np.ndarray, p_data: np.ndarray,
-    rows: np.ndarray, passages: np.ndarray, threshold: float, margin: float,
+    rows: np.ndarray, passages: np.ndarray, threshold: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; tests/story/test_diff.py checks it
     """The dot products of at least ``threshold`` among the listed pairs ``(rows[k],
     passages[k])`` of rows of ``A`` (CSR over ``terms`` columns) and passages ``P`` (CSR),
-    summed as :func:`bounded_product` sums them (so as scipy's product would): as ``(rows,
-    passages, values)``, in the order listed. The pairs are listed by row, so each row's
-    columns are placed once for all its passages."""
-    count = len(p_indptr) - 1
-    no_weight = np.zeros(count)
-    position = np.full(terms, -1, dtype=np.int64)
-    longest = 0
-    for j in range(count):
-        longest = max(longest, p_indptr[j + 1] - p_indptr[j])
-    matched = np.empty(longest, dtype=np.int64)
-    matched_y = np.empty(longest)
+    as ``(rows, passages, values)`` in the order listed. The pairs are listed by passage:
+    each passage's weights are laid out by column once, and each row's entries multiply
+    them in the row's order, as scipy's product sums them (a column the passage lacks
+    adds an exact zero, which changes no sum), so the floats are the product's."""
+    dense = np.zeros(terms)
     kept_rows = np.empty(len(rows), dtype=np.int64)
     kept_passages = np.empty(len(rows), dtype=np.int64)
     values = np.empty(len(rows))
     found = 0
     current = -1
     for k in range(len(rows)):
-        i = rows[k]
-        if i != current:
+        j = passages[k]
+        if j != current:
             if current >= 0:
-                for jj in range(a_indptr[current], a_indptr[current + 1]):
-                    position[a_indices[jj]] = -1
-            for jj in range(a_indptr[i], a_indptr[i + 1]):
-                position[a_indices[jj]] = jj
-            current = i
-        found = _score(i, passages[k], position, a_data, p_indptr, p_indices, p_data, no_weight, threshold,
-                       threshold - margin, matched, matched_y, kept_rows, kept_passages, values, found)
+                for kk in range(p_indptr[current], p_indptr[current + 1]):
+                    dense[p_indices[kk]] = 0.0
+            for kk in range(p_indptr[j], p_indptr[j + 1]):
+                dense[p_indices[kk]] = p_data[kk]
+            current = j
+        i = rows[k]
+        total = 0.0
+        for jj in range(a_indptr[i], a_indptr[i + 1]):
+            total += a_data[jj] * dense[a_indices[jj]]
+        if total >= threshold:
+            kept_rows[found] = i
+            kept_passages[found] = j
+            values[found] = total
+            found += 1
     return kept_rows[:found], kept_passages[:found], values[:found]
 
 
@@ -489,7 +490,7 @@ def warm() -> None:
     indptr = np.array([0, 2], dtype=np.int64)
     bounded_product(indptr, ints, floats, floats[:1], np.zeros(3, dtype=np.int64), none, np.zeros(0), indptr, ints,
                     floats, floats[:1], floats[:1], np.zeros(1, dtype=np.int64), none, 0.5, 1e-9, 0, 4)
-    listed_products(indptr, ints, floats, 2, indptr, ints, floats, none, none, 0.5, 1e-9)
+    listed_products(indptr, ints, floats, 2, indptr, ints, floats, none, none, 0.5)
     scale_rows_to_unit(np.zeros(2), indptr)
     hashes = np.array([3, 9], dtype=np.uint64)
     columns_in_sets(hashes, np.zeros(2, dtype=np.int64), hashes, indptr, ints, hashes)

@@ -145,8 +145,8 @@ def split_window_scores(windows, passages, short: np.ndarray, copies: np.ndarray
         while first < len(rows):  # the listed pairs of the window pairs these lift, a bounded number at a time
             last = max(int(np.searchsorted(ends, ends[first] - sizes[first] + LISTED_PAIRS, side="right")), first + 1)
             pairs = holders[concat_ranges(held[rows[first:last]], sizes[first:last])]
-            code = np.unique(pairs * len(longs) + np.repeat(cols[first:last], sizes[first:last]))
-            found = listed_products(*a, *score.passages, code // len(longs), code % len(longs), min_cosine, SCORE_MARGIN)
+            code = np.unique(np.repeat(cols[first:last], sizes[first:last]) * windows.shape[0] + pairs)  # by passage
+            found = listed_products(*a, *score.passages, code % windows.shape[0], code // windows.shape[0], min_cosine)
             yield found[0], longs[found[1]], found[2]
             first = last
 
