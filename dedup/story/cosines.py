@@ -6,7 +6,8 @@ of that and how much of the passage's squared weight lies on terms the window al
 Only scores of at least ``min_cosine`` are kept. :func:`product_scores` takes them from
 scipy's sparse products, every pair; :class:`BoundedScores` scores only the pairs that a
 bound lets reach ``min_cosine``, summing as scipy sums, so that it keeps the same
-entries with the same floats.
+entries with the same floats. :func:`split_window_scores` scores a window of two passages
+only against the passages that one of its passages alone comes near.
 """
 
 from __future__ import annotations
@@ -121,10 +122,12 @@ def split_window_scores(windows, passages, short: np.ndarray, copies: np.ndarray
     if len(shorts):
         for rows, cols, values in window_scores(windows, passages[shorts], short[shorts], copies, min_cosine):
             yield rows, shorts[cols], values
+    if not len(longs):
+        return
     singles = np.flatnonzero(parts[:, 0] < 0)
     long_passages, single_windows = passages[longs], windows[singles]
     score = BoundedScores.made(single_windows, long_passages, np.zeros(len(longs)), min_cosine / np.sqrt(2) - SCORE_MARGIN)
-    if not len(longs) or score is None:  # (None: the passages repeat a term, which a product's rows never do)
+    if score is None:  # the passages repeat a term (a product's rows never do)
         for rows, cols, values in window_scores(windows, long_passages, short[longs], copies, min_cosine):
             yield rows, longs[cols], values
         return
