@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 
 import numpy as np
@@ -183,18 +184,12 @@ def test_workers_are_forked_from_a_server_on_linux_and_spawned_elsewhere(monkeyp
         assert set(pool.map(_pid, range(4))) <= set(pool._executor._processes)  # type: ignore[union-attr]
 
 
-
-
 def _collector_state(task: int) -> tuple[int, bool, int]:
-    import gc
-
     return task, gc.isenabled(), os.getpid()
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_tasks_run_with_the_collector_paused_and_leave_it_running(jobs: int) -> None:
-    import gc
-
     assert gc.isenabled()
     with WorkerPool(jobs) as pool:
         if jobs > 1:
