@@ -386,7 +386,9 @@ def load_main_modules() -> None:
 
 def load_kernels() -> None:
     """Load the compiled kernels (:func:`dedup.match.kernels.warm`) in this process, and
-    scipy's sparse matrices, which verification and the diff multiply."""
+    scipy's sparse matrices, which verification and the diff multiply. A worker forked
+    from the fork server has both already (:mod:`dedup.forked`), and this costs it nothing;
+    a spawned one (other platforms) and the main process load them here."""
     import scipy.sparse  # noqa: F401
 
     from dedup.match.kernels import warm
