@@ -146,11 +146,17 @@ def few_batches(sizes: np.ndarray, jobs: int) -> bool:
 
 def split_batch(task: VerifyTask, parts: int, sizes: np.ndarray) -> list[VerifyTask]:
     """``task`` as ``parts`` tasks that each look for the sentences of some of its documents
-    (of about equal shingles in all, by ``sizes``, the shingles of each local document), in
-    the other document of every pair: building sentence units and counting them is most of
-    a batch, and each part does its share. Their scores merge to the batch's
-    (:func:`~dedup.match.verify.merge_partial_scores`)."""
-    ends = np.cumsum(np.asarray(sizes, dtype=np.float64))
+    in the other document of every pair: building sentence units and counting them is most
+    of a batch, and each part does its share. Their scores merge to the batch's
+    (:func:`~dedup.match.verify.merge_partial_scores`).
+
+    A document costs its part about its shingles (``sizes``, of each local document) once
+    to build its units, and once more for each pair it is in, where they are looked for:
+    the parts are cut at about equal sums of ``sizes * (pairs + 1)``. (Cut by shingles
+    alone, a part holding the pages of a 300-page story took a third longer than the part
+    holding the unrelated pages of its batch, which the other waited for.)"""
+    pairs_of = np.bincount(task.pairs.reshape(-1), minlength=len(sizes))
+    ends = np.cumsum(np.asarray(sizes, dtype=np.float64) * (pairs_of + 1))
     cuts = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts, side="right") if len(ends) else []
     bounds = [0, *sorted(set(int(c) for c in cuts) - {0, len(ends)}), len(ends)]
     tasks = []

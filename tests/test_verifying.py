@@ -92,3 +92,19 @@ def test_member_pairs_read_the_units_the_first_verification_kept(tmp_path, monke
         with scanning([path], jobs=jobs, defer=True) as deferred:
             assert render_json(deferred) == render_json(whole)
     assert read and all(kept > 0 for kept in read)
+
+
+def test_a_shared_batch_is_cut_by_the_pairs_each_document_is_in() -> None:
+    # ten documents of one size; the first two are in every pair, the others in two each.
+    # Cut by shingles, the first part would take five documents and most of the work.
+    count = 10
+    pairs = np.array([(0, k) for k in range(1, count)] + [(1, k) for k in range(2, count)], dtype=np.int64)
+    task = verifying.VerifyTask(np.arange(count, dtype=np.int64), [""] * count, None, pairs,
+                                np.zeros((count, 8), dtype=np.uint32), ScanConfig())
+    parts = verifying.split_batch(task, 2, np.full(count, 100))
+    assert [part.unit_docs.tolist() for part in parts] == [[True] * 2 + [False] * 8, [False] * 2 + [True] * 8]
+    # documents in as many pairs each are cut by their shingles
+    ring = np.array([(k, (k + 1) % count) for k in range(count)], dtype=np.int64)
+    sizes = np.array([400, 100, 100, 100, 100, 100, 100, 100, 100, 100])
+    parts = verifying.split_batch(dataclasses.replace(task, pairs=ring), 2, sizes)
+    assert parts[0].unit_docs.sum() == 3 and parts[1].unit_docs.sum() == 7

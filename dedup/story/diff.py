@@ -160,7 +160,10 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
     if pieces:
         clusters_of_rows = np.asarray(row_cluster, dtype=np.int64)
         members_of_rows = np.asarray(row_member, dtype=np.int64)
-        counts, words = _term_counts(normalize_many(pieces), clusters_of_rows)
+        # a paragraph that many members tell word for word is normalised and counted once
+        distinct, first_rows, row_of = _distinct_pieces(pieces, row_cluster)
+        counts, words = _term_counts(normalize_many(distinct), clusters_of_rows[first_rows])
+        counts, words = counts[row_of], words[row_of]
         entry_row = np.repeat(np.arange(len(pieces)), np.diff(counts.indptr))
         entry_cluster = clusters_of_rows[entry_row]
         document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -306,6 +309,18 @@ def _blockwise_best(windows, passages, short, window_groups, window_member, part
             best = _reduce_best(best, pending, window_member)
             pending, pending_size = [], 0
     return _reduce_best(best, pending, window_member)
+
+
+def _distinct_pieces(pieces: Sequence[str], row_cluster: Sequence[int]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct ``(cluster, piece)`` of a batch: their pieces, each one's first row, and
+    each row's distinct piece. Equal pieces of one cluster have equal term counts."""
+    seen: dict[tuple[int, str], int] = {}
+    row_of = np.fromiter(
+        (seen.setdefault(key, len(seen)) for key in zip(row_cluster, pieces)), dtype=np.int64, count=len(pieces)
+    )
+    first_rows = np.zeros(len(seen), dtype=np.int64)
+    first_rows[row_of[::-1]] = np.arange(len(pieces) - 1, -1, -1)
+    return [pieces[k] for k in first_rows.tolist()], first_rows, row_of
 
 
 def _members_of_groups(group: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -60,6 +60,25 @@ def test_scoring_distinct_vectors_once_gives_what_scoring_every_passage_gives(mo
     assert len(source.passages) == 2 and source.relation == "verbatim"
 
 
+def _every_piece_apart(pieces, row_cluster):
+    rows = np.arange(len(pieces), dtype=np.int64)
+    return list(pieces), rows, rows
+
+
+def test_counting_equal_paragraphs_once_gives_what_counting_each_gives(monkeypatch):
+    texts = _cluster()
+    counted_once = _diff(texts)
+    monkeypatch.setattr(diff, "_distinct_pieces", _every_piece_apart)
+    assert counted_once == _diff(texts)
+
+
+def test_distinct_pieces_are_kept_apart_by_cluster():
+    pieces, first_rows, row_of = diff._distinct_pieces(["a", "b", "a", "a", "b"], [0, 0, 0, 1, 1])
+    assert pieces == ["a", "b", "a", "b"]
+    assert first_rows.tolist() == [0, 1, 3, 4]
+    assert row_of.tolist() == [0, 1, 0, 2, 3]
+
+
 def test_a_hash_collision_never_merges_different_passages(monkeypatch):
     texts = _cluster()
     expected = _diff(texts)
