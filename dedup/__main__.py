@@ -1,5 +1,48 @@
-"""``python -m dedup`` runs the command-line interface."""
+"""``python -m dedup`` and the ``dedup`` command: the command-line interface.
 
-from dedup.cli import main
+Where the command line asks for worker processes (``--jobs N``, N > 1), their fork server
+starts before the commands are imported (:func:`dedup.workers.start_server`): the server
+loads the pipeline and the compiled kernels while this process imports the commands and
+reads the inputs, on another core, where it used to start only once the scan opened its
+pool, a quarter of a second later.
+"""
 
-main(prog_name="dedup")
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def jobs_asked(args: Sequence[str]) -> int:
+    """The worker processes ``args`` ask for with ``-j``/``--jobs`` (the last one given),
+    or 1. Read before click reads the command line, so as to start the workers' server
+    early: a value it does not understand is click's to refuse, and counts as 1 here."""
+    jobs = 1
+    for k, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("-j", "--jobs"):
+            value = args[k + 1] if k + 1 < len(args) else ""
+        elif arg.startswith("--jobs="):
+            value = arg[len("--jobs=") :]
+        elif arg.startswith("-j"):
+            value = arg[2:]
+        else:
+            continue
+        jobs = int(value) if value.isascii() and value.isdigit() else 1
+    return jobs
+
+
+def run() -> None:
+    import sys
+
+    if jobs_asked(sys.argv[1:]) > 1:
+        from dedup.workers import start_server
+
+        start_server()
+    from dedup.cli import main
+
+    main(prog_name="dedup")
+
+
+if __name__ == "__main__":
+    run()

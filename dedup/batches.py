@@ -377,13 +377,6 @@ class Deferred:
             yield from zip(records, done.provenances, strict=True)  # type: ignore[arg-type]
 
 
-def load_main_modules() -> None:
-    """Import what the main process needs once documents are fingerprinted (scipy's graph
-    components, which pack candidate pairs into batches): with worker processes, it is
-    imported while they work rather than while they wait for the first batch."""
-    import scipy.sparse.csgraph  # noqa: F401
-
-
 def load_kernels() -> None:
     """Load the compiled kernels (:func:`dedup.match.kernels.warm`) in this process, and
     scipy's sparse matrices, which verification and the diff multiply. A worker forked

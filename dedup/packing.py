@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from dedup.match.graph import component_labels
 from dedup.match.shingle import concat_ranges
 
 
@@ -22,23 +23,17 @@ def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndar
     Returns the pairs reordered so that each component's pairs are contiguous (sorted
     within it), where each component's pairs end, and each component's sorted documents.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     involved = np.unique(pairs)
     local = np.searchsorted(involved, pairs)
-    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (local[:, 0], local[:, 1])), shape=(len(involved),) * 2)
-    _, labels = connected_components(graph, directed=False)
-    # involved is sorted, so a component's first occurrence is its first document
-    _, first_position = np.unique(labels, return_index=True)
-    rank = np.empty(len(first_position), dtype=np.int64)
-    rank[np.argsort(first_position, kind="stable")] = np.arange(len(first_position))
-    doc_rank = rank[labels]
+    # a component is labelled by its smallest node, and involved is sorted: numbered by
+    # their labels, the components are in order of their first document
+    labels, doc_rank = np.unique(component_labels(len(involved), local), return_inverse=True)
+    doc_rank = doc_rank.reshape(-1)
     pair_rank = doc_rank[local[:, 0]]
     pair_order = np.lexsort((pairs[:, 1], pairs[:, 0], pair_rank))
     doc_order = np.lexsort((involved, doc_rank))
-    pair_ends = np.searchsorted(pair_rank[pair_order], np.arange(1, len(rank) + 1))
-    doc_ends = np.searchsorted(doc_rank[doc_order], np.arange(1, len(rank) + 1))
+    pair_ends = np.searchsorted(pair_rank[pair_order], np.arange(1, len(labels) + 1))
+    doc_ends = np.searchsorted(doc_rank[doc_order], np.arange(1, len(labels) + 1))
     documents = np.split(involved[doc_order], doc_ends[:-1])
     return pairs[pair_order], pair_ends, documents
 

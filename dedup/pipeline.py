@@ -244,8 +244,6 @@ class _ScanRun:
         key_counts: list[np.ndarray] = []
         worker_seconds = [0.0, 0.0]
         for done in self.pool.map(batches.fingerprint_batch, self._fingerprint_tasks(stream, read)):
-            if self.pool.jobs > 1 and not blocks:  # while the workers fingerprint the next batches
-                batches.load_main_modules()
             blocks.append(done.signatures)
             size_blocks.append(np.diff(done.offsets))
             key_blocks.append(done.line_keys)

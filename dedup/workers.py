@@ -178,6 +178,18 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def start_server() -> None:
+    """Start the workers' fork server now (Linux; elsewhere nothing happens), so that it
+    loads what the workers need while this process does something else; the first pool
+    forks its workers from it. A process that asks for no pool in the end leaves the
+    server behind it, which exits with it."""
+    context = _context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _up() -> None:
     """A task that does nothing: done once a worker has started (and imported what it needs)."""
 

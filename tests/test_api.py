@@ -22,6 +22,13 @@ def test_all_names_exist_and_the_package_is_typed():
         assert getattr(dedup, name) is not None, name
     assert {"scan", "compare", "Index", "ScanReport", "MemberRecord"} <= set(dedup.__all__)
     assert (Path(dedup.__file__).parent / "py.typed").exists()
+    # the package re-exports the API's names, imported on first use
+    from dedup import api
+
+    assert set(dedup.__all__) == {"__version__", *api.__all__}
+    assert dedup.scan is api.scan and "scan" in dir(dedup)
+    with pytest.raises(AttributeError):
+        dedup.not_a_name  # noqa: B018
 
 
 @needs_pandas

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -204,3 +205,39 @@ def test_tasks_run_with_the_collector_paused_and_leave_it_running(jobs: int) -> 
     assert not any(enabled for _, enabled, _ in states)
     assert (jobs == 1) == all(pid == os.getpid() for _, _, pid in states)
     assert all(enabled for _, enabled, _ in later)
+
+
+def _parent(_: object) -> int:
+    return os.getppid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked from a server on Linux only")
+def test_a_server_started_early_is_the_one_the_workers_are_forked_from() -> None:
+    from multiprocessing import forkserver
+
+    from dedup.workers import start_server
+
+    start_server()
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    assert server is not None and server != os.getpid()
+    start_server()  # once per process
+    assert forkserver._forkserver._forkserver_pid == server  # type: ignore[attr-defined]
+    with WorkerPool(2) as pool:
+        pool._opened()
+        for started in pool._starting:
+            started.result(timeout=60)
+        assert set(pool.map(_parent, range(4))) == {server}
+
+
+@pytest.mark.parametrize(
+    "args,jobs",
+    [
+        ([], 1), (["scan", "seeds/"], 1), (["scan", "-j", "2", "seeds/"], 2), (["scan", "--jobs", "3"], 3),
+        (["scan", "--jobs=4"], 4), (["scan", "-j5"], 5), (["-j", "2", "-j", "1"], 1), (["scan", "-j"], 1),
+        (["scan", "-j", "two"], 1), (["scan", "-j", "-1"], 1), (["scan", "--", "-j", "2"], 1), (["scan", "-j", "²"], 1),
+    ],
+)
+def test_the_jobs_a_command_line_asks_for_are_read_before_click(args: list[str], jobs: int) -> None:
+    from dedup.__main__ import jobs_asked
+
+    assert jobs_asked(args) == jobs

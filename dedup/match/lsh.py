@@ -26,6 +26,7 @@ import numpy as np
 
 from dedup.errors import ParameterError
 from dedup.match.cores import BucketSplit, split_oversized
+from dedup.match.graph import component_labels
 from dedup.match.shingle import mix64
 
 
@@ -250,13 +251,10 @@ def _core_pairs(
     and every pair of their documents is scored once. Cores that would make a group
     larger than the largest of them plus half again are paired one by one.
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
     docs, where = np.unique(np.concatenate(cores), return_inverse=True)
     owner = np.repeat(np.arange(len(cores)), [len(core) for core in cores])
-    shared_docs = csr_matrix((np.ones(len(owner)), (owner, where.reshape(-1))), shape=(len(cores), len(docs)))
-    _, group = connected_components(shared_docs @ shared_docs.T, directed=False)
+    # cores that share a document are one group: components of the graph of cores and documents
+    group = component_labels(len(cores) + len(docs), np.stack((owner, len(cores) + where.reshape(-1)), axis=1))[: len(cores)]
     found: list[tuple[np.ndarray, np.ndarray]] = []
     for label in np.unique(group):
         members = [cores[k] for k in np.flatnonzero(group == label)]

@@ -160,10 +160,7 @@ def _best_windows(rows: _ContentRows, cluster_count: int, config: DiffConfig) ->
     if pieces:
         clusters_of_rows = np.asarray(row_cluster, dtype=np.int64)
         members_of_rows = np.asarray(row_member, dtype=np.int64)
-        # a paragraph that many members tell word for word is normalised and counted once
-        distinct, first_rows, row_of = _distinct_pieces(pieces, row_cluster)
-        counts, words = _term_counts(normalize_many(distinct), clusters_of_rows[first_rows])
-        counts, words = counts[row_of], words[row_of]
+        counts, words = _piece_term_counts(pieces, row_cluster)
         entry_row = np.repeat(np.arange(len(pieces)), np.diff(counts.indptr))
         entry_cluster = clusters_of_rows[entry_row]
         document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -309,6 +306,14 @@ def _blockwise_best(windows, passages, short, window_groups, window_member, part
             best = _reduce_best(best, pending, window_member)
             pending, pending_size = [], 0
     return _reduce_best(best, pending, window_member)
+
+
+def _piece_term_counts(pieces: Sequence[str], row_cluster: Sequence[int]):
+    """:func:`_term_counts` of the normalised ``pieces``: a paragraph that many members of
+    a cluster tell word for word is normalised and counted once."""
+    distinct, first_rows, row_of = _distinct_pieces(pieces, row_cluster)
+    counts, words = _term_counts(normalize_many(distinct), np.asarray(row_cluster, dtype=np.int64)[first_rows])
+    return counts[row_of], words[row_of]
 
 
 def _distinct_pieces(pieces: Sequence[str], row_cluster: Sequence[int]) -> tuple[list[str], np.ndarray, np.ndarray]:
