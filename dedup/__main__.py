@@ -33,6 +33,7 @@ def jobs_asked(args: Sequence[str]) -> int:
 
 
 def run() -> None:
+    import gc
     import sys
 
     if jobs_asked(sys.argv[1:]) > 1:
@@ -41,6 +42,9 @@ def run() -> None:
         start_server()
     from dedup.cli import main
 
+    # What the imports made (modules, functions, compiled patterns) lives as long as the
+    # process: set aside, the collector's full passes over a scan's objects do not walk it.
+    gc.freeze()
     main(prog_name="dedup")
 
 

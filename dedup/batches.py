@@ -31,7 +31,8 @@ from dedup.story.links import Link
 from dedup.story.provenance import Provenance, analyse_cluster, summary_of
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
-from dedup.workers import SpooledPieces, SpooledTexts, WorkerPool
+from dedup.spools import FilePiece, SpooledPieces, SpooledTexts
+from dedup.workers import WorkerPool
 
 FINGERPRINT_BATCH = 2_000
 # A fingerprint batch also closes at this many characters: a few hundred long pages are
@@ -42,7 +43,7 @@ VERIFY_BATCH = 2_000
 # the diff of one batch takes about 100 kB per member at its peak.
 DETAIL_BATCH = 256
 # A detail task's records from this many bytes on go back through a file beside the
-# spooled texts (:class:`~dedup.workers.SpooledPieces`), not through the pool's pipe.
+# spooled texts (:class:`~dedup.spools.SpooledPieces`), not through the pool's pipe.
 RECORDS_BESIDE_BYTES = 1 << 24
 # Shingles of the documents of one verification batch (their sets and texts are loaded
 # together): a few long documents fill a batch long before VERIFY_BATCH documents do.
@@ -290,7 +291,7 @@ class Deferred:
     """
 
     def __init__(
-        self, documents: list[Document], verified: list[PairScore], config: ScanConfig, pool: WorkerPool,
+        self, documents: list[Document], verified: ScoreColumns, config: ScanConfig, pool: WorkerPool,
         texts_of: Callable[[np.ndarray], list[str] | SpooledTexts],
     ) -> None:
         self.documents, self.verified, self.config, self.pool, self.texts_of = documents, verified, config, pool, texts_of
@@ -313,7 +314,7 @@ class Deferred:
     def _pairs_by_first(self) -> tuple[ScoreColumns, np.ndarray, np.ndarray]:
         """The verified pairs as columns, their rows by first document (in their order
         within one), and the first document of each of those rows."""
-        columns = ScoreColumns.of(self.verified)
+        columns = self.verified
         by_first = np.argsort(columns.pairs[:, 0], kind="stable")
         return columns, by_first, columns.pairs[by_first, 0]
 
@@ -327,7 +328,9 @@ class Deferred:
         columns, order, firsts = by_first
         starts = np.searchsorted(firsts, indices)
         rows = order[concat_ranges(starts, np.searchsorted(firsts, indices, side="right") - starts)]
-        rows = rows[np.isin(columns.pairs[rows, 1], indices)]
+        member = np.zeros(len(self.documents), dtype=bool)
+        member[indices] = True
+        rows = rows[member[columns.pairs[rows, 1]]]
         pairs = columns.take(rows, columns.pairs[rows])
         documents = {i: self.documents[i].with_text("") for i in members}
         # each cluster's pairs go as rows of those: pickling tens of thousands of PairScores held up the task
@@ -362,18 +365,23 @@ class Deferred:
                 yield cluster, {m.index: done.texts[m.index] for m in cluster.members}, provenance
 
     def records(
-        self, clusters: Sequence[Cluster], links: dict[str, tuple[Link, ...]], write: RecordWriter
-    ) -> Iterator[tuple[bytes, Provenance]]:
+        self, clusters: Sequence[Cluster], links: dict[str, tuple[Link, ...]], write: RecordWriter,
+        *, in_files: bool = False,
+    ) -> Iterator[tuple[bytes | memoryview | FilePiece, Provenance]]:
         """Each cluster's record text (UTF-8), written in the workers by ``write``, and its provenance
         summary (:func:`~dedup.story.provenance.summary_of`), in order.
 
         The workers send back text, not the passages and provenances they made: the main
-        process only writes.
+        process only writes. With ``in_files``, a large record that a worker left in a file
+        comes as that :class:`~dedup.spools.FilePiece`, which the caller takes before it
+        asks for the next record.
         """
         by_first = self._pairs_by_first()
         tasks = (self._detail_task(chunk, by_first, write, links) for chunk in self._cluster_chunks(clusters))
         for done in self.pool.map(detail_batch, tasks):
-            records = done.records.take() if isinstance(done.records, SpooledPieces) else done.records
+            records = done.records
+            if isinstance(records, SpooledPieces):
+                records = records.in_file() if in_files else records.take()  # type: ignore[assignment]
             yield from zip(records, done.provenances, strict=True)  # type: ignore[arg-type]
 
 

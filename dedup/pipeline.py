@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -35,7 +36,8 @@ from dedup.story.result import (
     cluster_id_of,
 )
 from dedup.text.furniture import learn_furniture, outlet_of
-from dedup.workers import SetSpool, SpooledTexts, TextSpool, WorkerPool
+from dedup.spools import SetSpool, SpooledTexts, TextSpool
+from dedup.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +179,10 @@ def _scan_stream(
     clusters = run.clusters(member_groups, story_pairs)
     result = run.result(candidates, scores, story_pairs, clusters, refused)
     if defer:  # with the member pairs LSH never proposed, which the provenance of each cluster reads
-        verified = run.verified + run.verify_members(clusters, result.timings)
+        with ThreadPoolExecutor(1) as aside:  # the pairs verified so far made columns while the workers verify
+            known = aside.submit(ScoreColumns.of, run.verified) if pool.jobs > 1 else None
+            members = run.verify_members(clusters, result.timings)
+            verified = verifying.joined_scores([known.result() if known else ScoreColumns.of(run.verified), members])
         later = batches.Deferred(run.documents, verified, run.config, run.pool, run.texts_of)
         result.details, result.records = later.details, later.records
         result.records_in_workers = pool.jobs > 1
@@ -399,7 +404,7 @@ class _ScanRun:
             local = columns.take(rows, np.searchsorted(indices, batch_pairs))
             yield batches.ClusterTask(indices, self.texts_of(indices), local, self.config, detail)
 
-    def verify_members(self, clusters: list[Cluster], timings: dict[str, float]) -> list[PairScore]:
+    def verify_members(self, clusters: list[Cluster], timings: dict[str, float]) -> ScoreColumns:
         """Scores of the pairs of each cluster's members never verified, by the workers (a cluster's
         provenance would score them itself, one cluster at a time); their time goes to ``timings``."""
         started = time.perf_counter()
@@ -407,7 +412,7 @@ class _ScanRun:
         pairs = packing.pairs_not_in(groups, pair_array(self.verified), len(self.documents))
         kept = verifying.kept_unit_files(self.units_folder) if self.units_folder is not None else ()
         done = verifying.verify_all(self._verify_tasks(pairs, kept_units=kept), self.pool, self.sizes, self.config.match)
-        scores = [score for found in done for score in found.scores()]
+        scores = verifying.joined_scores(list(done))
         timings["verify"] += time.perf_counter() - started
         return scores
 

@@ -40,7 +40,8 @@ from dedup.match.verify import (
     score_pair_batch,
 )
 from dedup.story.result import ScanConfig
-from dedup.workers import SpooledSets, SpooledTexts, WorkerPool, temporary_files_error
+from dedup.spools import SpooledSets, SpooledTexts, temporary_files_error
+from dedup.workers import WorkerPool
 
 # Candidate pairs from which a scan loads the compiled kernels in a worker left idle by
 # verification (below, loading them may cost more than the few calls it saves).
@@ -169,6 +170,14 @@ def split_batch(task: VerifyTask, parts: int, sizes: np.ndarray) -> list[VerifyT
 
 # -- sentence units kept between two verifications ---------------------------------------
 KEPT_UNITS_PREFIX = "units-"
+
+
+def joined_scores(parts: Sequence[ScoreColumns]) -> ScoreColumns:
+    """The rows of ``parts``, one after the other."""
+    if not parts:
+        return ScoreColumns.of([])
+    names = ("pairs", "values", "counts", "same_story")
+    return ScoreColumns(*(np.concatenate([getattr(part, name) for part in parts]) for name in names))
 
 
 def verify_all(

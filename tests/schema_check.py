@@ -21,6 +21,7 @@ import pytest
 
 import dedup
 from dedup.report.encode import joined
+from dedup.spools import FilePiece
 
 SCHEMAS = Path(dedup.__file__).resolve().parent / "schemas"
 SCHEMA_FILES = {"report": "report.schema.json", "index-line": "index-line.schema.json", "table": "table.schema.json"}
@@ -60,6 +61,8 @@ def _checked_pieces(function: Callable[..., Iterator[str | bytes]]) -> Callable[
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[str | bytes]:
         pieces = []
         for piece in function(*args, **kwargs):
+            if isinstance(piece, FilePiece):  # taken as it comes: the writer gets its bytes
+                piece = piece.read()
             pieces.append(piece)
             yield piece
         assert_valid(json.loads(joined(pieces)), "report")  # text, and records written as UTF-8

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from benchmarks.corpus import generate
-from dedup import batches, packing, workers
+from dedup import batches, packing, spools
 from dedup.cli import main
 from dedup.cli import index as index_cli
 from dedup.cli.console import StderrProgress, say
@@ -432,13 +432,13 @@ def test_13_folders_of_dead_processes_are_removed_and_others_kept(private_tmp):
     dead_pid = subprocess.Popen(["true"])
     dead_pid.wait()  # reaped: its pid names no process now
     for name, owner in (("dedup-spool-dead", f"{dead_pid.pid} 1 {os.uname().nodename}"),
-                        ("dedup-spool-live", f"{os.getpid()} {workers.process_started(os.getpid())} {os.uname().nodename}"),
+                        ("dedup-spool-live", f"{os.getpid()} {spools.process_started(os.getpid())} {os.uname().nodename}"),
                         ("dedup-spool-other", f"{dead_pid.pid} 1 another-machine"),
                         ("dedup-spool-new", None)):
         (private_tmp / name).mkdir()
         if owner:
             (private_tmp / name / "owner").write_text(owner, encoding="utf-8")
-    removed = workers.remove_abandoned_spools()
+    removed = spools.remove_abandoned_spools()
     assert [Path(p).name for p in removed] == ["dedup-spool-dead"]
     assert _spools(private_tmp) == ["dedup-spool-live", "dedup-spool-new", "dedup-spool-other"]
 

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dedup"
 
 # Rooms in the order data flows through them; a module may import its own room or lower ones.
 ROOMS = {
-    "dedup._version": 0, "dedup.errors": 0, "dedup.document": 0, "dedup.workers": 0,
+    "dedup._version": 0, "dedup.errors": 0, "dedup.document": 0, "dedup.workers": 0, "dedup.spools": 0,
     "dedup.io": 1, "dedup.text": 2, "dedup.match": 3, "dedup.story": 4, "dedup.index": 5,
     "dedup.pipeline": 6, "dedup.batches": 6, "dedup.forked": 6, "dedup.verifying": 6, "dedup.packing": 6, "dedup.report": 7, "dedup.evaluate": 7, "dedup.api": 8, "dedup.spark": 8,
     "dedup.cli": 9, "dedup.__main__": 10, "dedup": 10,

@@ -108,3 +108,12 @@ def test_a_shared_batch_is_cut_by_the_pairs_each_document_is_in() -> None:
     sizes = np.array([400, 100, 100, 100, 100, 100, 100, 100, 100, 100])
     parts = verifying.split_batch(dataclasses.replace(task, pairs=ring), 2, sizes)
     assert parts[0].unit_docs.sum() == 3 and parts[1].unit_docs.sum() == 7
+
+
+def test_score_columns_joined_are_the_scores_one_after_the_other() -> None:
+    from dedup.match.verify import PairScore, ScoreColumns
+
+    scores = [PairScore(k, k + 1, 0.5, 0.25 * k, 0.5, 0.75, 10 * k, 1, 2, k % 2 == 0, 0.0, 0.125) for k in range(5)]
+    joined = verifying.joined_scores([ScoreColumns.of(scores[:2]), ScoreColumns.of([]), ScoreColumns.of(scores[2:])])
+    assert joined.scores() == scores
+    assert verifying.joined_scores([]).scores() == []

@@ -6,13 +6,15 @@ import functools
 import gc
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.workers import SetSpool, TextSpool, WorkerPool
+from dedup.spools import SetSpool, TextSpool
+from dedup.workers import WorkerPool
 
 sets_strategy = st.lists(
     st.lists(st.integers(min_value=0, max_value=2**64 - 1), unique=True, max_size=30).map(sorted), max_size=25
@@ -98,7 +100,7 @@ def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path) -> None:
 
 
 def _spool_pieces(task: tuple[object, list[bytes]]) -> object:
-    from dedup.workers import SpooledPieces
+    from dedup.spools import SpooledPieces
 
     texts, pieces = task
     return SpooledPieces.beside(texts, pieces)  # type: ignore[arg-type]
@@ -241,3 +243,56 @@ def test_the_jobs_a_command_line_asks_for_are_read_before_click(args: list[str],
     from dedup.__main__ import jobs_asked
 
     assert jobs_asked(args) == jobs
+
+
+@pytest.mark.parametrize("kernel", ["copy_file_range", "sendfile", "neither"])
+def test_pieces_left_in_a_file_are_copied_into_an_output_and_the_file_goes_with_the_last(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    import errno
+
+    from dedup import spools
+    from dedup.report.encode import joined, write_pieces
+
+    def refused(*args: object) -> int:
+        raise OSError(errno.EXDEV, "not between these files")
+
+    if kernel != "copy_file_range":
+        monkeypatch.setattr(spools, "_copy_file_range", refused)
+    if kernel == "neither":
+        monkeypatch.setattr(spools, "_sendfile", refused)
+    pieces = [b'{"cluster_id":"c-1"}', b"", "passage \u00e9\u202e \U0001f600".encode("utf-8"), bytes(range(256)) * 5000]
+    with TextSpool() as text_spool:
+        text_spool.add("a text")
+        texts = text_spool.select(np.array([0], dtype=np.int64))
+        spooled = _spool_pieces((texts, pieces))
+        in_file = spooled.in_file()
+        assert [piece.last for piece in in_file] == [False, False, False, True]
+        with open(tmp_path / "out", "wb") as out:
+            out.write(b"head ")
+            write_pieces(out, ["text \u00e9 ", in_file[0], b" bytes ", *in_file[1:3]])
+            assert os.path.exists(spooled.path)  # until its last piece is taken
+            write_pieces(out, [in_file[3], " tail"])
+        assert not os.path.exists(spooled.path)
+        assert (tmp_path / "out").read_bytes() == b"head " + "text \u00e9 ".encode() + pieces[0] + b" bytes " + \
+            b"".join(pieces[1:]) + b" tail"
+        again = _spool_pieces((texts, pieces[:3])).in_file()
+        assert joined(again) == b"".join(pieces[:3]).decode("utf-8")  # read in, as text
+        assert not os.path.exists(again[-1].path)
+
+
+def test_a_piece_copied_into_a_pipe_arrives_whole(tmp_path) -> None:
+    pieces = [b"x" * 100_000, b"y" * 70_000]
+    read_end, write_end = os.pipe()
+    with TextSpool() as text_spool, os.fdopen(read_end, "rb") as reader:
+        text_spool.add("a text")
+        spooled = _spool_pieces((text_spool.select(np.array([0], dtype=np.int64)), pieces))
+        received: list[bytes] = []
+        thread = threading.Thread(target=lambda: received.append(reader.read()))
+        thread.start()
+        with os.fdopen(write_end, "wb") as out:
+            from dedup.report.encode import write_pieces
+
+            write_pieces(out, [b"<", *spooled.in_file(), b">"])
+        thread.join(timeout=60)
+    assert received == [b"<" + b"".join(pieces) + b">"]

@@ -8,7 +8,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,9 @@ from dedup.story.cluster import ClusterConfig
 from dedup.story.diff import DiffConfig
 from dedup.text.boilerplate import BoilerplateRules, load_patterns
 from dedup.text.furniture import FurnitureConfig
+
+if TYPE_CHECKING:
+    from dedup.report.encode import Piece
 
 EXIT_ERROR = 1
 
@@ -193,24 +196,25 @@ def check_output(output: str | None) -> None:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
-def write_output(text: str | Iterable[str | bytes | memoryview], output: str | None) -> None:
-    """Write ``text`` (or its pieces, as they come: text, or UTF-8 bytes) to the file
-    ``output`` in UTF-8, or to stdout as click writes text there."""
-    from dedup.report.encode import utf8_pieces
+def write_output(text: str | Iterable[Piece], output: str | None) -> None:
+    """Write ``text`` (or its pieces, as they come: text, or UTF-8 bytes in memory or in a
+    file) to the file ``output`` in UTF-8, or to stdout as click writes text there."""
+    from dedup.report.encode import text_of, write_pieces
 
     pieces = [text] if isinstance(text, str) else text
     if output and output != "-":
         try:  # the file appears once whole: an interrupted run leaves the one before
             with replacing(output, "wb") as out:
-                out.writelines(utf8_pieces(pieces))
+                write_pieces(out, pieces)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
         buffered: list[str] = []
         size = 0
         for piece in pieces:  # a megabyte at a time: click.echo flushes each call
-            buffered.append(piece if isinstance(piece, str) else str(piece, "utf-8"))
-            size += len(piece)
+            text = text_of(piece)
+            buffered.append(text)
+            size += len(text)
             if size >= 1 << 20:
                 click.echo("".join(buffered), nl=False)
                 buffered, size = [], 0

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from dedup.workers import process_alive, process_started
+from dedup.spools import process_alive, process_started
 
 PARTIAL_SUFFIX = ".partial"
 # The destination's name is cut to this many characters in a partial file's name, which

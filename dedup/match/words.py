@@ -40,7 +40,7 @@ import numpy as np
 from dedup.match.lsh import LSHConfig
 from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes, unique_inverse
 from dedup.match.verify import MatchConfig, PairScore
-from dedup.workers import SetSpool
+from dedup.spools import SetSpool
 
 WORD_SLOT_BITS = 20
 IDF_SCALE = 16  # a weight unit is 1/16 of a nat

@@ -28,7 +28,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO, Union
+
+from dedup.spools import FilePiece
 
 try:  # optional: the standard library writes the same text, more slowly
     import orjson
@@ -137,15 +139,40 @@ def _standard(value: Any, indent: bool, nested: int) -> str:
     return text.replace("\n", "\n" + " " * nested) if nested else text
 
 
-def utf8_pieces(pieces: Iterable[str | bytes | memoryview]) -> Iterator[bytes | memoryview]:
-    """A report's pieces as UTF-8: text encoded (strictly, as a text file writes it), bytes as they are."""
+# A piece of a report: text, UTF-8 bytes, or UTF-8 bytes a worker left in a file.
+Piece = Union[str, bytes, memoryview, FilePiece]
+
+
+def utf8_pieces(pieces: Iterable[Piece]) -> Iterator[bytes | memoryview]:
+    """A report's pieces as UTF-8: text encoded (strictly, as a text file writes it), bytes
+    as they are, and what a worker left in a file read in."""
     for piece in pieces:
-        yield piece.encode("utf-8") if isinstance(piece, str) else piece
+        if isinstance(piece, str):
+            yield piece.encode("utf-8")
+        else:
+            yield piece.read() if isinstance(piece, FilePiece) else piece
 
 
-def joined(pieces: Iterable[str | bytes | memoryview]) -> str:
+def write_pieces(out: BinaryIO, pieces: Iterable[Piece]) -> None:
+    """:func:`utf8_pieces` written to the file ``out``; what a worker left in a file is
+    copied there by the kernel, without passing through this process."""
+    for piece in pieces:
+        if isinstance(piece, FilePiece):
+            piece.copy_to(out)
+        else:
+            out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+
+
+def text_of(piece: Piece) -> str:
+    """A report's piece as text."""
+    if isinstance(piece, str):
+        return piece
+    return str(piece.read() if isinstance(piece, FilePiece) else piece, "utf-8")
+
+
+def joined(pieces: Iterable[Piece]) -> str:
     """A report's pieces as one text."""
-    return "".join(piece if isinstance(piece, str) else str(piece, "utf-8") for piece in pieces)
+    return "".join(map(text_of, pieces))
 
 
 def plain(value: Any) -> bool:

@@ -15,6 +15,7 @@ from functools import partial
 from dedup.match.verify import PairScore
 from dedup.report.ahead import Ahead
 from dedup.report.encode import Plain, dumps, dumps_utf8, dumps_utf8_nested, joined
+from dedup.spools import FilePiece
 from dedup.story.links import Link, cluster_links
 from dedup.story.provenance import (
     CopyEdge,
@@ -343,7 +344,7 @@ def cluster_records(
     """
     links = cluster_links(result)
     if result.records is not None and encode is not None and provenances is None:
-        for data, summary in result.records(result.clusters, links, partial(encoded_records, encode)):
+        for data, summary in result.records(result.clusters, links, partial(encoded_records, encode), in_files=True):
             analysed.append(summary)
             yield Encoded(data)
         return
@@ -368,9 +369,11 @@ def cluster_records(
 
 @dataclass(frozen=True)
 class Encoded:
-    """A record already written as the report's text for it, in UTF-8."""
+    """A record already written as the report's text for it, in UTF-8: in memory, or in a
+    file a worker left it in (which whoever writes the report copies, and removes, before
+    asking for the next piece: :func:`~dedup.report.encode.write_pieces`)."""
 
-    data: bytes | memoryview
+    data: bytes | memoryview | FilePiece
 
 
 def encoded_records(

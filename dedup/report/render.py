@@ -8,7 +8,7 @@ from typing import Literal
 
 from dedup.errors import ParameterError
 from dedup.io.outputs import replacing
-from dedup.report.encode import utf8_pieces
+from dedup.report.encode import write_pieces
 from dedup.report.lines import iter_jsonl, render_jsonl
 from dedup.report.records import iter_json, render_json
 from dedup.report.sections import iter_html, iter_text
@@ -46,7 +46,7 @@ def iter_render(result: ScanResult, report_format: ReportFormat, table: CsvTable
     time rather than the whole report; text and HTML keep their clusters' sections in a
     temporary file until the head that every cluster decides is written
     (:mod:`dedup.report.sections`); CSV comes in one piece. What workers wrote comes as
-    UTF-8 bytes (:func:`~dedup.report.encode.utf8_pieces` writes them all as UTF-8)."""
+    UTF-8 bytes (:func:`~dedup.report.encode.write_pieces` writes them all as UTF-8)."""
     if report_format == "json":
         return iter_json(result)
     if report_format == "jsonl":
@@ -75,5 +75,5 @@ def write_report(result: ScanResult, path: str | Path, report_format: FileFormat
     if report_format not in ("text", "json", "jsonl", "html"):
         raise ParameterError(f"unknown report format {report_format!r}")
     with replacing(str(path), "wb") as out:
-        out.writelines(utf8_pieces(iter_render(result, report_format, table)))
+        write_pieces(out, iter_render(result, report_format, table))
     return [Path(path)]

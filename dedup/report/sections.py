@@ -21,7 +21,7 @@ from dedup.report.text import cluster_title, head_lines, outlet_lines, text_sect
 from dedup.story.links import cluster_links
 from dedup.story.provenance import Provenance, analyse, outlet_view
 from dedup.story.result import ScanResult
-from dedup.workers import temporary_files_error
+from dedup.spools import temporary_files_error
 
 Write = Callable[..., list[bytes]]
 
