@@ -366,7 +366,7 @@ class Deferred:
 
     def records(
         self, clusters: Sequence[Cluster], links: dict[str, tuple[Link, ...]], write: RecordWriter,
-        *, in_files: bool = False,
+        *, in_files: bool = False, spare: Callable[[], object] | None = None,
     ) -> Iterator[tuple[bytes | memoryview | FilePiece, Provenance]]:
         """Each cluster's record text (UTF-8), written in the workers by ``write``, and its provenance
         summary (:func:`~dedup.story.provenance.summary_of`), in order.
@@ -374,11 +374,12 @@ class Deferred:
         The workers send back text, not the passages and provenances they made: the main
         process only writes. With ``in_files``, a large record that a worker left in a file
         comes as that :class:`~dedup.spools.FilePiece`, which the caller takes before it
-        asks for the next record.
+        asks for the next record. ``spare()`` is called once a worker has no record left
+        to make while this process waits (:meth:`WorkerPool.map`).
         """
         by_first = self._pairs_by_first()
         tasks = (self._detail_task(chunk, by_first, write, links) for chunk in self._cluster_chunks(clusters))
-        for done in self.pool.map(detail_batch, tasks):
+        for done in self.pool.map(detail_batch, tasks, spare=spare):
             records = done.records
             if isinstance(records, SpooledPieces):
                 records = records.in_file() if in_files else records.take()  # type: ignore[assignment]

@@ -12,6 +12,7 @@ leave on disk lies in spools (:mod:`dedup.spools`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -89,7 +90,8 @@ class WorkerPool:
             self._executor = None
 
     def map(
-        self, func: Callable[[Task], Result], tasks: Iterable[Task], idle: Callable[[], object] | None = None
+        self, func: Callable[[Task], Result], tasks: Iterable[Task], idle: Callable[[], object] | None = None,
+        spare: Callable[[], object] | None = None,
     ) -> Iterator[Result]:
         """``func(task)`` for every task, yielded in task order.
 
@@ -100,6 +102,9 @@ class WorkerPool:
         task runs it while the others work (it prepares what a later stage needs, and
         costs nothing the second time in a process). Until a worker is up (they start
         when the pool opens), a task with none in flight before it runs in this process.
+        ``spare()`` is called once (with ``jobs`` > 1), when this process waits for a
+        result and fewer tasks are left to run than there are workers: work it starts in a
+        thread then takes a core that the tasks leave free, rather than one they need.
         """
         if self.jobs == 1:
             for task in tasks:
@@ -107,6 +112,25 @@ class WorkerPool:
             return
         pending: deque[Future[Result]] = deque()
         submitted = 0
+
+        spared = threading.Lock()
+
+        def when_spare(futures: list[Future[Result]], _: object = None) -> None:
+            nonlocal spare
+            with spared:
+                if spare is None or sum(not future.done() for future in futures) >= self.jobs:
+                    return
+                started, spare = spare, None
+            started()
+
+        def first_out() -> Result:
+            if spare is not None:  # checked again as each task in flight ends
+                futures = list(pending)
+                for future in futures:
+                    future.add_done_callback(functools.partial(when_spare, futures))
+                when_spare(futures)
+            return pending.popleft().result()
+
         for task in tasks:
             if not pending and not self._workers_up():  # the next result in order, made here
                 submitted += 1
@@ -115,11 +139,11 @@ class WorkerPool:
             pending.append(self._opened().submit(run_collector_paused, func, task))
             submitted += 1
             if len(pending) >= 2 * self.jobs:
-                yield pending.popleft().result()
+                yield first_out()
         if idle is not None and submitted < self.jobs:
             self.prepare(idle)
         while pending:
-            yield pending.popleft().result()
+            yield first_out()
 
     def prepare(self, func: Callable[[], object]) -> None:
         """Submit ``func`` (a module-level function that prepares what a later stage needs,

@@ -296,3 +296,32 @@ def test_a_piece_copied_into_a_pipe_arrives_whole(tmp_path) -> None:
             write_pieces(out, [b"<", *spooled.in_file(), b">"])
         thread.join(timeout=60)
     assert received == [b"<" + b"".join(pieces) + b">"]
+
+
+def _nap(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def test_spare_is_called_once_when_a_worker_has_no_task_left() -> None:
+    import time
+
+    calls: list[float] = []
+    with WorkerPool(2) as pool:
+        pool._opened()
+        for started in pool._starting:
+            started.result(timeout=60)
+        began = time.monotonic()
+        results = list(pool.map(_nap, [1.5, 0.1], spare=lambda: calls.append(time.monotonic() - began)))
+        took = time.monotonic() - began
+        assert results == [1.5, 0.1]
+        # once the short task ended, long before the long one
+        assert len(calls) == 1 and 0.05 < calls[0] < took - 0.5
+        calls.clear()  # as many tasks left as workers, all the time: only at the end
+        assert list(pool.map(_nap, [0.2, 0.2, 0.2, 0.2], spare=lambda: calls.append(1))) == [0.2] * 4
+        assert calls == [1]
+    with WorkerPool(1) as pool:  # no worker: nothing is spare
+        assert list(pool.map(_nap, [0.0], spare=lambda: calls.append(2))) == [0.0]
+    assert calls == [1]

@@ -41,11 +41,11 @@ def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) 
     cluster lines, by a thread meanwhile.
     """
     analysed: list[Provenance] = [] if provenances is None else provenances
-    pairs = ahead_of_clusters(result, provenances, _pair_lines(result))
+    pairs, start = ahead_of_clusters(result, provenances, _pair_lines(result))
     try:
         yield dumps({"type": "header", **header_record(result)}, indent=False) + "\n"
         # each analysed as its line is written
-        for record in cluster_records(result, provenances, analysed, cluster_line):
+        for record in cluster_records(result, provenances, analysed, cluster_line, spare=start):
             if isinstance(record, Encoded):
                 yield record.data
                 yield "\n"

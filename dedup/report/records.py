@@ -300,9 +300,9 @@ def _report_items(
     ``encoded``, a deferred scan's cluster records come as the text the workers wrote.
     """
     analysed: list[Provenance] = [] if provenances is None else provenances
-    clusters = cluster_records(result, provenances, analysed, json_element_utf8 if encoded else None)
     pairs = _Small(pair_record(result, s) for s in result.pairs)
-    ahead = ahead_of_clusters(result, provenances, _iter_small(pairs.records)) if encoded else None
+    ahead, start = ahead_of_clusters(result, provenances, _iter_small(pairs.records)) if encoded else (None, None)
+    clusters = cluster_records(result, provenances, analysed, json_element_utf8 if encoded else None, spare=start)
     try:
         yield from header_record(result).items()
         yield "clusters", clusters
@@ -318,20 +318,24 @@ def _report_items(
 
 def ahead_of_clusters(
     result: ScanResult, provenances: list[Provenance] | None, pieces: Iterator[bytes | str]
-) -> Ahead:
-    """The ``pieces`` that follow the clusters in a report, made in a thread from now on
-    where worker processes write the clusters' records (the main process mostly waits for
-    them meanwhile), or else as they are read. They must read nothing the clusters change:
-    the pairs read ids and scores."""
+) -> tuple[Ahead, Callable[[], object] | None]:
+    """The ``pieces`` that follow the clusters in a report, and what starts making them.
+
+    Where worker processes write the clusters' records, the pieces are made in a thread
+    once a worker has no record left to make (the second value, :meth:`Ahead.start`, for
+    :func:`cluster_records` to pass on): on two cores, a thread started with the records
+    held up the task-making of this process, then the workers. Otherwise (None) they are
+    made as they are read. They must read nothing the clusters change: the pairs read ids
+    and scores."""
     ahead = Ahead(pieces)
     if provenances is None and result.records is not None and result.records_in_workers:
-        ahead.start()
-    return ahead
+        return ahead, ahead.start
+    return ahead, None
 
 
 def cluster_records(
     result: ScanResult, provenances: list[Provenance] | None, analysed: list[Provenance],
-    encode: Callable[[dict[str, object]], bytes] | None = None,
+    encode: Callable[[dict[str, object]], bytes] | None = None, spare: Callable[[], object] | None = None,
 ) -> Iterator[dict[str, object] | Encoded]:
     """The record of each cluster, in order, built as it is asked for.
 
@@ -340,11 +344,12 @@ def cluster_records(
     passages (:attr:`ScanResult.details`) as they come, and their members' texts only
     while their record is built. Given ``encode`` (a module-level function, sent to the
     workers), a deferred scan's records come as the :class:`Encoded` UTF-8 text the workers
-    made of them, ``encode(record)``.
+    made of them, ``encode(record)``; ``spare()`` is called once a worker has none left
+    to make.
     """
     links = cluster_links(result)
     if result.records is not None and encode is not None and provenances is None:
-        for data, summary in result.records(result.clusters, links, partial(encoded_records, encode), in_files=True):
+        for data, summary in result.records(result.clusters, links, partial(encoded_records, encode), in_files=True, spare=spare):
             analysed.append(summary)
             yield Encoded(data)
         return
