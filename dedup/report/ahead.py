@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+from dedup.story.provenance import Provenance
+from dedup.story.result import ScanResult
 
 # Bytes of pieces made ahead and not yet written, at most (the thread then waits).
 AHEAD_BYTES = 64 << 20
@@ -90,3 +93,20 @@ class Ahead:
             self._made.clear()
             self._size = 0
             self._turn.notify_all()
+
+
+def ahead_of_clusters(
+    result: ScanResult, provenances: list[Provenance] | None, pieces: Iterator[bytes | str]
+) -> tuple[Ahead, Callable[[], object] | None]:
+    """The ``pieces`` that follow the clusters in a report, and what starts making them.
+
+    Where worker processes write the clusters' records, the pieces are made in a thread
+    once a worker has no record left to make (the second value, :meth:`Ahead.start`, for
+    :func:`cluster_records` to pass on): on two cores, a thread started with the records
+    held up the task-making of this process, then the workers. Otherwise (None) they are
+    made as they are read. They must read nothing the clusters change: the pairs read ids
+    and scores."""
+    ahead = Ahead(pieces)
+    if provenances is None and result.records is not None and result.records_in_workers:
+        return ahead, ahead.start
+    return ahead, None

@@ -17,11 +17,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+from dedup.report.ahead import ahead_of_clusters
 from dedup.report.encode import Plain, dumps, dumps_utf8, joined, lines_utf8
 from dedup.report.records import (
     SMALL_CHUNK,
     Encoded,
-    ahead_of_clusters,
     cluster_records,
     header_record,
     outlets_record,

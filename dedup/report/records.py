@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from dedup.match.verify import PairScore
-from dedup.report.ahead import Ahead
+from dedup.report.ahead import Ahead, ahead_of_clusters
 from dedup.report.encode import Plain, dumps, dumps_utf8, dumps_utf8_nested, joined
 from dedup.spools import FilePiece
 from dedup.story.links import Link, cluster_links
@@ -314,23 +314,6 @@ def _report_items(
     finally:  # a report left unfinished (its writer failed) stops the thread
         if ahead is not None:
             ahead.close()
-
-
-def ahead_of_clusters(
-    result: ScanResult, provenances: list[Provenance] | None, pieces: Iterator[bytes | str]
-) -> tuple[Ahead, Callable[[], object] | None]:
-    """The ``pieces`` that follow the clusters in a report, and what starts making them.
-
-    Where worker processes write the clusters' records, the pieces are made in a thread
-    once a worker has no record left to make (the second value, :meth:`Ahead.start`, for
-    :func:`cluster_records` to pass on): on two cores, a thread started with the records
-    held up the task-making of this process, then the workers. Otherwise (None) they are
-    made as they are read. They must read nothing the clusters change: the pairs read ids
-    and scores."""
-    ahead = Ahead(pieces)
-    if provenances is None and result.records is not None and result.records_in_workers:
-        return ahead, ahead.start
-    return ahead, None
 
 
 def cluster_records(
