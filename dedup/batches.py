@@ -25,13 +25,13 @@ from dedup.match.shingle import concat_ranges
 from dedup.match.verify import PairScore, ScoreColumns, pair_array
 from dedup.match.words import WordWeights, aligned_shares
 from dedup.packing import chunks_of, pair_batches
+from dedup.spools import FilePiece, SpooledPieces, SpooledTexts
 from dedup.story.cluster import cluster_pairs, tfidf_topic_similarity
 from dedup.story.diff import diff_clusters
 from dedup.story.links import Link
 from dedup.story.provenance import Provenance, analyse_cluster, summary_of
 from dedup.story.result import Cluster, Member, ScanConfig, ScanResult
 from dedup.text.segment import segment
-from dedup.spools import FilePiece, SpooledPieces, SpooledTexts
 from dedup.workers import WorkerPool
 
 FINGERPRINT_BATCH = 2_000

@@ -28,6 +28,7 @@ from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signat
 from dedup.match.lsh import LARGE_CORE_WARNING, Candidates, candidate_pairs
 from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_of_pairs
 from dedup.match.verify import PairScore, ScoreColumns, pair_array
+from dedup.spools import SetSpool, SpooledTexts, TextSpool
 from dedup.story.result import (
     Cluster,
     Member,
@@ -36,7 +37,6 @@ from dedup.story.result import (
     cluster_id_of,
 )
 from dedup.text.furniture import learn_furniture, outlet_of
-from dedup.spools import SetSpool, SpooledTexts, TextSpool
 from dedup.workers import WorkerPool
 
 logger = logging.getLogger(__name__)

@@ -39,8 +39,8 @@ from dedup.match.verify import (
     merge_partial_scores,
     score_pair_batch,
 )
-from dedup.story.result import ScanConfig
 from dedup.spools import SpooledSets, SpooledTexts, temporary_files_error
+from dedup.story.result import ScanConfig
 from dedup.workers import WorkerPool
 
 # Candidate pairs from which a scan loads the compiled kernels in a worker left idle by

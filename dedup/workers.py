@@ -31,7 +31,6 @@ Task = TypeVar("Task")
 Result = TypeVar("Result")
 
 
-
 class WorkerPool:
     """Ordered, bounded ``map`` over ``jobs`` processes (``jobs=1``: in this process)."""
 
@@ -112,7 +111,6 @@ class WorkerPool:
             return
         pending: deque[Future[Result]] = deque()
         submitted = 0
-
         spared = threading.Lock()
 
         def when_spare(futures: list[Future[Result]], _: object = None) -> None:

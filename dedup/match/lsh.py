@@ -254,7 +254,8 @@ def _core_pairs(
     docs, where = np.unique(np.concatenate(cores), return_inverse=True)
     owner = np.repeat(np.arange(len(cores)), [len(core) for core in cores])
     # cores that share a document are one group: components of the graph of cores and documents
-    group = component_labels(len(cores) + len(docs), np.stack((owner, len(cores) + where.reshape(-1)), axis=1))[: len(cores)]
+    edges = np.stack((owner, len(cores) + where.reshape(-1)), axis=1)
+    group = component_labels(len(cores) + len(docs), edges)[: len(cores)]
     found: list[tuple[np.ndarray, np.ndarray]] = []
     for label in np.unique(group):
         members = [cores[k] for k in np.flatnonzero(group == label)]

@@ -431,14 +431,22 @@ def _counterparts(
     # window spans count content passages; counterparts use the member's full numbering
     full_index = [[k for k, p in enumerate(member) if p.kind != "boilerplate"] for member in passages]
     firsts, lengths = best_windows.window_first, best_windows.window_length
-    made = np.empty(int(new.sum()), dtype=object)
     picked = order[new]
-    for k, (window_id, score, other) in enumerate(
-        zip(window[picked].tolist(), value[picked].tolist(), (member[picked] - first_member).tolist())
-    ):
-        span = tuple(full_index[other][firsts[window_id] : firsts[window_id] + lengths[window_id]])
-        relation: Relation = "verbatim" if score >= config.verbatim_cosine else "reworded"
-        made[k] = Counterpart(other, span, round(score, 4), relation)
+    # a window is one member's span, and a cosine one rounding, however many entries share them
+    spans: dict[int, tuple[int, ...]] = {}
+    rounded: dict[float, tuple[float, Relation]] = {}
+    counterparts = []
+    others = (member[picked] - first_member).tolist()
+    for window_id, score, other in zip(window[picked].tolist(), value[picked].tolist(), others):
+        span = spans.get(window_id)
+        if span is None:
+            span = spans[window_id] = tuple(full_index[other][firsts[window_id] : firsts[window_id] + lengths[window_id]])
+        cosine = rounded.get(score)
+        if cosine is None:
+            cosine = rounded[score] = (round(score, 4), "verbatim" if score >= config.verbatim_cosine else "reworded")
+        counterparts.append(Counterpart(other, span, *cosine))
+    made = np.empty(len(counterparts), dtype=object)
+    made[:] = counterparts
     return made, entries
 
 
