@@ -165,7 +165,9 @@ class SpooledPieces:
         (:meth:`FilePiece.copy_to`) without reading them in; the last one taken removes the file."""
         starts = itertools.accumulate(self.lengths, initial=0)
         last = len(self.lengths) - 1
-        return [FilePiece(self.path, start, length, k == last) for k, (start, length) in enumerate(zip(starts, self.lengths))]
+        return [
+            FilePiece(self.path, start, length, k == last) for k, (start, length) in enumerate(zip(starts, self.lengths))
+        ]
 
 
 @dataclass(frozen=True)
@@ -218,19 +220,22 @@ def _copy_range(source: int, target: int, offset: int, length: int) -> None:
             while done < length:
                 moved = copy(source, target, offset + done, length - done)
                 if not moved:
-                    break  # the file is shorter than its pieces say: read() below finds out
+                    break  # the file ends early: the reads below say so
                 done += moved
-            return
+            if done == length:
+                return
+            break
         except OSError as exc:  # not between these files (another file system, a pipe, an old kernel)
             if done or exc.errno not in _NO_KERNEL_COPY:
                 raise
-    os.lseek(source, offset, os.SEEK_SET)
+    os.lseek(source, offset + done, os.SEEK_SET)
     while done < length:
-        chunk = os.read(source, min(length - done, 1 << 24))
+        chunk = memoryview(os.read(source, min(length - done, 1 << 24)))
         if not chunk:
             raise OSError(f"a spooled piece was cut short ({done} of {length} bytes)")
-        os.write(target, chunk)
         done += len(chunk)
+        while chunk:  # a pipe may take part of it at a time
+            chunk = chunk[os.write(target, chunk) :]
 
 
 def _copy_file_range(source: int, target: int, offset: int, count: int) -> int:

@@ -325,3 +325,26 @@ def test_spare_is_called_once_when_a_worker_has_no_task_left() -> None:
     with WorkerPool(1) as pool:  # no worker: nothing is spare
         assert list(pool.map(_nap, [0.0], spare=lambda: calls.append(2))) == [0.0]
     assert calls == [1]
+
+
+@pytest.mark.parametrize("kernel", ["copy_file_range", "sendfile", "neither"])
+def test_a_piece_whose_file_ends_early_is_an_error_not_a_short_report(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    import errno
+
+    from dedup import spools
+
+    def refused(*args: object) -> int:
+        raise OSError(errno.EXDEV, "not between these files")
+
+    if kernel != "copy_file_range":
+        monkeypatch.setattr(spools, "_copy_file_range", refused)
+    if kernel == "neither":
+        monkeypatch.setattr(spools, "_sendfile", refused)
+    cut = tmp_path / "pieces"
+    cut.write_bytes(b"0123456789")
+    (piece,) = spools.SpooledPieces(str(cut), (25,)).in_file()
+    with open(tmp_path / "out", "wb") as out, pytest.raises(OSError, match="cut short"):
+        piece.copy_to(out)
+    assert not cut.exists()  # the last piece was taken, if badly

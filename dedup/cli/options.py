@@ -212,9 +212,9 @@ def write_output(text: str | Iterable[Piece], output: str | None) -> None:
         buffered: list[str] = []
         size = 0
         for piece in pieces:  # a megabyte at a time: click.echo flushes each call
-            text = text_of(piece)
-            buffered.append(text)
-            size += len(text)
+            chunk = text_of(piece)
+            buffered.append(chunk)
+            size += len(chunk)
             if size >= 1 << 20:
                 click.echo("".join(buffered), nl=False)
                 buffered, size = [], 0

@@ -332,7 +332,8 @@ def cluster_records(
     """
     links = cluster_links(result)
     if result.records is not None and encode is not None and provenances is None:
-        for data, summary in result.records(result.clusters, links, partial(encoded_records, encode), in_files=True, spare=spare):
+        write = partial(encoded_records, encode)
+        for data, summary in result.records(result.clusters, links, write, in_files=True, spare=spare):
             analysed.append(summary)
             yield Encoded(data)
         return
