@@ -245,22 +245,29 @@ def test_the_jobs_a_command_line_asks_for_are_read_before_click(args: list[str],
     assert jobs_asked(args) == jobs
 
 
-@pytest.mark.parametrize("kernel", ["copy_file_range", "sendfile", "neither"])
-def test_pieces_left_in_a_file_are_copied_into_an_output_and_the_file_goes_with_the_last(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, kernel: str
-) -> None:
+@pytest.fixture(params=["copy_file_range", "sendfile", "neither"])
+def kernel_copy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How a spooled piece is copied into an output: the kernel's copy_file_range, else
+    sendfile, else read and write (the kernel refusing the others, as across file systems)."""
     import errno
 
     from dedup import spools
-    from dedup.report.encode import joined, write_pieces
 
     def refused(*args: object) -> int:
         raise OSError(errno.EXDEV, "not between these files")
 
-    if kernel != "copy_file_range":
+    if request.param != "copy_file_range":
         monkeypatch.setattr(spools, "_copy_file_range", refused)
-    if kernel == "neither":
+    if request.param == "neither":
         monkeypatch.setattr(spools, "_sendfile", refused)
+    return request.param
+
+
+def test_pieces_left_in_a_file_are_copied_into_an_output_and_the_file_goes_with_the_last(
+    tmp_path, kernel_copy: str
+) -> None:
+    from dedup.report.encode import joined, write_pieces
+
     pieces = [b'{"cluster_id":"c-1"}', b"", "passage \u00e9\u202e \U0001f600".encode("utf-8"), bytes(range(256)) * 5000]
     with TextSpool() as text_spool:
         text_spool.add("a text")
@@ -327,21 +334,9 @@ def test_spare_is_called_once_when_a_worker_has_no_task_left() -> None:
     assert calls == [1]
 
 
-@pytest.mark.parametrize("kernel", ["copy_file_range", "sendfile", "neither"])
-def test_a_piece_whose_file_ends_early_is_an_error_not_a_short_report(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, kernel: str
-) -> None:
-    import errno
-
+def test_a_piece_whose_file_ends_early_is_an_error_not_a_short_report(tmp_path, kernel_copy: str) -> None:
     from dedup import spools
 
-    def refused(*args: object) -> int:
-        raise OSError(errno.EXDEV, "not between these files")
-
-    if kernel != "copy_file_range":
-        monkeypatch.setattr(spools, "_copy_file_range", refused)
-    if kernel == "neither":
-        monkeypatch.setattr(spools, "_sendfile", refused)
     cut = tmp_path / "pieces"
     cut.write_bytes(b"0123456789")
     (piece,) = spools.SpooledPieces(str(cut), (25,)).in_file()
