@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.match.shingle import concat_ranges
 from dedup.match.verify import PairScore, ScoreColumns
 from dedup.text.normalize import normalize_text
 
@@ -82,11 +83,7 @@ def cluster_pairs(
         return node
 
     firsts, seconds, strengths = _edges(scores)
-    neighbours: dict[int, dict[int, float]] = {}
-    for first, second, strength in zip(firsts, seconds, strengths):
-        neighbours.setdefault(first, {})[second] = strength
-        neighbours.setdefault(second, {})[first] = strength
-
+    links = _Links(num_docs, firsts, seconds, strengths)
     refused: list[tuple[int, int]] = []
     # Whether a merge is refused depends on the two groups alone, not on the edge that
     # proposes it: once refused, two groups stay apart until one of them grows, so the
@@ -104,16 +101,14 @@ def cluster_pairs(
             refused.append((first, second))
             continue
         side_a, side_b = members[root_a], members[root_b]
-        if not _linked_enough(side_a, side_b, neighbours, config):
+        if not _linked_enough(side_a, side_b, links, config):
             refused.append((first, second))
             refused_groups.add(groups_key)
             continue
         if config.hub_guard and len(side_a) >= 2 and len(side_b) >= 2:
-            set_b = set(side_b)
-            touched_a = {m for m in side_a if neighbours.get(m, {}).keys() & set_b}
-            touched_b = {m for m in side_b if neighbours.get(m, {}).keys() & set(side_a)}
+            touched_a, touched_b = links.touching(side_a, root_b), links.touching(side_b, root_a)
             if len(touched_a) == 1 or len(touched_b) == 1:
-                hub = next(iter(touched_a if len(touched_a) == 1 else touched_b))
+                hub = int((touched_a if len(touched_a) == 1 else touched_b)[0])
                 rest_a = [m for m in side_a if m != hub]
                 rest_b = [m for m in side_b if m != hub]
                 similarity = topic_similarity(rest_a, rest_b) if topic_similarity else 0.0
@@ -124,14 +119,59 @@ def cluster_pairs(
         keep, drop = (root_a, root_b) if root_a < root_b else (root_b, root_a)
         parent[drop] = keep
         grown[keep] += 1
+        links.moved(members[drop], keep)
         members[keep] = sorted(members[keep] + members.pop(drop))
     groups = sorted((tuple(m) for m in members.values()), key=lambda g: (-len(g), g))
     return Clustering(tuple(groups), tuple(refused))
 
 
-def _linked_enough(
-    side_a: Sequence[int], side_b: Sequence[int], neighbours: dict[int, dict[int, float]], config: ClusterConfig
-) -> bool:
+class _Links:
+    """The same-story pairs as arrays: each document's neighbours, in the order the pairs
+    merge, with the pair's strength, and the group each document is in. What crosses
+    between two groups is then a few array operations on the smaller one's neighbours:
+    a Python loop over them held up a scan's clustering once two groups of a hundred
+    pages or more met again and again."""
+
+    def __init__(self, num_docs: int, firsts: list[int], seconds: list[int], strengths: list[float]) -> None:
+        order = np.argsort(np.asarray(firsts + seconds, dtype=np.int64), kind="stable")  # merge order within a document
+        ends = np.asarray(firsts + seconds, dtype=np.int64)[order]
+        others = np.asarray(seconds + firsts, dtype=np.int64)[order]
+        weights = np.asarray(strengths + strengths, dtype=np.float64)[order]
+        keys = ends * max(num_docs, 1) + others
+        _, first_at = np.unique(keys, return_index=True)
+        if len(first_at) < len(keys):  # a pair given twice is one neighbour, where it came first, with its last strength
+            _, last_at = np.unique(keys[::-1], return_index=True)
+            weights[first_at] = weights[len(keys) - 1 - last_at]
+            kept = np.sort(first_at)
+            ends, others, weights = ends[kept], others[kept], weights[kept]
+        self.others, self.strengths = others, weights
+        self.offsets = np.zeros(num_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ends, minlength=num_docs), out=self.offsets[1:])
+        self.group = np.arange(num_docs, dtype=np.int64)
+
+    def _across(self, side: Sequence[int], root: int) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of the pairs from ``side`` into group ``root`` (by document of
+        ``side``, then in merge order), and the document of ``side`` each is from."""
+        docs = np.asarray(side, dtype=np.int64)
+        starts = self.offsets[docs]
+        lengths = self.offsets[docs + 1] - starts
+        at = concat_ranges(starts, lengths)
+        into = self.group[self.others[at]] == root
+        return at[into], np.repeat(docs, lengths)[into]
+
+    def strengths_across(self, side: Sequence[int], root: int) -> np.ndarray:
+        """The strength of each pair from ``side`` into group ``root``, in the order of :meth:`_across`."""
+        return self.strengths[self._across(side, root)[0]]
+
+    def touching(self, side: Sequence[int], root: int) -> np.ndarray:
+        """The documents of ``side`` with a pair into group ``root``, sorted."""
+        return np.unique(self._across(side, root)[1])
+
+    def moved(self, side: Sequence[int], root: int) -> None:
+        self.group[np.asarray(side, dtype=np.int64)] = root
+
+
+def _linked_enough(side_a: Sequence[int], side_b: Sequence[int], links: _Links, config: ClusterConfig) -> bool:
     """Average linkage: whether the verified pairs across two groups are most of the possible ones.
 
     A document joins a group when it is a verified copy of at least ``min_linkage`` of its
@@ -143,23 +183,16 @@ def _linked_enough(
     if config.min_linkage <= 0 or len(side_a) + len(side_b) <= 2:
         return True
     small, large = (side_a, side_b) if len(side_a) <= len(side_b) else (side_b, side_a)
-    large_set = set(large)
+    across = links.strengths_across(small, links.group[large[0]])
     if len(small) == 1:
-        links = float(len(neighbours.get(small[0], {}).keys() & large_set))
+        linked = float(len(across))
     else:
         saturation = config.full_link_containment
-        strongest = max(
-            (c for m in small for other, c in neighbours.get(m, {}).items() if other in large_set), default=0.0
-        )
-        if strongest < saturation:  # no pair across is a copy in substance
-            return False
-        links = sum(
-            min(1.0, containment / saturation)
-            for m in small
-            for other, containment in neighbours.get(m, {}).items()
-            if other in large_set
-        )
-    return links >= config.min_linkage * len(small) * len(large)
+        if not (across >= saturation).any():
+            return False  # no pair across is a copy in substance
+        # added one after the other, in the order of the pairs (a running sum, not numpy's pairwise one)
+        linked = float(np.cumsum(np.minimum(1.0, across / saturation))[-1])
+    return linked >= config.min_linkage * len(small) * len(large)
 
 
 def tfidf_topic_similarity(first: Sequence[str], second: Sequence[str]) -> float:

@@ -1,3 +1,5 @@
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,3 +117,60 @@ def test_columns_cluster_as_their_pair_scores(data) -> None:
     for config in (ClusterConfig(), ClusterConfig(min_linkage=0)):
         expected = cluster_pairs(count, scores, config, lambda a, b: similarity)
         assert cluster_pairs(count, ScoreColumns.of(scores), config, lambda a, b: similarity) == expected
+
+
+def _plain_clusters(count, scores, config, similarity):
+    """Average linkage and the hub guard as plainly as they can be written: each check walks
+    the pairs across two groups, kept as a neighbour dict (a pair given twice once)."""
+    from dedup.story.cluster import edge_order
+
+    edges = sorted((s for s in scores if s.same_story), key=edge_order)
+    neighbours: dict[int, dict[int, float]] = {}
+    for e in edges:
+        neighbours.setdefault(e.first, {})[e.second] = e.strength
+        neighbours.setdefault(e.second, {})[e.first] = e.strength
+    group = {i: {i} for i in range(count)}
+    refused = 0
+    for e in edges:
+        a, b = group[e.first], group[e.second]
+        if a is b:
+            continue
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        across = [c for m in sorted(small) for o, c in neighbours[m].items() if o in large]
+        linked = True
+        if config.min_linkage > 0 and len(a) + len(b) > 2:
+            if len(small) > 1 and not any(c >= config.full_link_containment for c in across):
+                linked = False
+            else:
+                total = len(across) if len(small) == 1 else sum(min(1.0, c / config.full_link_containment) for c in across)
+                linked = total >= config.min_linkage * len(small) * len(large)
+        if linked and config.hub_guard and len(a) >= 2 and len(b) >= 2:
+            touched_a = {m for m in a if neighbours[m].keys() & b}
+            touched_b = {m for m in b if neighbours[m].keys() & a}
+            if (len(touched_a) == 1 or len(touched_b) == 1) and similarity < config.min_topic_similarity:
+                linked = False
+        if not linked:
+            refused += 1
+            continue
+        merged = a | b
+        for m in merged:
+            group[m] = merged
+    groups = sorted({id(g): tuple(sorted(g)) for g in group.values()}.values(), key=lambda g: (-len(g), g))
+    return tuple(groups), refused
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.data())
+def test_clusters_are_those_of_plain_average_linkage(data) -> None:
+    # groups that meet again and again, pairs on both sides of full_link_containment, a
+    # pair given twice: the clustering keeps the pairs in arrays, and merges as plain sets do
+    count = data.draw(st.integers(2, 10))
+    pairs = data.draw(st.lists(st.sampled_from(list(itertools.combinations(range(count), 2))), min_size=count, max_size=60))
+    level = st.sampled_from([0.1, 0.3, 0.45, 0.5, 0.5, 0.5, 0.55, 0.8, 1.0])
+    scores = [edge(a, b, data.draw(level)) for a, b in pairs]
+    similarity = data.draw(st.sampled_from([0.05, 0.6]))
+    for config in (ClusterConfig(), ClusterConfig(min_linkage=0.3), ClusterConfig(hub_guard=False)):
+        clustering = cluster_pairs(count, scores, config, lambda a, b: similarity)
+        groups, refused = _plain_clusters(count, scores, config, similarity)
+        assert clustering.groups == groups
+        assert len(clustering.refused_merges) == refused
