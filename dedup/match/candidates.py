@@ -25,10 +25,20 @@ def prefilter(pairs: np.ndarray, prints: Fingerprints, min_containment: float) -
     return prefilter_signatures(pairs, prints.signatures, prints.sizes, min_containment)
 
 
+# Pairs whose signatures are compared at a time by prefilter_signatures: a block of both
+# sides' signatures stays in the processor's cache, where all of them at once (100 MB for
+# 50,000 pairs) went through memory twice.
+PREFILTER_BLOCK = 4096
+
+
 def prefilter_signatures(pairs: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, min_containment: float) -> np.ndarray:
     if len(pairs) == 0:
         return pairs
-    jaccard = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
+    equal = np.empty(len(pairs), dtype=np.int64)
+    for lo in range(0, len(pairs), PREFILTER_BLOCK):
+        block = pairs[lo : lo + PREFILTER_BLOCK]
+        equal[lo : lo + len(block)] = np.count_nonzero(signatures[block[:, 0]] == signatures[block[:, 1]], axis=1)
+    jaccard = equal / signatures.shape[1]  # the share of equal values, as their mean is
     size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     shared = jaccard * (size_a + size_b) / (1.0 + jaccard)
     containment = shared / np.maximum(1, np.minimum(size_a, size_b))
