@@ -132,18 +132,21 @@ def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(values, return_inverse=True)`` for a 1-D integer array, about twice as fast.
+    """``np.unique(values, return_inverse=True)`` for a 1-D integer array, two to three times as fast.
 
-    numpy finds the inverse by an argsort of every value; a plain sort gives the distinct
-    values, and a binary search among them the index of each (the same indices: every
-    value is there, once).
+    One stable argsort orders the values (a merge of runs where they come as sorted sets,
+    as shingle sets do), and each value's index is scattered back from its place in that
+    order. A binary search of every value among the distinct ones, the other way, wanders
+    over memory: slower than the sort itself on a million values.
     """
     values = np.asarray(values).reshape(-1)
-    ordered = np.sort(values)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
     distinct = np.ones(len(ordered), dtype=bool)
     distinct[1:] = ordered[1:] != ordered[:-1]
-    unique = ordered[distinct]
-    return unique, np.searchsorted(unique, values)
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(distinct) - 1
+    return ordered[distinct], inverse
 
 
 def _char_bounds(texts: Sequence[str], buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

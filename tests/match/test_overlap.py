@@ -138,6 +138,8 @@ def test_unique_inverse_is_numpys(dtype):
         rng.integers(0, 50, size=1000).astype(dtype),  # many repeats
         rng.integers(info.min, info.max, size=5000, dtype=dtype, endpoint=True),  # the whole range
         np.array([info.max, info.min, info.max, 0, info.min], dtype=dtype),
+        # sets one after the other, each sorted, as shingle sets come
+        np.concatenate([np.unique(rng.integers(0, 300, size=n)) for n in (40, 0, 90, 1, 250)]).astype(dtype),
     ]
     for values in cases:
         expected_unique, expected_inverse = np.unique(values, return_inverse=True)
