@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -26,8 +25,8 @@ from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
 from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
 from dedup.match.lsh import LARGE_CORE_WARNING, Candidates, candidate_pairs
-from dedup.match.words import CorpusWords, WordWeights, settle_rewrites, union_of_pairs
-from dedup.match.verify import PairScore, ScoreColumns, pair_array
+from dedup.match.words import CorpusWords, WordWeights, settle_rewrite_columns, union_of_pairs
+from dedup.match.verify import PairScore, ScoreColumns
 from dedup.spools import SetSpool, SpooledTexts, TextSpool
 from dedup.story.result import (
     Cluster,
@@ -37,7 +36,7 @@ from dedup.story.result import (
     cluster_id_of,
 )
 from dedup.text.furniture import learn_furniture, outlet_of
-from dedup.workers import WorkerPool
+from dedup.workers import Aside, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -173,16 +172,16 @@ def _scan_stream(
     run = _ScanRun(config, spools, pool, progress, known_total)
     run.fingerprint(stream)
     candidates = run.candidates(all_pairs)
-    scores = run.align(run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates), keep_units=defer))
+    columns = run.align(run.verify(candidates.pairs if all_pairs else run.prefiltered(candidates), keep_units=defer))
+    story = np.flatnonzero(columns.same_story)
+    made = Aside(columns.scores)  # the PairScores, made on a core the clustering leaves free
+    member_groups, refused = run.cluster(columns.take(story, columns.pairs[story]), detail, made.start)
+    scores = made.result()
     story_pairs = [s for s in scores if s.same_story]
-    member_groups, refused = run.cluster(story_pairs, detail)
     clusters = run.clusters(member_groups, story_pairs)
     result = run.result(candidates, scores, story_pairs, clusters, refused)
     if defer:  # with the member pairs LSH never proposed, which the provenance of each cluster reads
-        with ThreadPoolExecutor(1) as aside:  # the pairs verified so far made columns while the workers verify
-            known = aside.submit(ScoreColumns.of, run.verified) if pool.jobs > 1 else None
-            members = run.verify_members(clusters, result.timings)
-            verified = verifying.joined_scores([known.result() if known else ScoreColumns.of(run.verified), members])
+        verified = verifying.joined_scores([columns, run.verify_members(clusters, columns, result.timings)])
         later = batches.Deferred(run.documents, verified, run.config, run.pool, run.texts_of)
         result.details, result.records = later.details, later.records
         result.records_in_workers = pool.jobs > 1
@@ -215,7 +214,6 @@ class _ScanRun:
         self.sizes = np.zeros(0, dtype=np.int64)
         self.set_position = np.zeros(0, dtype=np.int64)  # set spool number of each read document
         self.stats: dict[str, int] = {}
-        self.verified: list[PairScore] = []  # every verified pair, once known; a deferred scan's provenance reads them
         self.units_folder: str | None = None  # where verification left the sentence units it built
 
     # -- pass 1: read, normalise, shingle, sign ------------------------------------------
@@ -362,10 +360,10 @@ class _ScanRun:
             local, signatures = np.searchsorted(indices, batch_pairs), self.signatures[indices]
             yield verifying.VerifyTask(indices, self.texts_of(indices), shingles, local, signatures, self.config, **units)
 
-    def verify(self, pairs: np.ndarray, keep_units: bool = False) -> list[PairScore]:
+    def verify(self, pairs: np.ndarray, keep_units: bool = False) -> ScoreColumns:
         """Exact scores of ``pairs``, sorted by document; with ``keep_units``, where they are
         few batches, the sentence units they build are left for :meth:`verify_members`."""
-        scores: list[PairScore] = []
+        parts: list[ScoreColumns] = []
         finished = 0
         # a worker left without a batch loads the compiled kernels that aligning and diffing
         # will call, where there are enough pairs for them to be called
@@ -374,27 +372,27 @@ class _ScanRun:
             self.units_folder = os.path.dirname(self.set_spool.path)
         tasks = self._verify_tasks(pairs, keep_units=self.units_folder)
         for verified in verifying.verify_all(tasks, self.pool, self.sizes, self.config.match, idle):
-            scores.extend(verified.scores())
+            parts.append(verified)
             finished += len(verified.pairs)
             self.notify("verify", finished, len(pairs))
-        scores.sort(key=lambda s: (s.first, s.second))
+        scores = verifying.joined_scores(parts)
+        order = np.lexsort((scores.pairs[:, 1], scores.pairs[:, 0]))  # pairs are distinct
         self.stages.done("verify")
-        return scores
+        return scores.take(order, scores.pairs[order])
 
-    def align(self, scores: list[PairScore]) -> list[PairScore]:
+    def align(self, scores: ScoreColumns) -> ScoreColumns:
         """Words told in order (:mod:`dedup.match.words`) for the pairs it may make copies of."""
         if self.weights is None:
             return scores
         measure = partial(batches.align_all, self.pool, self.texts_of, self.sizes, self.config, self.weights)
-        settled = settle_rewrites(scores, measure, self.config.match)
+        settled = settle_rewrite_columns(scores, measure, self.config.match)
         self.stages.done("verify")
         return settled
 
     # -- pass 3: cluster and diff ---------------------------------------------------------
-    def _cluster_tasks(self, story_pairs: list[PairScore], detail: bool) -> Iterator[batches.ClusterTask]:
+    def _cluster_tasks(self, columns: ScoreColumns, detail: bool) -> Iterator[batches.ClusterTask]:
         # the scores go as columns (a worker makes the PairScores): pickling tens of
         # thousands of them, and renumbering them here, held up the workers
-        columns = ScoreColumns.of(story_pairs)
         keys = columns.pairs[:, 0] * len(self.documents) + columns.pairs[:, 1]  # pairs are distinct
         by_key = np.argsort(keys, kind="stable")
         packed = packing.pair_batches(columns.pairs, batches.VERIFY_BATCH, False, max_cost=batches.VERIFY_SHINGLES)
@@ -404,26 +402,29 @@ class _ScanRun:
             local = columns.take(rows, np.searchsorted(indices, batch_pairs))
             yield batches.ClusterTask(indices, self.texts_of(indices), local, self.config, detail)
 
-    def verify_members(self, clusters: list[Cluster], timings: dict[str, float]) -> ScoreColumns:
-        """Scores of the pairs of each cluster's members never verified, by the workers (a cluster's
-        provenance would score them itself, one cluster at a time); their time goes to ``timings``."""
+    def verify_members(self, clusters: list[Cluster], verified: ScoreColumns, timings: dict[str, float]) -> ScoreColumns:
+        """Scores of the pairs of each cluster's members not among ``verified``, by the workers (a
+        cluster's provenance would score them itself, one cluster at a time); their time goes to ``timings``."""
         started = time.perf_counter()
         groups = [[m.index for m in c.members] for c in clusters]
-        pairs = packing.pairs_not_in(groups, pair_array(self.verified), len(self.documents))
+        pairs = packing.pairs_not_in(groups, verified.pairs, len(self.documents))
         kept = verifying.kept_unit_files(self.units_folder) if self.units_folder is not None else ()
         done = verifying.verify_all(self._verify_tasks(pairs, kept_units=kept), self.pool, self.sizes, self.config.match)
         scores = verifying.joined_scores(list(done))
         timings["verify"] += time.perf_counter() - started
         return scores
 
-    def cluster(self, story_pairs: list[PairScore], detail: bool) -> tuple[list[tuple[Member, ...]], int]:
-        """The clusters of the same-story pairs (largest first) and how many merges were refused."""
+    def cluster(
+        self, story_pairs: ScoreColumns, detail: bool, spare: Callable[[], object] | None = None,
+    ) -> tuple[list[tuple[Member, ...]], int]:
+        """The clusters of the same-story pairs (largest first) and how many merges were
+        refused; ``spare`` as :meth:`WorkerPool.map` takes it."""
         member_groups: list[tuple[Member, ...]] = []
         refused = 0
         stage_seconds = [0.0, 0.0]
-        involved = len({i for s in story_pairs for i in (s.first, s.second)})
+        involved = len(np.unique(story_pairs.pairs))
         finished = 0
-        for result in self.pool.map(batches.cluster_batch, self._cluster_tasks(story_pairs, detail)):
+        for result in self.pool.map(batches.cluster_batch, self._cluster_tasks(story_pairs, detail), spare=spare):
             member_groups.extend(result.clusters)
             refused += result.refused_merges
             for index, text in result.texts.items():
@@ -462,7 +463,6 @@ class _ScanRun:
         refused: int,
     ) -> ScanResult:
         documents, config = self.documents, self.config
-        self.verified = scores
         active = self.sizes > 0
         clustered = sum(len(c.members) for c in clusters)
         stats = {

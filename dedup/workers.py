@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from dedup.errors import ParameterError
 
@@ -151,6 +151,43 @@ class WorkerPool:
             executor = self._opened()
             for _ in range(self.jobs):
                 executor.submit(func)  # its failure, if any, is the later stage's to meet
+
+
+class Aside(Generic[Result]):
+    """``func()``, made once in a thread from :meth:`start` on (``spare`` of :meth:`WorkerPool.map`:
+    on a core the workers leave free), or here by :meth:`result` if nothing started it."""
+
+    def __init__(self, func: Callable[[], Result]) -> None:
+        self._func = func
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._value: list[Result] = []
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dedup-aside", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value.append(self._func())
+        except BaseException as exc:  # raised by result(), in the thread that asks
+            self._error = exc
+
+    def result(self) -> Result:
+        with self._lock:
+            here = self._thread is None
+            if here:  # a later start() does nothing
+                self._thread = threading.current_thread()
+        if here:
+            return self._func()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value[0]
 
 
 def run_collector_paused(func: Callable[[Task], Result], task: Task) -> Result:

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.spools import SetSpool, TextSpool
-from dedup.workers import WorkerPool
+from dedup.workers import Aside, WorkerPool
 
 sets_strategy = st.lists(
     st.lists(st.integers(min_value=0, max_value=2**64 - 1), unique=True, max_size=30).map(sorted), max_size=25
@@ -343,3 +343,31 @@ def test_a_piece_whose_file_ends_early_is_an_error_not_a_short_report(tmp_path, 
     with open(tmp_path / "out", "wb") as out, pytest.raises(OSError, match="cut short"):
         piece.copy_to(out)
     assert not cut.exists()  # the last piece was taken, if badly
+
+
+def test_aside_makes_its_value_once_in_a_thread_or_where_it_is_asked_for() -> None:
+    threads: list[str] = []
+
+    def made() -> int:
+        threads.append(threading.current_thread().name)
+        return 42
+
+    started = Aside(made)
+    started.start()
+    started.start()  # once only
+    assert started.result() == 42
+    assert threads == ["dedup-aside"]
+
+    threads.clear()
+    asked = Aside(made)
+    assert asked.result() == 42  # never started: made here
+    asked.start()  # too late: nothing more is made
+    assert threads == [threading.current_thread().name]
+
+    def fails() -> int:
+        raise ValueError("bad input")
+
+    failing = Aside(fails)
+    failing.start()
+    with pytest.raises(ValueError, match="bad input"):
+        failing.result()

@@ -31,7 +31,6 @@ spaced scripts by words, unspaced ones (Chinese, Japanese, Thai…) by character
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -39,7 +38,7 @@ import numpy as np
 
 from dedup.match.lsh import LSHConfig
 from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes, unique_inverse
-from dedup.match.verify import MatchConfig, PairScore
+from dedup.match.verify import MatchConfig, PairScore, ScoreColumns
 from dedup.spools import SetSpool
 
 WORD_SLOT_BITS = 20
@@ -243,22 +242,21 @@ def keep_best_rewrites(scores: Sequence[PairScore]) -> list[PairScore]:
     none whose aligned shares (of both documents) add up to more. Ties keep every pair; the
     rule looks at scores only, never at ids or order.
     """
-    best: dict[int, float] = {}
-    for score in scores:
-        if not score.same_story:
-            continue
-        value = float("inf") if score.aligned == 0 else score.aligned_first + score.aligned_second
-        for doc in (score.first, score.second):
-            if value > best.get(doc, -1.0):
-                best[doc] = value
-    kept = []
-    for score in scores:
-        if score.same_story and score.aligned > 0:
-            value = score.aligned_first + score.aligned_second
-            if value < best[score.first] - 1e-12 and value < best[score.second] - 1e-12:
-                score = dataclasses.replace(score, same_story=False)
-        kept.append(score)
-    return kept
+    return keep_best_rewrite_columns(ScoreColumns.of(scores)).scores() if scores else []
+
+
+def keep_best_rewrite_columns(columns: ScoreColumns) -> ScoreColumns:
+    """:func:`keep_best_rewrites` of scores as columns."""
+    same = columns.same_story
+    first, second = columns.pairs[:, 0], columns.pairs[:, 1]
+    aligned_first, aligned_second = columns.values[:, 4], columns.values[:, 5]
+    total = aligned_first + aligned_second
+    aligned = np.maximum(aligned_first, aligned_second) > 0
+    best = np.full(int(columns.pairs.max()) + 1 if len(first) else 0, -1.0)  # each document's strongest copy
+    for side in (first, second):
+        np.maximum.at(best, side[same], np.where(aligned, total, np.inf)[same])
+    turned_down = same & aligned & (total < best[first] - 1e-12) & (total < best[second] - 1e-12)
+    return ScoreColumns(columns.pairs, columns.values, columns.counts, same & ~turned_down)
 
 
 class CorpusWords:
@@ -333,20 +331,26 @@ def rewrite_candidates(scores: Sequence[PairScore]) -> list[int]:
     """The scores to align word by word: pairs not shown to be copies by shingles and
     passages, except those both of whose documents have such a copy, which
     :func:`keep_best_rewrites` would turn down whatever they align."""
-    copied = {doc for s in scores if s.same_story for doc in (s.first, s.second)}
-    return [k for k, s in enumerate(scores) if not s.same_story and not (s.first in copied and s.second in copied)]
+    return rewrite_candidate_rows(ScoreColumns.of(scores)).tolist() if scores else []
 
 
-def with_alignment(
-    scores: Sequence[PairScore], chosen: Sequence[int], measured: np.ndarray, config: MatchConfig
-) -> list[PairScore]:
-    """``scores`` with the aligned shares ``measured`` (:func:`aligned_shares`, one row per
-    ``chosen`` score) filled in, and those that pass :meth:`MatchConfig.aligned_same` made copies."""
-    out = list(scores)
-    same = config.aligned_same(measured[:, 0], measured[:, 1], measured[:, 2]) if len(chosen) else []
-    for k, row, copy in zip(chosen, measured.tolist(), same):
-        out[k] = dataclasses.replace(out[k], aligned_first=row[0], aligned_second=row[1], same_story=bool(copy))
-    return out
+def rewrite_candidate_rows(columns: ScoreColumns) -> np.ndarray:
+    """:func:`rewrite_candidates` of scores as columns: their rows."""
+    copied = np.unique(columns.pairs[columns.same_story])
+    both_copied = np.isin(columns.pairs[:, 0], copied) & np.isin(columns.pairs[:, 1], copied)
+    return np.flatnonzero(~columns.same_story & ~both_copied)
+
+
+def with_alignment_columns(
+    columns: ScoreColumns, chosen: np.ndarray, measured: np.ndarray, config: MatchConfig
+) -> ScoreColumns:
+    """``columns`` with the aligned shares ``measured`` (:func:`aligned_shares`, one row per
+    ``chosen`` row) filled in, and those that pass :meth:`MatchConfig.aligned_same` made copies."""
+    values, same = columns.values.copy(), columns.same_story.copy()
+    if len(chosen):
+        values[chosen, 4:6] = measured[:, :2]
+        same[chosen] = config.aligned_same(measured[:, 0], measured[:, 1], measured[:, 2])
+    return ScoreColumns(columns.pairs, values, columns.counts, same)
 
 
 def union_of_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -363,6 +367,12 @@ def settle_rewrites(
     """``scores`` once words told in order are weighed: the pairs :func:`rewrite_candidates`
     picks are measured (``measure(pairs)``, :func:`aligned_shares` rows), then
     :func:`keep_best_rewrites` keeps the best rewrite of each document."""
-    chosen = rewrite_candidates(scores)
-    pairs = np.array([(scores[k].first, scores[k].second) for k in chosen], dtype=np.int64).reshape(-1, 2)
-    return keep_best_rewrites(with_alignment(scores, chosen, measure(pairs), config))
+    return settle_rewrite_columns(ScoreColumns.of(scores), measure, config).scores() if scores else []
+
+
+def settle_rewrite_columns(
+    columns: ScoreColumns, measure: Callable[[np.ndarray], np.ndarray], config: MatchConfig
+) -> ScoreColumns:
+    """:func:`settle_rewrites` of scores as columns, which a scan keeps them in."""
+    chosen = rewrite_candidate_rows(columns)
+    return keep_best_rewrite_columns(with_alignment_columns(columns, chosen, measure(columns.pairs[chosen]), config))

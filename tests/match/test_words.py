@@ -149,6 +149,53 @@ def test_only_the_best_rewrite_of_a_document_stays_a_copy():
     assert [s.same_story for s in keep_best_rewrites(renamed[::-1])] == [True, False, True, True]
 
 
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.data())
+def test_rewrites_settle_as_a_plain_walk_over_the_pairs_does(data) -> None:
+    # the scan settles its scores as columns: the pairs picked for alignment, the shares
+    # filled in and the best rewrite of each document kept are those of a plain walk
+    from dedup.match.verify import ScoreColumns
+    from dedup.match.words import settle_rewrite_columns
+
+    count = data.draw(st.integers(2, 8))
+    pairs = data.draw(st.lists(st.sampled_from(list(itertools.combinations(range(count), 2))), unique=True, max_size=20))
+    share = st.sampled_from([0.0, 0.2, 0.25, 0.3, 0.5])
+    scores = [_score(a, b, (data.draw(share), data.draw(share)), data.draw(st.booleans())) for a, b in pairs]
+    measured = np.array([[data.draw(share), data.draw(share), data.draw(st.sampled_from([1.0, 2.0, np.inf]))]
+                         for _ in scores]).reshape(-1, 3)
+    config = MatchConfig()
+    asked = []
+
+    def measure(chosen_pairs):
+        asked.append(chosen_pairs.tolist())
+        return measured[: len(chosen_pairs)]
+
+    settled = settle_rewrite_columns(ScoreColumns.of(scores), measure, config).scores()
+
+    copied = {doc for s in scores if s.same_story for doc in (s.first, s.second)}
+    chosen = [k for k, s in enumerate(scores) if not s.same_story and not (s.first in copied and s.second in copied)]
+    assert asked == [[[scores[k].first, scores[k].second] for k in chosen]]
+    expected = list(scores)
+    for k, row in zip(chosen, measured.tolist()):
+        same = bool(config.aligned_same(np.array([row[0]]), np.array([row[1]]), np.array([row[2]]))[0])
+        expected[k] = PairScore(*[getattr(expected[k], f) for f in (
+            "first", "second", "minhash_jaccard", "jaccard", "containment_first_in_second",
+            "containment_second_in_first", "shared_shingles", "shared_passages_first", "shared_passages_second")],
+            same, row[0], row[1])
+    best: dict[int, float] = {}
+    for s in expected:
+        if s.same_story:
+            value = float("inf") if s.aligned == 0 else s.aligned_first + s.aligned_second
+            for doc in (s.first, s.second):
+                best[doc] = max(best.get(doc, -1.0), value)
+    for k, s in enumerate(expected):
+        value = s.aligned_first + s.aligned_second
+        if s.same_story and s.aligned > 0 and value < best[s.first] - 1e-12 and value < best[s.second] - 1e-12:
+            expected[k] = s.renumbered(s.first, s.second)
+            object.__setattr__(expected[k], "same_story", False)
+    assert settled == expected
+
+
 def _corpus(rename=None):
     fixtures = sorted((FIXTURES / "rewrites").glob("*.txt")) + sorted((FIXTURES / "independent").glob("*/*.txt"))
     documents = [Document(p.stem, p.read_text(encoding="utf-8"), published=DATES.get(p.stem)) for p in fixtures]
