@@ -95,17 +95,10 @@ def cluster_record(
         passages = []
         for number, diff in enumerate(member.passages):
             passage = diff.passage
-            passages.append(
-                {
-                    "index": number,
-                    "start": passage.start,
-                    "end": passage.end,
-                    "kind": passage.kind,
-                    "status": diff.status,
-                    "text": doc.text[passage.start : passage.end],
-                    "counterparts": counterpart_records(diff.counterparts),
-                }
-            )
+            passages.append(Plain(  # offsets, two names, text and counterparts: plain throughout
+                index=number, start=passage.start, end=passage.end, kind=passage.kind, status=diff.status,
+                text=doc.text[passage.start : passage.end], counterparts=counterpart_records(diff.counterparts),
+            ))
         members.append(
             {
                 "doc_id": doc.doc_id,
