@@ -125,18 +125,27 @@ def cluster_pairs(
     return Clustering(tuple(groups), tuple(refused))
 
 
+# Groups of at most this many documents have their pairs across walked in Python: for a
+# few documents that costs less than an array operation's overhead (most checks of a
+# corpus of small stories).
+SMALL_SIDE = 8
+
+
 class _Links:
-    """The same-story pairs as arrays: each document's neighbours, in the order the pairs
-    merge, with the pair's strength, and the group each document is in. What crosses
-    between two groups is then a few array operations on the smaller one's neighbours:
-    a Python loop over them held up a scan's clustering once two groups of a hundred
-    pages or more met again and again."""
+    """The same-story pairs by document: each document's neighbours, in the order the pairs
+    merge, with the pair's strength, and the group each document is in. The pairs across
+    two groups are read from the smaller one's neighbours, by array operations for a large
+    group: a Python loop over them held up a scan's clustering once two groups of a
+    hundred pages or more met again and again. Both ways list them in the same order."""
 
     def __init__(self, num_docs: int, firsts: list[int], seconds: list[int], strengths: list[float]) -> None:
-        order = np.argsort(np.asarray(firsts + seconds, dtype=np.int64), kind="stable")  # merge order within a document
-        ends = np.asarray(firsts + seconds, dtype=np.int64)[order]
-        others = np.asarray(seconds + firsts, dtype=np.int64)[order]
-        weights = np.asarray(strengths + strengths, dtype=np.float64)[order]
+        # both ends of each pair, pair after pair: a stable sort by document keeps each
+        # document's pairs in the order they merge (a dict of neighbours filled pair by pair)
+        ends = np.stack((np.asarray(firsts, dtype=np.int64), np.asarray(seconds, dtype=np.int64)), axis=1).reshape(-1)
+        others = ends.reshape(-1, 2)[:, ::-1].reshape(-1)
+        order = np.argsort(ends, kind="stable")
+        ends, others = ends[order], others[order]
+        weights = np.repeat(np.asarray(strengths, dtype=np.float64), 2)[order]
         keys = ends * max(num_docs, 1) + others
         _, first_at = np.unique(keys, return_index=True)
         if len(first_at) < len(keys):  # a pair given twice is one neighbour, where it came first, with its last strength
@@ -148,6 +157,9 @@ class _Links:
         self.offsets = np.zeros(num_docs + 1, dtype=np.int64)
         np.cumsum(np.bincount(ends, minlength=num_docs), out=self.offsets[1:])
         self.group = np.arange(num_docs, dtype=np.int64)
+        # the same as lists, for small groups
+        self._others, self._strengths = others.tolist(), weights.tolist()
+        self._offsets, self._group = self.offsets.tolist(), list(range(num_docs))
 
     def _across(self, side: Sequence[int], root: int) -> tuple[np.ndarray, np.ndarray]:
         """The positions of the pairs from ``side`` into group ``root`` (by document of
@@ -159,16 +171,32 @@ class _Links:
         into = self.group[self.others[at]] == root
         return at[into], np.repeat(docs, lengths)[into]
 
-    def strengths_across(self, side: Sequence[int], root: int) -> np.ndarray:
-        """The strength of each pair from ``side`` into group ``root``, in the order of :meth:`_across`."""
-        return self.strengths[self._across(side, root)[0]]
+    def strengths_across(self, side: Sequence[int], root: int) -> np.ndarray | list[float]:
+        """The strength of each pair from ``side`` into group ``root``, in the order of
+        :meth:`_across`: an array for a large side, a list for a small one."""
+        if len(side) > SMALL_SIDE:
+            return self.strengths[self._across(side, root)[0]]
+        offsets, others, group, strengths = self._offsets, self._others, self._group, self._strengths
+        return [strengths[k] for m in side for k in range(offsets[m], offsets[m + 1]) if group[others[k]] == root]
 
-    def touching(self, side: Sequence[int], root: int) -> np.ndarray:
+    def touching(self, side: Sequence[int], root: int) -> Sequence[int]:
         """The documents of ``side`` with a pair into group ``root``, sorted."""
-        return np.unique(self._across(side, root)[1])
+        if len(side) > SMALL_SIDE:
+            return np.unique(self._across(side, root)[1])
+        offsets, others, group = self._offsets, self._others, self._group
+        return sorted({m for m in side for k in range(offsets[m], offsets[m + 1]) if group[others[k]] == root})
 
     def moved(self, side: Sequence[int], root: int) -> None:
-        self.group[np.asarray(side, dtype=np.int64)] = root
+        """The documents of ``side`` are in group ``root`` now."""
+        group, array = self._group, self.group
+        if len(side) > SMALL_SIDE:
+            array[np.asarray(side, dtype=np.int64)] = root
+            for doc in side:
+                group[doc] = root
+            return
+        for doc in side:
+            group[doc] = root
+            array[doc] = root
 
 
 def _linked_enough(side_a: Sequence[int], side_b: Sequence[int], links: _Links, config: ClusterConfig) -> bool:
@@ -183,15 +211,20 @@ def _linked_enough(side_a: Sequence[int], side_b: Sequence[int], links: _Links, 
     if config.min_linkage <= 0 or len(side_a) + len(side_b) <= 2:
         return True
     small, large = (side_a, side_b) if len(side_a) <= len(side_b) else (side_b, side_a)
-    across = links.strengths_across(small, links.group[large[0]])
+    across = links.strengths_across(small, links._group[large[0]])
     if len(small) == 1:
         linked = float(len(across))
     else:
         saturation = config.full_link_containment
-        if not (across >= saturation).any():
-            return False  # no pair across is a copy in substance
-        # added one after the other, in the order of the pairs (a running sum, not numpy's pairwise one)
-        linked = float(np.cumsum(np.minimum(1.0, across / saturation))[-1])
+        # the links added one after the other, in the pairs' order (a running sum, not numpy's pairwise one)
+        if isinstance(across, list):
+            if not any(c >= saturation for c in across):
+                return False  # no pair across is a copy in substance
+            linked = sum(min(1.0, c / saturation) for c in across)
+        else:
+            if not (across >= saturation).any():
+                return False
+            linked = float(np.cumsum(np.minimum(1.0, across / saturation))[-1])
     return linked >= config.min_linkage * len(small) * len(large)
 
 

@@ -169,8 +169,32 @@ def test_clusters_are_those_of_plain_average_linkage(data) -> None:
     level = st.sampled_from([0.1, 0.3, 0.45, 0.5, 0.5, 0.5, 0.55, 0.8, 1.0])
     scores = [edge(a, b, data.draw(level)) for a, b in pairs]
     similarity = data.draw(st.sampled_from([0.05, 0.6]))
+    from unittest import mock
+
+    from dedup.story import cluster
+
     for config in (ClusterConfig(), ClusterConfig(min_linkage=0.3), ClusterConfig(hub_guard=False)):
-        clustering = cluster_pairs(count, scores, config, lambda a, b: similarity)
         groups, refused = _plain_clusters(count, scores, config, similarity)
-        assert clustering.groups == groups
-        assert len(clustering.refused_merges) == refused
+        for small_side in (cluster.SMALL_SIDE, 0):  # small groups walked in Python, and every group by arrays
+            with mock.patch.object(cluster, "SMALL_SIDE", small_side):
+                clustering = cluster_pairs(count, scores, config, lambda a, b: similarity)
+            assert clustering.groups == groups
+            assert len(clustering.refused_merges) == refused
+
+
+def test_a_documents_pairs_across_come_in_the_order_they_merge(monkeypatch):
+    # the links across two groups are summed pair after pair, in the order the pairs merge:
+    # document 3 is the second of the first pair and the first of the second
+    from dedup.story import cluster
+    from dedup.story.cluster import _Links
+
+    for small_side in (8, 0):  # walked in Python, and by arrays
+        monkeypatch.setattr(cluster, "SMALL_SIDE", small_side)
+        links = _Links(6, [1, 3, 0, 2], [3, 5, 3, 4], [0.7, 0.9, 0.8, 0.6])
+        links.moved([1, 5], 0)
+        assert list(links.strengths_across([3], 0)) == [0.7, 0.9, 0.8]
+        assert list(links.strengths_across([2, 3], 0)) == [0.7, 0.9, 0.8]
+        assert list(links.touching([0, 2, 3, 4], 0)) == [3]
+        given_twice = _Links(4, [0, 1, 0], [1, 2, 1], [0.5, 0.6, 0.9])  # one neighbour, with its last strength
+        assert list(given_twice.strengths_across([0], 1)) == [0.9]
+        assert list(given_twice.strengths_across([1], 0)) == [0.9]
