@@ -186,6 +186,9 @@ class _Links:
         offsets, others, group = self._offsets, self._others, self._group
         return sorted({m for m in side for k in range(offsets[m], offsets[m + 1]) if group[others[k]] == root})
 
+    def group_of(self, doc: int) -> int:
+        return self._group[doc]
+
     def moved(self, side: Sequence[int], root: int) -> None:
         """The documents of ``side`` are in group ``root`` now."""
         group, array = self._group, self.group
@@ -211,7 +214,7 @@ def _linked_enough(side_a: Sequence[int], side_b: Sequence[int], links: _Links, 
     if config.min_linkage <= 0 or len(side_a) + len(side_b) <= 2:
         return True
     small, large = (side_a, side_b) if len(side_a) <= len(side_b) else (side_b, side_a)
-    across = links.strengths_across(small, links._group[large[0]])
+    across = links.strengths_across(small, links.group_of(large[0]))
     if len(small) == 1:
         linked = float(len(across))
     else:
