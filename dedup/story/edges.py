@@ -195,9 +195,11 @@ class PassageCoverage:
         self.count = count
         totals = [[0] * count, [0] * count]  # [all content, shared only]
         codes: list[int] = []
-        sizes: list[int] = []
+        sizes: list[int] = []  # of each passage with counterparts: its size, whether shared, how many members
         shared: list[bool] = []
+        spread: list[int] = []
         for inner, member in enumerate(cluster.members):
+            base = inner * count
             for diff in member.passages:
                 if diff.status == "boilerplate":
                     continue
@@ -205,13 +207,16 @@ class PassageCoverage:
                 is_shared = diff.status == "shared"
                 totals[0][inner] += size
                 totals[1][inner] += size if is_shared else 0
-                outers = {c.member for c in diff.counterparts}
-                codes.extend(inner * count + outer for outer in outers)
-                sizes.extend([size] * len(outers))
-                shared.extend([is_shared] * len(outers))
+                if diff.counterparts:  # a member's code once, however many of its windows there are
+                    outers = {c.member for c in diff.counterparts}
+                    codes.extend(map(base.__add__, outers))
+                    sizes.append(size)
+                    shared.append(is_shared)
+                    spread.append(len(outers))
         self.totals = np.array(totals, dtype=np.int64).reshape(2, count)
         unique, inverse = unique_inverse(np.array(codes, dtype=np.int64))
-        size_array, shared_array = np.array(sizes, dtype=np.int64), np.array(shared, dtype=bool)
+        size_array = np.repeat(np.array(sizes, dtype=np.int64), spread)
+        shared_array = np.repeat(np.array(shared, dtype=bool), spread)
         self.codes = unique
         self.covered = np.zeros((2, len(unique)), dtype=np.int64)
         np.add.at(self.covered[0], inverse, size_array)
