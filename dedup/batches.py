@@ -45,6 +45,9 @@ DETAIL_BATCH = 256
 # A detail task's records from this many bytes on go back through a file beside the
 # spooled texts (:class:`~dedup.spools.SpooledPieces`), not through the pool's pipe.
 RECORDS_BESIDE_BYTES = 1 << 24
+# A cluster of this many members or more, where workers would otherwise be idle, has its
+# record written in parts by several (:meth:`Deferred._parts`).
+SPLIT_MEMBERS = 64
 # Shingles of the documents of one verification batch (their sets and texts are loaded
 # together): a few long documents fill a batch long before VERIFY_BATCH documents do.
 # Verification then looks the shingles of a batch's pairs up in chunks of bounded size
@@ -240,6 +243,8 @@ class DetailTask:
     records_beside: int | None = None
     # the clusters go without their pairs, which are these rows of ``pairs`` (one array each)
     cluster_pairs: tuple[np.ndarray, ...] | None = None
+    # ``(k, n)``: the task writes part k of n of its one cluster's record (``write(..., part=)``)
+    part: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,7 @@ class DetailResult:
     texts: dict[int, str]  # empty when records are written
     provenances: list[Provenance]  # only their summaries when records are written
     records: list[bytes | memoryview] | SpooledPieces | None = None  # UTF-8
+    part: tuple[int, int] | None = None  # the task's
 
 
 def detail_batch(task: DetailTask) -> DetailResult:
@@ -273,14 +279,17 @@ def detail_batch(task: DetailTask) -> DetailResult:
     if task.write is None:
         return DetailResult(clusters, clustered_texts, provenances)
     # The records go back as text: far cheaper to send than passages and provenances.
-    records = task.write(view, clusters, provenances, task.links)
+    if task.part is None:
+        records = task.write(view, clusters, provenances, task.links)
+    else:
+        records = task.write(view, clusters, provenances, task.links, part=task.part)
     summaries = [summary_of(p) for p in provenances]
     beside = task.records_beside
     if beside is not None and isinstance(task.texts, SpooledTexts) and sum(map(len, records)) >= beside:
-        return DetailResult(task.clusters, {}, summaries, SpooledPieces.beside(task.texts, records))
+        return DetailResult(task.clusters, {}, summaries, SpooledPieces.beside(task.texts, records), task.part)
     if beside is not None:  # back through the pool's pipe: views of the encoder's text do not pickle
         records = [bytes(record) for record in records]
-    return DetailResult(task.clusters, {}, summaries, records)
+    return DetailResult(task.clusters, {}, summaries, records, task.part)
 
 
 class Deferred:
@@ -366,8 +375,8 @@ class Deferred:
 
     def records(
         self, clusters: Sequence[Cluster], links: dict[str, tuple[Link, ...]], write: RecordWriter,
-        *, in_files: bool = False, spare: Callable[[], object] | None = None,
-    ) -> Iterator[tuple[bytes | memoryview | FilePiece, Provenance]]:
+        *, in_files: bool = False, spare: Callable[[], object] | None = None, parts: bool = False,
+    ) -> Iterator[tuple[bytes | memoryview | FilePiece | tuple[bytes | memoryview | FilePiece, ...], Provenance]]:
         """Each cluster's record text (UTF-8), written in the workers by ``write``, and its provenance
         summary (:func:`~dedup.story.provenance.summary_of`), in order.
 
@@ -375,15 +384,51 @@ class Deferred:
         process only writes. With ``in_files``, a large record that a worker left in a file
         comes as that :class:`~dedup.spools.FilePiece`, which the caller takes before it
         asks for the next record. ``spare()`` is called once a worker has no record left
-        to make while this process waits (:meth:`WorkerPool.map`).
+        to make while this process waits (:meth:`WorkerPool.map`). With ``parts`` (``write``
+        takes ``part=(k, n)``: :func:`~dedup.report.records.encoded_records`), a large
+        cluster that would leave workers idle is written by several, and its record comes
+        as a tuple of the parts they wrote (:meth:`_parts`).
         """
         by_first = self._pairs_by_first()
-        tasks = (self._detail_task(chunk, by_first, write, links) for chunk in self._cluster_chunks(clusters))
-        for done in self.pool.map(detail_batch, tasks, spare=spare):
+        chunks = list(self._cluster_chunks(clusters))
+        split = self._parts(chunks) if parts else {}
+
+        def tasks() -> Iterator[DetailTask]:
+            for number, chunk in enumerate(chunks):
+                task = self._detail_task(chunk, by_first, write, links)
+                count = split.get(number, 1)
+                yield from [task] if count == 1 else (replace(task, part=(k, count)) for k in range(count))
+
+        made: list[bytes | memoryview | FilePiece] = []
+        for done in self.pool.map(detail_batch, tasks(), spare=spare):
             records = done.records
             if isinstance(records, SpooledPieces):
                 records = records.in_file() if in_files else records.take()  # type: ignore[assignment]
-            yield from zip(records, done.provenances, strict=True)  # type: ignore[arg-type]
+            if done.part is None:
+                yield from zip(records, done.provenances, strict=True)  # type: ignore[arg-type]
+                continue
+            made.extend(records)  # type: ignore[arg-type]
+            if done.part[0] == 0:
+                summary = done.provenances[0]
+            if done.part[0] == done.part[1] - 1:
+                yield tuple(made), summary
+                made = []
+
+    def _parts(self, chunks: list[list[Cluster]]) -> dict[int, int]:
+        """Which of ``chunks`` to write in parts, and in how many: where there are fewer
+        chunks than workers, the largest, if it is one cluster of at least
+        :data:`SPLIT_MEMBERS` members, in as many parts as leave no worker idle. Each part's
+        worker repeats the cluster's analysis (segmentation, diff, provenance: the same
+        for all) and writes its share of the members; writing them is most of a large
+        cluster's time."""
+        idle = self.pool.jobs - len(chunks)
+        if idle <= 0 or not chunks:
+            return {}
+        sizes = [sum(len(cluster.members) for cluster in chunk) for chunk in chunks]
+        largest = sizes.index(max(sizes))
+        if len(chunks[largest]) > 1 or sizes[largest] < SPLIT_MEMBERS:
+            return {}
+        return {largest: idle + 1}
 
 
 def load_kernels() -> None:

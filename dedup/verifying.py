@@ -188,7 +188,10 @@ def verify_all(
     wait for it (``sizes``: each document's shingles, global)."""
     parts: deque[int] = deque()
     shared = shared_batches(tasks, pool.jobs, sizes, parts)
-    return merged_batches(pool.map(verify_batch, shared, idle), parts, config)
+    head = list(itertools.islice(shared, pool.jobs))
+    # a batch the workers share waits for them, however long they take to start
+    wait = bool(parts) and parts[0] > 1
+    return merged_batches(pool.map(verify_batch, itertools.chain(head, shared), idle, wait=wait), parts, config)
 
 
 def keep_units(folder: str, docs: np.ndarray, units: UnitSets) -> None:

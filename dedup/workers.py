@@ -42,6 +42,8 @@ class WorkerPool:
         self._starting: list[Future[None]] = []  # one per worker: done once it is up
         self._opener: threading.Thread | None = None
         self._open_error: BaseException | None = None
+        self._lock = threading.Lock()  # the executor's setting, and what waits for it
+        self._later: list[Callable[[], object]] = []  # prepare()'s while the workers' server starts
 
     def __enter__(self) -> WorkerPool:
         if self.jobs > 1:
@@ -57,7 +59,12 @@ class WorkerPool:
         try:
             executor = ProcessPoolExecutor(self.jobs, mp_context=_context(), initializer=_leave_interrupts_to_parent)
             self._starting = [executor.submit(_up) for _ in range(self.jobs)]
-            self._executor = executor
+            with self._lock:
+                self._executor = executor
+                later, self._later = self._later, []
+            for func in later:
+                for _ in range(self.jobs):
+                    executor.submit(func)
         except BaseException as exc:  # raised where the pool is next used
             self._open_error = exc
 
@@ -90,7 +97,7 @@ class WorkerPool:
 
     def map(
         self, func: Callable[[Task], Result], tasks: Iterable[Task], idle: Callable[[], object] | None = None,
-        spare: Callable[[], object] | None = None,
+        spare: Callable[[], object] | None = None, wait: bool = False,
     ) -> Iterator[Result]:
         """``func(task)`` for every task, yielded in task order.
 
@@ -104,6 +111,8 @@ class WorkerPool:
         ``spare()`` is called once (with ``jobs`` > 1), when this process waits for a
         result and fewer tasks are left to run than there are workers: work it starts in a
         thread then takes a core that the tasks leave free, rather than one they need.
+        With ``wait``, no task runs in this process: the tasks wait for the workers (a
+        batch they share is theirs: run here, its first part would hold up the others).
         """
         if self.jobs == 1:
             for task in tasks:
@@ -130,7 +139,7 @@ class WorkerPool:
             return pending.popleft().result()
 
         for task in tasks:
-            if not pending and not self._workers_up():  # the next result in order, made here
+            if not wait and not pending and not self._workers_up():  # the next result in order, made here
                 submitted += 1
                 yield run_collector_paused(func, task)
                 continue
@@ -146,11 +155,18 @@ class WorkerPool:
     def prepare(self, func: Callable[[], object]) -> None:
         """Submit ``func`` (a module-level function that prepares what a later stage needs,
         at no cost the second time in a process) once per worker, and do not wait for it:
-        the workers run it while this process works alone."""
-        if self.jobs > 1:
-            executor = self._opened()
-            for _ in range(self.jobs):
-                executor.submit(func)  # its failure, if any, is the later stage's to meet
+        the workers run it while this process works alone. While the workers' server still
+        starts, the thread that opens the pool submits it once it is up: this process does
+        not wait for the server (about a second) to go on."""
+        if self.jobs == 1:
+            return
+        with self._lock:
+            if self._executor is None and self._opener is not None and self._open_error is None:
+                self._later.append(func)
+                return
+        executor = self._opened()
+        for _ in range(self.jobs):
+            executor.submit(func)  # its failure, if any, is the later stage's to meet
 
 
 class Aside(Generic[Result]):

@@ -101,6 +101,34 @@ def test_a_lone_verification_batch_shared_by_the_workers_gives_the_same_report(
         assert result.stdout == _cli(corpus, 1, "json", "0").decode("utf-8")
     assert split == [2, 3]
 
+
+@pytest.mark.parametrize("report_format", ["json", "jsonl"])
+@pytest.mark.parametrize("by_file", [False, True], ids=["by pipe", "by file"])
+def test_a_lone_large_cluster_written_in_parts_by_the_workers_gives_the_same_report(
+    seeds_dir: Path, monkeypatch: pytest.MonkeyPatch, report_format: str, by_file: bool
+) -> None:
+    # the seeds are one cluster of three: a task of its own, fewer than the workers, so
+    # each worker analyses it and writes some of its members, and the parts are joined
+    monkeypatch.setattr(batches, "SPLIT_MEMBERS", 2)
+    if by_file:
+        monkeypatch.setattr(batches, "RECORDS_BESIDE_BYTES", 100)
+    made: list[dict[int, int]] = []
+    parts_of = batches.Deferred._parts
+
+    def counted(self, chunks):  # type: ignore[no-untyped-def]  # in this process: the main one decides
+        made.append(parts_of(self, chunks))
+        return made[-1]
+
+    monkeypatch.setattr(batches.Deferred, "_parts", counted)
+    runner = CliRunner()
+    single = _cli(seeds_dir, 1, report_format, "0").decode("utf-8")
+    for jobs in ("2", "3"):
+        result = runner.invoke(main, ["scan", str(seeds_dir), "--jobs", jobs, "--format", report_format, "-q"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == single
+    assert made == [{0: 2}, {0: 3}]
+
+
 # Every report `dedup scan` writes: each format, and each table of the tabular ones.
 TABULAR = ("csv", "parquet")
 REPORTS = [

@@ -130,6 +130,8 @@ def test_tasks_run_here_until_a_worker_is_up_and_come_back_in_order() -> None:
         never: Future[None] = Future()
         pool._starting = [never]  # no worker is up yet: each task runs here, in order
         assert list(pool.map(_pid, range(4))) == [os.getpid()] * 4
+        pool._starting = [never]  # unless the tasks wait for the workers
+        assert os.getpid() not in pool.map(_pid, range(4), wait=True)
         up: Future[None] = Future()
         pool._starting = [up]
 
@@ -161,7 +163,34 @@ def test_a_pool_that_cannot_start_raises_where_it_is_next_used(monkeypatch) -> N
 
     monkeypatch.setattr(workers, "_context", no_processes)
     with WorkerPool(2) as pool, pytest.raises(OSError, match="no processes here"):
-        pool.prepare(_up_here)
+        pool.prepare(_up_here)  # raises, or leaves it to the pool's next use if the pool is still opening
+        list(pool.map(_square, range(3)))
+
+
+def test_work_prepared_while_the_server_starts_runs_in_the_workers_once_they_are_up(tmp_path, monkeypatch) -> None:
+    import threading
+
+    import dedup.workers as workers
+
+    server_up = threading.Event()
+    context = workers._context
+
+    def slow_context():  # type: ignore[no-untyped-def]  # the pool opens only once told
+        assert server_up.wait(timeout=60)
+        return context()
+
+    monkeypatch.setattr(workers, "_context", slow_context)
+    with WorkerPool(2) as pool:
+        pool.prepare(functools.partial(_mark_idle, str(tmp_path)))  # does not wait for the pool to open
+        assert pool._opener is not None and pool._opener.is_alive() and not os.listdir(tmp_path)
+        server_up.set()
+        pool._opened()
+        for started in pool._starting:  # every worker up: the tasks run there, after the prepared work
+            started.result(timeout=60)
+        assert list(pool.map(_square, range(4))) == [0, 1, 4, 9]
+        workers_started = set(pool._opened()._processes)  # type: ignore[union-attr]
+    marked = {int(name) for name in os.listdir(tmp_path)}
+    assert marked and marked <= workers_started and os.getpid() not in marked
 
 
 def _up_here() -> None:

@@ -14,18 +14,17 @@ stop reading after the clusters, and each cluster line is built and written on i
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 from dedup.report.ahead import ahead_of_clusters
 from dedup.report.encode import Plain, dumps, dumps_utf8, joined, lines_utf8
+from dedup.report.elements import pair_chunks
 from dedup.report.records import (
     SMALL_CHUNK,
     Encoded,
     cluster_records,
     header_record,
     outlets_record,
-    pair_record,
     skipped_records,
 )
 from dedup.story.provenance import Provenance, outlet_view
@@ -47,7 +46,7 @@ def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) 
         # each analysed as its line is written
         for record in cluster_records(result, provenances, analysed, cluster_line, spare=start):
             if isinstance(record, Encoded):
-                yield record.data
+                yield from record.pieces
                 yield "\n"
             else:
                 yield dumps({"type": "cluster", **record}, indent=False) + "\n"
@@ -62,9 +61,8 @@ def iter_jsonl(result: ScanResult, provenances: list[Provenance] | None = None) 
 
 
 def _pair_lines(result: ScanResult) -> Iterator[bytes]:
-    scores = iter(result.pairs)
-    while chunk := list(itertools.islice(scores, SMALL_CHUNK)):
-        yield lines_utf8([Plain(type="pair", **pair_record(result, score)) for score in chunk])
+    for chunk in pair_chunks(result, result.pairs, SMALL_CHUNK):
+        yield lines_utf8([Plain(type="pair", **record) for record in chunk])
 
 
 def cluster_line(record: dict[str, object]) -> bytes:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dedup.document import Problem
 from dedup.io.optional import require
 from dedup.report import records
-from dedup.report.records import round_score
+from dedup.report.rounding import round_score
 from dedup.report.render import FileFormat, ReportFormat, render, write_report
 from dedup.report.tables import CsvTable, Table, build_table, representative_of
 from dedup.story.provenance import Provenance, analyse

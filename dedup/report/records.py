@@ -12,231 +12,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from dedup.match.verify import PairScore
+import numpy as np
+
 from dedup.report.ahead import Ahead, ahead_of_clusters
-from dedup.report.encode import Plain, dumps, dumps_utf8, dumps_utf8_nested, joined
+from dedup.report.elements import cluster_record, pair_chunks
+from dedup.report.encode import dumps, dumps_utf8, dumps_utf8_nested, joined
+from dedup.report.rounding import round_score
 from dedup.spools import FilePiece
 from dedup.story.links import Link, cluster_links
-from dedup.story.provenance import (
-    CopyEdge,
-    OutletView,
-    PassageRef,
-    Provenance,
-    analyse,
-    analyse_cluster,
-    outlet_view,
-    summary_of,
-    unread_dates,
-)
-from dedup.story.diff import Counterpart
+from dedup.story.provenance import OutletView, Provenance, analyse, analyse_cluster, outlet_view, summary_of, unread_dates
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, tool_info
-from dedup.text.credits import Credit
-
-
-def round_score(value: float) -> float:
-    return round(float(value), 4)
-
-
-def pair_record(result: ScanResult, score: PairScore) -> dict[str, object]:
-    docs = result.documents
-    return Plain({  # ids, a flag, rounded scores and counts
-        "first": docs[score.first].doc_id,
-        "second": docs[score.second].doc_id,
-        "same_story": score.same_story,
-        "minhash_jaccard": round_score(score.minhash_jaccard),
-        "jaccard": round_score(score.jaccard),
-        "containment": {
-            "first_in_second": round_score(score.containment_first_in_second),
-            "second_in_first": round_score(score.containment_second_in_first),
-        },
-        "shared_shingles": score.shared_shingles,
-        "shared_passages": {"first": score.shared_passages_first, "second": score.shared_passages_second},
-        "aligned": {"first": round_score(score.aligned_first), "second": round_score(score.aligned_second)},
-    })
-
-
-def link_record(result: ScanResult, link: Link) -> dict[str, object]:
-    docs = result.documents
-    return {
-        "doc_id": docs[link.doc].doc_id,
-        "cluster_id": link.cluster_id,
-        "pairs": link.pairs,
-        "member": docs[link.member].doc_id,
-        "containment": round_score(link.containment),
-    }
-
-
-def cluster_record(
-    result: ScanResult, cluster: Cluster, provenance: Provenance | None = None, links: tuple[Link, ...] = (),
-    *, shared: bool = False,
-) -> dict[str, object]:
-    """The record of one cluster. With ``shared`` (a record encoded at once, never handed
-    out), equal counterparts are one dict: the diff makes one Counterpart for each window
-    and cosine, which a paragraph told word for word by 160 members has 160 times."""
-    docs = result.documents
-    names = [docs[m.index].doc_id for m in cluster.members]
-
-    def counterpart_record(c: Counterpart) -> dict[str, object]:  # the cosine is rounded to four places
-        return Plain(doc_id=names[c.member], passages=list(c.passages), cosine=c.cosine, relation=c.relation)
-
-    made: dict[int, dict[str, object]] = {}  # shared: each Counterpart's record, by its id
-    if shared:  # the Counterparts outlive the record, so their ids are not reused meanwhile
-        unique = {id(c): c for m in cluster.members for d in m.passages for c in d.counterparts}
-        made = {key: counterpart_record(c) for key, c in unique.items()}
-
-    def counterpart_records(counterparts: tuple[Counterpart, ...]) -> list[dict[str, object]]:
-        if shared:
-            return list(map(made.__getitem__, map(id, counterparts)))
-        return [counterpart_record(c) for c in counterparts]
-
-    members = []
-    for member in cluster.members:
-        doc = docs[member.index]
-        passages = []
-        for number, diff in enumerate(member.passages):
-            passage = diff.passage
-            passages.append(Plain(  # offsets, two names, text and counterparts: plain throughout
-                index=number, start=passage.start, end=passage.end, kind=passage.kind, status=diff.status,
-                text=doc.text[passage.start : passage.end], counterparts=counterpart_records(diff.counterparts),
-            ))
-        members.append(
-            {
-                "doc_id": doc.doc_id,
-                "title": doc.title,
-                "source": doc.source,
-                "url": doc.url,
-                "published": doc.published,
-                "metadata": dict(member.segmentation.metadata),
-                "unique_passages": sum(1 for d in member.passages if d.status == "unique"),
-                "passages": passages,
-            }
-        )
-    record: dict[str, object] = {
-        "cluster_id": cluster.cluster_id,
-        "size": len(cluster.members),
-        "members": members,
-        "pairs": [pair_record(result, s) for s in cluster.pairs],
-        "linked": [link_record(result, link) for link in links],
-    }
-    if provenance is not None:
-        record["provenance"] = provenance_record(result, provenance)
-    return record
-
-
-def _span(ref: PassageRef, text: str) -> dict[str, object]:
-    return {"passage": ref.passage, "start": ref.start, "end": ref.end, "text": text[ref.start : ref.end]}
-
-
-def _credit(credit: Credit | None) -> dict[str, object] | None:
-    if credit is None:
-        return None
-    return {"agency": credit.agency, "kind": credit.kind, "start": credit.start, "end": credit.end, "text": credit.text}
-
-
-def edge_record(result: ScanResult, edge: CopyEdge) -> dict[str, object]:
-    docs = result.documents
-    source, target = docs[edge.source], docs[edge.target]
-    return {
-        "source": source.doc_id,
-        "target": target.doc_id,
-        "containment": {
-            "target_in_source": round_score(edge.containment_target_in_source),
-            "source_in_target": round_score(edge.containment_source_in_target),
-        },
-        "aligned": {
-            "target_in_source": round_score(edge.aligned_target_in_source),
-            "source_in_target": round_score(edge.aligned_source_in_target),
-        },
-        "passage_coverage": {
-            "target_in_source": round_score(edge.coverage_target_in_source),
-            "source_in_target": round_score(edge.coverage_source_in_target),
-        },
-        "shared": [
-            {
-                "relation": shared.relation,
-                "score": shared.score,
-                "source": {
-                    "passages": [r.passage for r in shared.source],
-                    "start": shared.source_span[0],
-                    "end": shared.source_span[1],
-                },
-                "target": {"passage": shared.target.passage, "start": shared.target.start, "end": shared.target.end},
-            }
-            for shared in edge.shared
-        ],
-        "dropped": [_span(ref, source.text) for ref in edge.dropped],
-        "added": [_span(ref, target.text) for ref in edge.added],
-        "boilerplate_added": [_span(ref, target.text) for ref in edge.boilerplate_added],
-        "credits": [
-            {
-                "agency": change.agency,
-                "change": change.change,
-                "source": _credit(change.source),
-                "target": _credit(change.target),
-                "target_span": list(change.target_span) if change.target_span else None,
-            }
-            for change in edge.credits
-        ],
-        "quotes_changed": [
-            {
-                "similarity": change.similarity,
-                "source": {"start": change.source.start, "end": change.source.end, "text": change.source.text},
-                "target": {"start": change.target.start, "end": change.target.end, "text": change.target.text},
-            }
-            for change in edge.quotes_changed
-        ],
-    }
-
-
-def provenance_record(result: ScanResult, provenance: Provenance) -> dict[str, object]:
-    docs = result.documents
-    origin = provenance.origin
-    return {
-        "origin": {
-            "doc_id": docs[origin.doc].doc_id if origin.doc is not None else None,
-            "in_corpus": origin.in_corpus,
-            "closest": docs[origin.closest].doc_id if origin.closest is not None else None,
-            "confidence": origin.confidence,
-            "level": origin.level,
-            "basis": origin.basis,
-            "agency": origin.agency,
-            "summary": origin.summary,
-            "reasons": list(origin.reasons),
-            "undetermined": origin.undetermined,
-            "candidates": sorted(docs[d].doc_id for d in origin.candidates),
-        },
-        "members": [
-            {
-                "doc_id": docs[m.doc].doc_id,
-                "role": m.role,
-                "parent": docs[m.parent].doc_id if m.parent is not None else None,
-                "published": m.published,
-                "coverage": m.coverage,
-                "score": m.score,
-                "credits": [_credit(c) for c in m.credits],
-                "dateline": (
-                    {"place": m.dateline.place, "agency": m.dateline.agency, "start": m.dateline.start,
-                     "end": m.dateline.end}
-                    if m.dateline else None
-                ),
-            }
-            for m in sorted(provenance.members, key=lambda m: docs[m.doc].doc_id)
-        ],
-        "edges": [edge_record(result, e) for e in provenance.edges],
-        "siblings": [
-            {
-                "first": docs[s.first].doc_id,
-                "second": docs[s.second].doc_id,
-                "containment": {
-                    "first_in_second": round_score(s.containment_first_in_second),
-                    "second_in_first": round_score(s.containment_second_in_first),
-                },
-                "common_parent": docs[s.common_parent].doc_id if s.common_parent is not None else None,
-                "reason": s.reason,
-            }
-            for s in provenance.siblings
-        ],
-    }
 
 
 def outlets_record(view: OutletView | None) -> dict[str, object] | None:
@@ -293,7 +78,7 @@ def _report_items(
     ``encoded``, a deferred scan's cluster records come as the text the workers wrote.
     """
     analysed: list[Provenance] = [] if provenances is None else provenances
-    pairs = _Small(pair_record(result, s) for s in result.pairs)
+    pairs = _Small(itertools.chain.from_iterable(pair_chunks(result, result.pairs, SMALL_CHUNK)))
     ahead, start = ahead_of_clusters(result, provenances, _iter_small(pairs.records)) if encoded else (None, None)
     clusters = cluster_records(result, provenances, analysed, json_element_utf8 if encoded else None, spare=start)
     try:
@@ -326,9 +111,10 @@ def cluster_records(
     links = cluster_links(result)
     if result.records is not None and encode is not None and provenances is None:
         write = partial(encoded_records, encode)
-        for data, summary in result.records(result.clusters, links, write, in_files=True, spare=spare):
+        records = result.records(result.clusters, links, write, in_files=True, spare=spare, parts=True)
+        for data, summary in records:
             analysed.append(summary)
-            yield Encoded(data)
+            yield Encoded(data if isinstance(data, tuple) else (data,))
         return
     if result.details is None:
         known = {(s.first, s.second): s for s in result.pairs}
@@ -351,22 +137,90 @@ def cluster_records(
 
 @dataclass(frozen=True)
 class Encoded:
-    """A record already written as the report's text for it, in UTF-8: in memory, or in a
-    file a worker left it in (which whoever writes the report copies, and removes, before
-    asking for the next piece: :func:`~dedup.report.encode.write_pieces`)."""
+    """A record already written as the report's text for it, in UTF-8, in one piece or in
+    the parts that workers wrote of it: each in memory, or in a file a worker left it in
+    (which whoever writes the report copies, and removes, before asking for the next piece:
+    :func:`~dedup.report.encode.write_pieces`)."""
 
-    data: bytes | memoryview | FilePiece
+    pieces: tuple[bytes | memoryview | FilePiece, ...]
 
 
 def encoded_records(
     encode: Callable[[dict[str, object]], bytes | memoryview], view: ScanResult, clusters: list[Cluster],
-    provenances: list[Provenance], links: dict[str, tuple[Link, ...]],
+    provenances: list[Provenance], links: dict[str, tuple[Link, ...]], part: tuple[int, int] | None = None,
 ) -> list[bytes | memoryview]:
-    """``encode`` of each cluster's record (run in a worker, on its view of the scan)."""
+    """``encode`` of each cluster's record (run in a worker, on its view of the scan), or
+    with ``part``, that part of the one cluster's record (:func:`encoded_part`)."""
+    if part is not None:
+        (cluster,), (provenance,) = clusters, provenances
+        return [encoded_part(encode, view, cluster, provenance, links.get(cluster.cluster_id, ()), part)]
     return [
         encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ()), shared=True))
         for cluster, provenance in zip(clusters, provenances)
     ]
+
+
+# What stands for the members in the record: a string no record's opening holds
+_SLOT = "dedup:members"
+
+
+def encoded_part(
+    encode: Callable[[dict[str, object]], bytes | memoryview], view: ScanResult, cluster: Cluster,
+    provenance: Provenance, links: tuple[Link, ...], part: tuple[int, int],
+) -> bytes:
+    """Part ``k`` of ``n`` (``part``) of ``encode`` of the cluster's record: the ``n`` parts
+    joined in order are that text, byte for byte, and each worker writes one.
+
+    The members are shared out in consecutive runs (:func:`member_runs`). The record
+    encoded with two slots for members gives its opening up to the members, what comes
+    between two members, and the closing of a record without the rest; a run is encoded
+    as such a record and cut out between them. The last part adds the rest of the record
+    (pairs, links, provenance), encoded after a slot for the members.
+    """
+    number, parts = part
+    slot = dumps_utf8(_SLOT)
+    frame = cluster_record(view, cluster, shared=True, members=range(0), rest=False)
+    frame["members"] = [_SLOT, _SLOT]
+    text = bytes(encode(frame))
+    first = text.find(slot)
+    second = text.find(slot, first + len(slot))
+    if first < 0 or second < 0:  # the encoder does not write the members: all in the first part
+        whole = cluster_record(view, cluster, provenance, links, shared=True)
+        return bytes(encode(whole)) if number == 0 else b""
+    opening, between, closing = text[:first], text[first + len(slot) : second], text[second + len(slot) :]
+    start, end = member_runs(cluster, provenance, parts)[number]
+    run = encode(cluster_record(view, cluster, shared=True, members=range(start, end), rest=False))
+    if bytes(run[: len(opening)]) != opening or bytes(run[len(run) - len(closing) :]) != closing:
+        raise RuntimeError(f"cluster {cluster.cluster_id}: its members were not written where its record holds them")
+    pieces = [opening if number == 0 else between, run[len(opening) : len(run) - len(closing)]]
+    if number == parts - 1:
+        whole = cluster_record(view, cluster, provenance, links, shared=True, members=range(0))
+        whole["members"] = [_SLOT]
+        text = bytes(encode(whole))
+        pieces.append(text[text.index(slot) + len(slot) :])
+    return b"".join(pieces)
+
+
+def member_runs(cluster: Cluster, provenance: Provenance, parts: int) -> list[tuple[int, int]]:
+    """``parts`` consecutive runs of the cluster's members, ``(start, end)``, each of one
+    member at least, and of about the same weight counting the rest of the record in the
+    last. Weights are about the time each takes to build and write, counted in characters
+    of passage text: a counterpart 150 (it is one dict shared by the passages it appears
+    in), a passage 250, a pair 800, a sibling pair 550, a copy edge 10,000."""
+    weights = np.fromiter(
+        (sum(250 + 150 * len(d.counterparts) + d.passage.end - d.passage.start for d in m.passages)
+         for m in cluster.members),
+        dtype=np.int64, count=len(cluster.members),
+    )
+    rest = 800 * len(cluster.pairs) + 550 * len(provenance.siblings) + 10_000 * len(provenance.edges)
+    ends = np.cumsum(weights)
+    total = int(ends[-1]) + rest
+    cuts = [0]
+    for number in range(1, parts):
+        cut = int(np.searchsorted(ends, total * number / parts)) + 1
+        cuts.append(min(max(cut, cuts[-1] + 1), len(weights) - (parts - number)))
+    cuts.append(len(weights))
+    return list(zip(cuts, cuts[1:]))
 
 
 def no_records(view: ScanResult, clusters: list[Cluster], provenances: list[Provenance], links: object) -> list[bytes]:
@@ -438,7 +292,7 @@ def _iter_list(elements: Iterator[object]) -> Iterator[str | bytes]:
     for element in elements:
         if isinstance(element, Encoded):
             yield separator
-            yield element.data
+            yield from element.pieces
         else:
             yield separator + json_element(element)
         separator = ",\n    "

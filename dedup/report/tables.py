@@ -16,11 +16,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from dedup.io.outputs import replacing
-from dedup.report.records import round_score
+from dedup.report.rounding import round_score, round_scores
 from dedup.report.sections import per_cluster
 from dedup.story.provenance import MemberEvidence, Provenance, outlet_view
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, cluster_id_of, tool_info
@@ -142,15 +145,19 @@ def _pairs_table(result: ScanResult) -> Table:
     docs = result.documents
     cluster_of = {m.index: c.cluster_id for c in result.clusters for m in c.members}
     rows: list[tuple[object, ...]] = []
-    for score in result.pairs:
+    floats = attrgetter("minhash_jaccard", "jaccard", "containment_first_in_second", "containment_second_in_first",
+                        "aligned_first", "aligned_second")
+    rounded = round_scores(np.array(list(map(floats, result.pairs)), dtype=np.float64).reshape(-1, 6)).tolist()
+    for score, (minhash, jaccard, first_in_second, second_in_first, aligned_first, aligned_second) in zip(
+        result.pairs, rounded
+    ):
         first, second = cluster_of.get(score.first), cluster_of.get(score.second)
         rows.append((
             first if first is not None and first == second else None,
             docs[score.first].doc_id, docs[score.second].doc_id, bool(score.same_story),
-            round_score(score.minhash_jaccard), round_score(score.jaccard),
-            round_score(score.containment_first_in_second), round_score(score.containment_second_in_first),
+            minhash, jaccard, first_in_second, second_in_first,
             int(score.shared_shingles), int(score.shared_passages_first), int(score.shared_passages_second),
-            round_score(score.aligned_first), round_score(score.aligned_second),
+            aligned_first, aligned_second,
         ))
     return Table("pairs", PAIR_COLUMNS, rows)
 

@@ -19,7 +19,8 @@ import pandas as pd
 from dedup.batches import ClusterTask, cluster_batch
 from dedup.document import Document
 from dedup.match.verify import PairScore
-from dedup.report.records import cluster_record, round_score
+from dedup.report.elements import cluster_record
+from dedup.report.rounding import round_score
 from dedup.report.tables import Table, build_table
 from dedup.spark.work import ALIGNED_COLUMNS, SCORE_COLUMNS, check_version
 from dedup.story.links import cluster_links

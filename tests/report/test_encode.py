@@ -187,7 +187,7 @@ def _plain_records(value: object) -> list[encode.Plain]:
 def test_pair_records_hold_only_what_plain_finds_plain(scores, name, same, count):
     # a Plain record is taken as plain unwalked: its maker must put nothing else in it
     from dedup.match.verify import PairScore
-    from dedup.report.records import pair_record
+    from dedup.report.elements import pair_record
 
     class View:
         documents = [Document(name, ""), Document(name + "\u00e9", "")]
@@ -199,7 +199,7 @@ def test_pair_records_hold_only_what_plain_finds_plain(scores, name, same, count
 
 @needs_orjson
 def test_a_clusters_plain_records_are_plain_when_walked(seeds_dir):
-    from dedup.report.records import cluster_record
+    from dedup.report.elements import cluster_record
 
     result = scan([seeds_dir])
     for cluster in result.clusters:

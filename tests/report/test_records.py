@@ -70,3 +70,49 @@ def test_each_cluster_is_analysed_as_it_is_written(monkeypatch):
     assert len(analysed) == 1  # not every cluster up front
     list(pieces)
     assert len(analysed) == len(result.clusters)
+
+
+def _largest_cluster(result):
+    cluster = max(result.clusters, key=lambda c: (len(c.members), c.cluster_id))
+    provenance = next(p for p in analyse(result) if p.cluster_id == cluster.cluster_id)
+    return cluster, provenance
+
+
+@pytest.mark.parametrize("encoder", ["json", "jsonl"])
+def test_a_cluster_record_written_in_parts_is_the_record_written_whole(encoder):
+    from dedup.report.lines import cluster_line
+
+    encode_record = records.json_element_utf8 if encoder == "json" else cluster_line
+    result = scan_documents(_corpus(300, 7))
+    cluster, provenance = _largest_cluster(result)
+    assert len(cluster.members) >= 4 and cluster.pairs and provenance.siblings
+    whole = bytes(encode_record(records.cluster_record(result, cluster, provenance, shared=True)))
+    for parts in range(1, len(cluster.members) + 1):
+        written = [records.encoded_part(encode_record, result, cluster, provenance, (), (k, parts)) for k in range(parts)]
+        assert all(written) and b"".join(written) == whole, parts
+    assert json.loads(whole)["size"] == len(cluster.members)
+
+
+def test_an_encoder_that_writes_no_members_gives_the_whole_record_in_the_first_part():
+    result = scan_documents(_corpus(300, 7))
+    cluster, provenance = _largest_cluster(result)
+
+    def cluster_id_only(record):  # a writer that leaves the members out
+        return record["cluster_id"].encode("utf-8")
+
+    written = [records.encoded_part(cluster_id_only, result, cluster, provenance, (), (k, 3)) for k in range(3)]
+    assert written == [cluster.cluster_id.encode("utf-8"), b"", b""]
+
+
+def test_member_runs_are_consecutive_and_each_holds_a_member():
+    result = scan_documents(_corpus(300, 7))
+    cluster, provenance = _largest_cluster(result)
+    size = len(cluster.members)
+    for parts in range(1, size + 1):
+        runs = records.member_runs(cluster, provenance, parts)
+        assert len(runs) == parts and runs[0][0] == 0 and runs[-1][1] == size
+        assert all(start < end for start, end in runs)
+        assert all(end == start for (_, end), (start, _) in zip(runs, runs[1:]))
+    # the last run also writes the pairs and provenance: of two, it has fewer members
+    (_, cut), _ = records.member_runs(cluster, provenance, 2)
+    assert cut >= size - cut

@@ -29,7 +29,7 @@ from dedup.cli import main
 from dedup.cli.spark import spark_message
 from dedup.errors import DedupError
 from dedup.pipeline import scan
-from dedup.report.records import cluster_record
+from dedup.report.elements import cluster_record
 from dedup.report.tables import build_table
 from dedup.spark import scan_dataframe, scan_paths
 from dedup.spark.components import connected_components
