@@ -16,6 +16,7 @@ from one parent, or neither contains the other.
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -182,6 +183,9 @@ class PairScores:
         return max(containment, self.aligned(inner, outer))
 
 
+_MEMBER = operator.attrgetter("member")
+
+
 class PassageCoverage:
     """Characters of each member's content passages with a counterpart in each other member,
     and the total, for every pair of members at once: one pass over the counterparts.
@@ -208,7 +212,7 @@ class PassageCoverage:
                 totals[0][inner] += size
                 totals[1][inner] += size if is_shared else 0
                 if diff.counterparts:  # a member's code once, however many of its windows there are
-                    outers = {c.member for c in diff.counterparts}
+                    outers = set(map(_MEMBER, diff.counterparts))
                     codes.extend(map(base.__add__, outers))
                     sizes.append(size)
                     shared.append(is_shared)
@@ -222,15 +226,15 @@ class PassageCoverage:
         np.add.at(self.covered[0], inverse, size_array)
         np.add.at(self.covered[1], inverse[shared_array], size_array[shared_array])
         self._shared_in: list[float] | None = None
+        # what of() reads, for a pair at a time: dict look-ups, not a numpy search each
+        self._covered = [dict(zip(unique.tolist(), row)) for row in self.covered.tolist()]
+        self._totals = self.totals.tolist()
 
     def of(self, inner: int, outer: int, shared_only: bool = False) -> tuple[int, int]:
         """Characters of ``inner``'s content passages with a counterpart in ``outer``, and the
         total (cluster positions)."""
         which = int(shared_only)
-        code = inner * self.count + outer
-        at = int(np.searchsorted(self.codes, code))
-        covered = int(self.covered[which, at]) if at < len(self.codes) and self.codes[at] == code else 0
-        return covered, int(self.totals[which, inner])
+        return self._covered[which].get(inner * self.count + outer, 0), self._totals[which][inner]
 
     def shared_in(self, outer: int) -> float:
         """Of the shared passages of every other member, the share (in characters) with a
@@ -313,27 +317,27 @@ def sibling_pairs(
     edges = {(members[p].index, members[k].index) for k, p in enumerate(tree.parent) if p is not None}
     edges |= {(b, a) for a, b in edges}
     siblings = []
-    group = sorted(m.index for m in members)
-    for i, a in enumerate(group):
-        for b in group[i + 1 :]:
-            if (a, b) in edges or not pairs.same_story(a, b):
-                continue
-            ka, kb = pos_of[a], pos_of[b]
-            pa, pb = tree.parent[ka], tree.parent[kb]
-            common = members[pa].index if pa is not None and pa == pb else None
-            c_ab, c_ba = pairs.containment(a, b), pairs.containment(b, a)
-            if common is not None:
-                reason = f"both derive from {docs[common].doc_id}"
-            elif ka in tied and kb in tied:
-                reason = f"the evidence does not tell which is the source (containment {c_ab:.2f} / {c_ba:.2f})"
-            elif kb in tree.ambiguous.get(ka, ()) or ka in tree.ambiguous.get(kb, ()):
-                child = a if kb in tree.ambiguous.get(ka, ()) else b
-                others = [docs[members[o].index].doc_id for o in tree.ambiguous[pos_of[child]]]
-                reason = (f"{docs[child].doc_id} derives from one of {', '.join(sorted(others))}, which contain it "
-                          f"equally (containment {c_ab:.2f} / {c_ba:.2f})")
-            else:
-                reason = f"neither contains the other (containment {c_ab:.2f} / {c_ba:.2f})"
-            siblings.append(SiblingPair(a, b, c_ab, c_ba, common, reason))
+    derive_from: dict[int, str] = {}  # the reason of the pairs with a common parent, by parent
+    # every pair of the cluster, first document first, in document order
+    for (a, b), score in sorted(pairs.scores.items()):
+        if not score.same_story or (a, b) in edges:
+            continue
+        ka, kb = pos_of[a], pos_of[b]
+        pa, pb = tree.parent[ka], tree.parent[kb]
+        common = members[pa].index if pa is not None and pa == pb else None
+        c_ab, c_ba = score.containment_first_in_second, score.containment_second_in_first
+        if common is not None:
+            reason = derive_from.get(common) or derive_from.setdefault(common, f"both derive from {docs[common].doc_id}")
+        elif ka in tied and kb in tied:
+            reason = f"the evidence does not tell which is the source (containment {c_ab:.2f} / {c_ba:.2f})"
+        elif kb in tree.ambiguous.get(ka, ()) or ka in tree.ambiguous.get(kb, ()):
+            child = a if kb in tree.ambiguous.get(ka, ()) else b
+            others = [docs[members[o].index].doc_id for o in tree.ambiguous[pos_of[child]]]
+            reason = (f"{docs[child].doc_id} derives from one of {', '.join(sorted(others))}, which contain it "
+                      f"equally (containment {c_ab:.2f} / {c_ba:.2f})")
+        else:
+            reason = f"neither contains the other (containment {c_ab:.2f} / {c_ba:.2f})"
+        siblings.append(SiblingPair(a, b, c_ab, c_ba, common, reason))
     return siblings
 
 
