@@ -16,6 +16,7 @@ from one parent, or neither contains the other.
 from __future__ import annotations
 
 import difflib
+import itertools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 
 from dedup.match.shingle import unique_inverse
 from dedup.match.verify import PairScore
+from dedup.story.diff import Counterpart
 from dedup.story.result import Cluster, ScanResult
 from dedup.story.scores import score_document_pairs
 from dedup.text.credits import Credit, Quote, find_quotes
@@ -184,6 +186,9 @@ class PairScores:
 
 
 _MEMBER = operator.attrgetter("member")
+# Up to this many pairs of members (or as many as counterparts), passage coverage is
+# counted into a table of every pair; beyond, into the pairs found only.
+COVERAGE_TABLE_CELLS = 1 << 20
 
 
 class PassageCoverage:
@@ -198,12 +203,11 @@ class PassageCoverage:
         count = len(cluster.members)
         self.count = count
         totals = [[0] * count, [0] * count]  # [all content, shared only]
-        codes: list[int] = []
-        sizes: list[int] = []  # of each passage with counterparts: its size, whether shared, how many members
+        inner_of: list[int] = []  # of each passage with counterparts: its member, size, whether shared
+        sizes: list[int] = []
         shared: list[bool] = []
-        spread: list[int] = []
+        found: list[tuple[Counterpart, ...]] = []
         for inner, member in enumerate(cluster.members):
-            base = inner * count
             for diff in member.passages:
                 if diff.status == "boilerplate":
                     continue
@@ -211,20 +215,42 @@ class PassageCoverage:
                 is_shared = diff.status == "shared"
                 totals[0][inner] += size
                 totals[1][inner] += size if is_shared else 0
-                if diff.counterparts:  # a member's code once, however many of its windows there are
-                    outers = set(map(_MEMBER, diff.counterparts))
-                    codes.extend(map(base.__add__, outers))
+                if diff.counterparts:
+                    inner_of.append(inner)
                     sizes.append(size)
                     shared.append(is_shared)
-                    spread.append(len(outers))
+                    found.append(diff.counterparts)
         self.totals = np.array(totals, dtype=np.int64).reshape(2, count)
-        unique, inverse = unique_inverse(np.array(codes, dtype=np.int64))
-        size_array = np.repeat(np.array(sizes, dtype=np.int64), spread)
-        shared_array = np.repeat(np.array(shared, dtype=bool), spread)
+        # every counterpart's member, read in C: a wire story's passage has one in each page
+        lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        outer = np.fromiter(map(_MEMBER, itertools.chain.from_iterable(found)), dtype=np.int64, count=int(lengths.sum()))
+        passage = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
+        # a member once per passage, however many of its windows are counterparts (the
+        # diff lists them by member, so that the same ones are side by side)
+        key = passage * count + outer
+        if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+            key = np.sort(key, kind="stable")
+            passage, outer = key // count, key % count
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        passage, outer = passage[first], outer[first]
+        codes = np.array(inner_of, dtype=np.int64)[passage] * count + outer
+        size_array = np.array(sizes, dtype=np.float64)[passage]  # sums of characters: exact in floats
+        shared_array = np.array(shared, dtype=bool)[passage]
+        if count * count <= max(COVERAGE_TABLE_CELLS, len(codes)):  # counted into a table of every pair
+            unique = np.flatnonzero(np.bincount(codes, minlength=count * count))
+            where, cells = codes, count * count
+        else:  # too many members for that: the pairs found, sorted
+            unique, where = unique_inverse(codes)
+            cells = len(unique)
+        covered = [
+            np.bincount(where, weights=size_array, minlength=cells),
+            np.bincount(where[shared_array], weights=size_array[shared_array], minlength=cells),
+        ]
+        if cells != len(unique):
+            covered = [column[unique] for column in covered]
         self.codes = unique
-        self.covered = np.zeros((2, len(unique)), dtype=np.int64)
-        np.add.at(self.covered[0], inverse, size_array)
-        np.add.at(self.covered[1], inverse[shared_array], size_array[shared_array])
+        self.covered = np.array(covered, dtype=np.int64).reshape(2, len(unique))
         self._shared_in: list[float] | None = None
         # what of() reads, for a pair at a time: dict look-ups, not a numpy search each
         self._covered = [dict(zip(unique.tolist(), row)) for row in self.covered.tolist()]

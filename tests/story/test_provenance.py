@@ -13,9 +13,13 @@ from benchmarks.corpus import generate
 from dedup.cli import main
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
+from dedup.story import edges
+from dedup.story.diff import Counterpart, PassageDiff
 from dedup.story.edges import PassageCoverage
 from dedup.story.provenance import analyse, changed_quotes, outlet_view
+from dedup.story.result import Cluster, Member
 from dedup.text.credits import find_dateline, find_quotes
+from dedup.text.segment import Passage
 from tests.conftest import SEED_ORIGINAL, SEED_REWRITE, SEED_TRIM, write_jsonl
 
 OUTLETS = Path(__file__).resolve().parent.parent / "fixtures" / "outlets.jsonl"
@@ -374,17 +378,41 @@ def _coverage_by_hand(cluster, inner, outer, shared_only):
     return covered, total
 
 
-def test_the_coverage_table_gives_each_pairs_coverage_counted_by_hand():
+def _assert_coverage_counted_by_hand(cluster):
+    table = PassageCoverage(cluster)
+    count = len(cluster.members)
+    for inner in range(count):
+        for outer in range(count):
+            for shared_only in (False, True):
+                assert table.of(inner, outer, shared_only) == _coverage_by_hand(cluster, inner, outer, shared_only)
+        covered = sum(_coverage_by_hand(cluster, o, inner, True)[0] for o in range(count) if o != inner)
+        total = sum(_coverage_by_hand(cluster, o, inner, True)[1] for o in range(count) if o != inner)
+        assert table.shared_in(inner) == (covered / total if total else 0.0)
+
+
+@pytest.mark.parametrize("table_cells", [edges.COVERAGE_TABLE_CELLS, 0], ids=["table of every pair", "pairs found"])
+def test_coverage_of_counterparts_in_any_order_and_repeated_is_counted_by_hand(monkeypatch, table_cells):
+    # a passage may have counterparts in one member twice (two of its windows), and in any order
+    monkeypatch.setattr(edges, "COVERAGE_TABLE_CELLS", table_cells)
+
+    def diff(start, end, status, *members):
+        counterparts = tuple(Counterpart(m, (k,), 0.9, "verbatim") for k, m in enumerate(members))
+        return PassageDiff(Passage(start, end, "body"), status, counterparts)
+
+    members = (
+        Member(0, None, (diff(0, 10, "shared", 2, 1, 2), diff(10, 15, "boilerplate", 1), diff(15, 40, "unique"))),
+        Member(1, None, (diff(0, 7, "shared", 0), diff(7, 20, "shared", 2, 0, 0, 2))),
+        Member(2, None, (diff(0, 30, "unique", 1), diff(30, 31, "shared", 1, 0))),
+    )
+    _assert_coverage_counted_by_hand(Cluster("c", members, ()))
+    assert PassageCoverage(Cluster("c", members, ())).of(1, 0) == (20, 20)
+
+
+@pytest.mark.parametrize("table_cells", [edges.COVERAGE_TABLE_CELLS, 0], ids=["table of every pair", "pairs found"])
+def test_the_coverage_table_gives_each_pairs_coverage_counted_by_hand(monkeypatch, table_cells):
+    monkeypatch.setattr(edges, "COVERAGE_TABLE_CELLS", table_cells)
     result = scan_documents([Document(a.doc_id, a.text) for a in generate(400, seed=4)])
     clusters = sorted(result.clusters, key=lambda c: -len(c.members))[:5]
     assert len(clusters[0].members) >= 4
     for cluster in clusters:
-        table = PassageCoverage(cluster)
-        count = len(cluster.members)
-        for inner in range(count):
-            for outer in range(count):
-                for shared_only in (False, True):
-                    assert table.of(inner, outer, shared_only) == _coverage_by_hand(cluster, inner, outer, shared_only)
-            covered = sum(_coverage_by_hand(cluster, o, inner, True)[0] for o in range(count) if o != inner)
-            total = sum(_coverage_by_hand(cluster, o, inner, True)[1] for o in range(count) if o != inner)
-            assert table.shared_in(inner) == (covered / total if total else 0.0)
+        _assert_coverage_counted_by_hand(cluster)
