@@ -243,7 +243,7 @@ class DetailTask:
     records_beside: int | None = None
     # the clusters go without their pairs, which are these rows of ``pairs`` (one array each)
     cluster_pairs: tuple[np.ndarray, ...] | None = None
-    # ``(k, n)``: the task writes part k of n of its one cluster's record (``write(..., part=)``)
+    # ``(k, n)``: the task writes part k of n of its one cluster's record, in pieces (``write(..., part=)``)
     part: tuple[int, int] | None = None
 
 

@@ -150,10 +150,10 @@ def encoded_records(
     provenances: list[Provenance], links: dict[str, tuple[Link, ...]], part: tuple[int, int] | None = None,
 ) -> list[bytes | memoryview]:
     """``encode`` of each cluster's record (run in a worker, on its view of the scan), or
-    with ``part``, that part of the one cluster's record (:func:`encoded_part`)."""
+    with ``part``, the pieces of that part of the one cluster's record (:func:`encoded_part`)."""
     if part is not None:
         (cluster,), (provenance,) = clusters, provenances
-        return [encoded_part(encode, view, cluster, provenance, links.get(cluster.cluster_id, ()), part)]
+        return encoded_part(encode, view, cluster, provenance, links.get(cluster.cluster_id, ()), part)
     return [
         encode(cluster_record(view, cluster, provenance, links.get(cluster.cluster_id, ()), shared=True))
         for cluster, provenance in zip(clusters, provenances)
@@ -167,9 +167,10 @@ _SLOT = "dedup:members"
 def encoded_part(
     encode: Callable[[dict[str, object]], bytes | memoryview], view: ScanResult, cluster: Cluster,
     provenance: Provenance, links: tuple[Link, ...], part: tuple[int, int],
-) -> bytes:
-    """Part ``k`` of ``n`` (``part``) of ``encode`` of the cluster's record: the ``n`` parts
-    joined in order are that text, byte for byte, and each worker writes one.
+) -> list[bytes | memoryview]:
+    """Part ``k`` of ``n`` (``part``) of ``encode`` of the cluster's record, in pieces: the
+    pieces of the ``n`` parts joined in order are that text, byte for byte, and each worker
+    writes one part. The pieces are views of the encoder's text, not copies of it.
 
     The members are shared out in consecutive runs (:func:`member_runs`). The record
     encoded with two slots for members gives its opening up to the members, what comes
@@ -186,19 +187,21 @@ def encoded_part(
     second = text.find(slot, first + len(slot))
     if first < 0 or second < 0:  # the encoder does not write the members: all in the first part
         whole = cluster_record(view, cluster, provenance, links, shared=True)
-        return bytes(encode(whole)) if number == 0 else b""
+        return [encode(whole)] if number == 0 else []
     opening, between, closing = text[:first], text[first + len(slot) : second], text[second + len(slot) :]
     start, end = member_runs(cluster, provenance, parts)[number]
-    run = encode(cluster_record(view, cluster, shared=True, members=range(start, end), rest=False))
+    run = memoryview(encode(cluster_record(view, cluster, shared=True, members=range(start, end), rest=False)))
     if bytes(run[: len(opening)]) != opening or bytes(run[len(run) - len(closing) :]) != closing:
         raise RuntimeError(f"cluster {cluster.cluster_id}: its members were not written where its record holds them")
     pieces = [opening if number == 0 else between, run[len(opening) : len(run) - len(closing)]]
-    if number == parts - 1:
+    if number == parts - 1:  # the rest follows the slot, which follows the same opening
         whole = cluster_record(view, cluster, provenance, links, shared=True, members=range(0))
         whole["members"] = [_SLOT]
-        text = bytes(encode(whole))
-        pieces.append(text[text.index(slot) + len(slot) :])
-    return b"".join(pieces)
+        rest = memoryview(encode(whole))
+        if bytes(rest[: len(opening) + len(slot)]) != opening + slot:
+            raise RuntimeError(f"cluster {cluster.cluster_id}: its record does not open as its members' parts do")
+        pieces.append(rest[len(opening) + len(slot) :])
+    return pieces
 
 
 def member_runs(cluster: Cluster, provenance: Provenance, parts: int) -> list[tuple[int, int]]:
