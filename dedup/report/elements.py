@@ -7,11 +7,9 @@ import itertools
 import operator
 from collections.abc import Iterator, Sequence
 
-import numpy as np
-
 from dedup.match.verify import PairScore
 from dedup.report.encode import Plain
-from dedup.report.rounding import round_score, round_scores
+from dedup.report.rounding import round_score, rounded_rows
 from dedup.story.diff import Counterpart
 from dedup.story.links import Link
 from dedup.story.provenance import CopyEdge, PassageRef, Provenance, SiblingPair
@@ -34,7 +32,7 @@ def pair_records(result: ScanResult, scores: Sequence[PairScore]) -> list[dict[s
     if not scores:
         return []
     docs = result.documents
-    rounded = round_scores(np.array(list(map(_PAIR_FLOATS, scores)), dtype=np.float64).reshape(-1, 6)).tolist()
+    rounded = rounded_rows(list(map(_PAIR_FLOATS, scores)), 6)
     return [
         Plain({  # ids, a flag, rounded scores and counts
             "first": docs[score.first].doc_id,
@@ -241,7 +239,7 @@ def sibling_records(result: ScanResult, siblings: Sequence[SiblingPair]) -> list
     """The record of each of ``siblings`` (a large cluster has tens of thousands): their
     containments rounded a column at once."""
     docs = result.documents
-    rounded = round_scores(np.array(list(map(_SIBLING_FLOATS, siblings)), dtype=np.float64).reshape(-1, 2)).tolist()
+    rounded = rounded_rows(list(map(_SIBLING_FLOATS, siblings)), 2)
     return [
         Plain({  # ids, rounded containments and a reason
             "first": docs[s.first].doc_id,

@@ -39,3 +39,15 @@ def round_scores(values: np.ndarray) -> np.ndarray:
     where = np.flatnonzero(doubtful)
     rounded.reshape(-1)[where] = [round(value, PLACES) for value in values.reshape(-1)[where].tolist()]
     return rounded
+
+
+# Fewer values than this are rounded one by one: numpy's calls would cost more than they
+# save (a corpus of small stories has many clusters of a few pairs).
+FEW_VALUES = 64
+
+
+def rounded_rows(rows: list[tuple[float, ...]], width: int) -> list[list[float]]:
+    """:func:`round_score` of every value of ``rows`` (tuples of ``width`` numbers), as lists."""
+    if len(rows) * width < FEW_VALUES:
+        return [[round(float(value), PLACES) for value in row] for row in rows]
+    return round_scores(np.array(rows, dtype=np.float64).reshape(-1, width)).tolist()

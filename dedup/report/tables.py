@@ -20,10 +20,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from dedup.io.outputs import replacing
-from dedup.report.rounding import round_score, round_scores
+from dedup.report.rounding import round_score, rounded_rows
 from dedup.report.sections import per_cluster
 from dedup.story.provenance import MemberEvidence, Provenance, outlet_view
 from dedup.story.result import SCHEMA_VERSION, Cluster, ScanResult, cluster_id_of, tool_info
@@ -147,7 +145,7 @@ def _pairs_table(result: ScanResult) -> Table:
     rows: list[tuple[object, ...]] = []
     floats = attrgetter("minhash_jaccard", "jaccard", "containment_first_in_second", "containment_second_in_first",
                         "aligned_first", "aligned_second")
-    rounded = round_scores(np.array(list(map(floats, result.pairs)), dtype=np.float64).reshape(-1, 6)).tolist()
+    rounded = rounded_rows(list(map(floats, result.pairs)), 6)
     for score, (minhash, jaccard, first_in_second, second_in_first, aligned_first, aligned_second) in zip(
         result.pairs, rounded
     ):

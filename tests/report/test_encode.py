@@ -201,13 +201,23 @@ def test_pair_records_hold_only_what_plain_finds_plain(scores, name, same, count
 def test_a_clusters_plain_records_are_plain_when_walked(seeds_dir):
     from dedup.report.elements import cluster_record
 
-    result = scan([seeds_dir])
-    for cluster in result.clusters:
-        for shared in (False, True):
-            record = cluster_record(result, cluster, shared=shared)
-            found = _plain_records(record)
-            # the pairs and every passage (with its counterparts)
-            assert len(found) >= len(cluster.pairs) + sum(len(m.passages) for m in cluster.members)
-            assert all(encode.plain(_as_dicts(plain)) for plain in found)
-            assert_same(record)
-            assert dumps(record) == dumps(_as_dicts(record))
+    from dedup.story.provenance import analyse
+
+    generated = scan_documents([Document(a.doc_id, a.text) for a in generate(300, seed=7)])
+    siblings = 0
+    for result in (scan([seeds_dir]), generated):
+        provenances = {p.cluster_id: p for p in analyse(result)}
+        for cluster in result.clusters:
+            provenance = provenances[cluster.cluster_id]
+            siblings += len(provenance.siblings)
+            for shared in (False, True):
+                record = cluster_record(result, cluster, provenance, shared=shared)
+                found = _plain_records(record)
+                # the pairs, the sibling pairs and every passage (with its counterparts)
+                assert len(found) >= (
+                    len(cluster.pairs) + len(provenance.siblings) + sum(len(m.passages) for m in cluster.members)
+                )
+                assert all(encode.plain(_as_dicts(plain)) for plain in found)
+                assert_same(record)
+                assert dumps(record) == dumps(_as_dicts(record))
+    assert siblings > 10

@@ -47,3 +47,13 @@ def test_ties_and_the_floats_beside_them_round_as_round_does(tenth_thousandths, 
         value = math.nextafter(value, math.copysign(math.inf, step))
     _same(round_scores(np.array([value])), [value])
     assert round_score(value) == round(value, 4)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(*[st.floats(min_value=-2.0, max_value=2.0)] * 3), max_size=40))
+def test_rows_of_scores_round_alike_few_or_many(rows):
+    from dedup.report import rounding
+
+    expected = [[round(value, 4) for value in row] for row in rows]
+    assert rounding.rounded_rows(rows, 3) == expected  # few one by one, many as a column
+    assert rounding.round_scores(np.array(rows, dtype=np.float64).reshape(-1, 3)).tolist() == expected
