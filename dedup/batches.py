@@ -419,8 +419,9 @@ class Deferred:
         chunks than workers, the largest, if it is one cluster of at least
         :data:`SPLIT_MEMBERS` members, in as many parts as leave no worker idle. Each part's
         worker repeats the cluster's analysis (segmentation, diff, provenance: the same
-        for all) and writes its share of the members; writing them is most of a large
-        cluster's time."""
+        for all) and writes its share of the members, which for a story told by hundreds
+        of sites is much of the cluster's time (every passage names its counterpart in
+        each other member)."""
         idle = self.pool.jobs - len(chunks)
         if idle <= 0 or not chunks:
             return {}

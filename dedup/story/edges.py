@@ -225,8 +225,8 @@ class PassageCoverage:
         lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         outer = np.fromiter(map(_MEMBER, itertools.chain.from_iterable(found)), dtype=np.int64, count=int(lengths.sum()))
         passage = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
-        # a member once per passage, however many of its windows are counterparts (the
-        # diff lists them by member, so that the same ones are side by side)
+        # a member once per passage, however many of its windows are counterparts: the
+        # diff lists them by member, so the same ones are side by side (else sorted here)
         key = passage * count + outer
         if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
             key = np.sort(key, kind="stable")
