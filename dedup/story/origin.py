@@ -32,7 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from dedup.story.edges import SCORE_TIE, CopyTree, PassageCoverage, Rank
+from dedup.story.coverage import PassageCoverage
+from dedup.story.edges import SCORE_TIE, CopyTree, Rank
 from dedup.story.result import Cluster, ScanResult
 from dedup.text.credits import Credit, Dateline, find_credits, find_dateline
 from dedup.text.dates import DateSpan, read_date

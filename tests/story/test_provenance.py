@@ -13,9 +13,9 @@ from benchmarks.corpus import generate
 from dedup.cli import main
 from dedup.document import Document
 from dedup.pipeline import scan, scan_documents
-from dedup.story import edges
+from dedup.story import coverage
 from dedup.story.diff import Counterpart, PassageDiff
-from dedup.story.edges import PassageCoverage
+from dedup.story.coverage import PassageCoverage
 from dedup.story.provenance import analyse, changed_quotes, outlet_view
 from dedup.story.result import Cluster, Member
 from dedup.text.credits import find_dateline, find_quotes
@@ -390,10 +390,10 @@ def _assert_coverage_counted_by_hand(cluster):
         assert table.shared_in(inner) == (covered / total if total else 0.0)
 
 
-@pytest.mark.parametrize("table_cells", [edges.COVERAGE_TABLE_CELLS, 0], ids=["table of every pair", "pairs found"])
+@pytest.mark.parametrize("table_cells", [coverage.COVERAGE_TABLE_CELLS, 0], ids=["table of every pair", "pairs found"])
 def test_coverage_of_counterparts_in_any_order_and_repeated_is_counted_by_hand(monkeypatch, table_cells):
     # a passage may have counterparts in one member twice (two of its windows), and in any order
-    monkeypatch.setattr(edges, "COVERAGE_TABLE_CELLS", table_cells)
+    monkeypatch.setattr(coverage, "COVERAGE_TABLE_CELLS", table_cells)
 
     def diff(start, end, status, *members):
         counterparts = tuple(Counterpart(m, (k,), 0.9, "verbatim") for k, m in enumerate(members))
@@ -408,9 +408,9 @@ def test_coverage_of_counterparts_in_any_order_and_repeated_is_counted_by_hand(m
     assert PassageCoverage(Cluster("c", members, ())).of(1, 0) == (20, 20)
 
 
-@pytest.mark.parametrize("table_cells", [edges.COVERAGE_TABLE_CELLS, 0], ids=["table of every pair", "pairs found"])
+@pytest.mark.parametrize("table_cells", [coverage.COVERAGE_TABLE_CELLS, 0], ids=["table of every pair", "pairs found"])
 def test_the_coverage_table_gives_each_pairs_coverage_counted_by_hand(monkeypatch, table_cells):
-    monkeypatch.setattr(edges, "COVERAGE_TABLE_CELLS", table_cells)
+    monkeypatch.setattr(coverage, "COVERAGE_TABLE_CELLS", table_cells)
     result = scan_documents([Document(a.doc_id, a.text) for a in generate(400, seed=4)])
     clusters = sorted(result.clusters, key=lambda c: -len(c.members))[:5]
     assert len(clusters[0].members) >= 4
