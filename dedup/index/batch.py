@@ -310,8 +310,8 @@ class Batch:
                 continue
             state.settled(settlement, seq_of, same)
             plan.articles.append((new_article(item, seq, len(names)), "", ""))
-            filed_keys.append(np.unique(bucket.filed))  # a key the article holds twice is filed once
-            filed_seqs.append(np.full(len(filed_keys[-1]), seq, dtype=np.int64))
+            filed_keys.append(bucket.filed)  # a key the article holds twice is filed once (by the store)
+            filed_seqs.append(np.full(len(bucket.filed), seq, dtype=np.int64))
             plan.newly_oversized += bucket.filled
             plan.edges += held
             for comp in settlement.dropped_comps:

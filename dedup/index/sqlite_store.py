@@ -1,13 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, no server.
 
-Band buckets are kept in two tables of ``(key, seq)`` entries: ``buckets``, large, and
-``recent_buckets``, where new entries go. Keys are hashes, so filing an article's 128
-entries in one large B-tree touches pages all over it: at 100,000 articles a batch of
-1,000 rewrote most of its 230 MB through the WAL. The recent table stays small, and is
-merged into the large one in key order, one pass, once it holds more than
-:func:`recent_limit` entries (about the square root of twice the large table's entries
-times a batch's: the merge's cost spread over the batches that filled it equals what
-those batches pay to file in the recent table). Lookups read both.
+Band buckets are kept in a large key-ordered table and a few recent runs, each run one
+batch's entries as two blobs (:mod:`dedup.index.sqlite_buckets`).
 
 A batch of adds is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock up front, so
 two processes adding to one file take turns batch by batch (the other waits up to
@@ -18,8 +12,6 @@ process killed mid-batch, or a full disk, leaves the file as of its last commit.
 from __future__ import annotations
 
 import contextlib
-import itertools
-import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,8 +22,10 @@ import numpy as np
 
 from dedup.errors import DedupError
 from dedup.index.buckets import BucketRows
+from dedup.index.sqlite_buckets import BucketTables, signed
 from dedup.index.store import (
     FORMAT_VERSION,
+    READABLE_VERSIONS,
     ArticleRow,
     BatchPlan,
     ComponentState,
@@ -61,8 +55,6 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_comp ON articles (comp);
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published_ts);
 CREATE INDEX IF NOT EXISTS articles_ingested ON articles (ingested);
-CREATE TABLE IF NOT EXISTS buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS recent_buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges (
     first TEXT NOT NULL, second TEXT NOT NULL, same INTEGER NOT NULL, score TEXT NOT NULL,
     PRIMARY KEY (first, second)
@@ -80,31 +72,6 @@ CREATE TABLE IF NOT EXISTS furniture_lines (
 """
 
 
-# Entries of a batch of 1,000 articles (128 bands each), and the fewest the recent table may hold.
-BATCH_ENTRIES = 128_000
-RECENT_MIN = 500_000
-BUCKET_TABLES = ("buckets", "recent_buckets")
-
-
-def recent_limit(large: int) -> int:
-    """Entries the recent bucket table may hold before it is merged into the large one.
-
-    Filing a batch rewrites about the recent table's pages, and a merge the large one's;
-    with ``r`` entries allowed, merges come every ``r / b`` batches of ``b`` entries, so a
-    batch pays about ``r / 2 + large * b / r`` entries of page writes, least at
-    ``r = sqrt(2 * large * b)``.
-
-    >>> recent_limit(0), recent_limit(12_800_000)
-    (500000, 1810000)
-    """
-    return max(RECENT_MIN, int(round(math.sqrt(2 * large * BATCH_ENTRIES), -4)))
-
-
-def _signed(key: int) -> int:
-    """A uint64 band key as the signed 64-bit integer SQLite stores."""
-    return key - (1 << 64) if key >= 1 << 63 else key
-
-
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -114,33 +81,26 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-def _both_tables(count: int) -> str:
-    """The entries of ``count`` keys (given twice) in both bucket tables, as a subquery."""
-    marks = _marks(count)
-    return (f"(SELECT key, seq FROM buckets WHERE key IN ({marks}) "
-            f"UNION ALL SELECT key, seq FROM recent_buckets WHERE key IN ({marks}))")
-
-
 class SQLiteTransaction:
     """Reads and writes inside the store's open transaction."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, buckets: BucketTables) -> None:
+        self.conn, self.bucket_tables = conn, buckets
 
     def existing(self, doc_id: str) -> str | None:
         row = self.conn.execute("SELECT story FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
     def buckets(self, keys: Sequence[int]) -> list[list[str]]:
-        signed = [_signed(k) for k in keys]
+        rows = self.bucket_tables.rows(np.array(keys, dtype=np.uint64))
+        seqs = np.unique(rows.seqs).tolist()
+        name: dict[int, str] = {}
+        for part in _chunks(seqs):
+            name.update(self.conn.execute(f"SELECT seq, doc_id FROM articles WHERE seq IN ({_marks(len(part))})", part))
         found: dict[int, list[str]] = {}
-        for part in _chunks(sorted(set(signed)), CHUNK // 2):  # each key is asked of both tables
-            for key, doc_id in self.conn.execute(
-                f"SELECT b.key, a.doc_id FROM {_both_tables(len(part))} b JOIN articles a ON a.seq = b.seq",
-                [*part, *part],
-            ):
-                found.setdefault(key, []).append(doc_id)
-        return [sorted(found.get(k, [])) for k in signed]
+        for key, seq in zip(rows.keys.tolist(), rows.seqs.tolist()):
+            found.setdefault(key, []).append(name[seq])
+        return [sorted(found.get(int(k), [])) for k in keys]
 
     def articles(self, doc_ids: Sequence[str]) -> dict[str, StoredArticle]:
         out = {}
@@ -187,26 +147,6 @@ class SQLiteTransaction:
         self.conn.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
         return self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
 
-    # -- the two bucket tables -------------------------------------------------------------
-    def _count(self, table: str, change: int) -> int:
-        """The entries of a bucket table, kept in ``counters`` (counted once where missing)."""
-        row = self.conn.execute("SELECT value FROM counters WHERE name = ?", (table,)).fetchone()
-        held = row[0] if row else self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        self.conn.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (table, held + change))
-        return held + change
-
-    def _file(self, entries: list[tuple[int, int]]) -> None:
-        """File ``(signed key, seq)`` entries in the recent table; merge it once it is full."""
-        added = self.conn.executemany("INSERT OR IGNORE INTO recent_buckets VALUES (?, ?)", entries).rowcount
-        recent = self._count("recent_buckets", added)
-        large = self._count("buckets", 0)
-        if recent > recent_limit(large):
-            # in key order: one pass over the large table's B-tree
-            moved = self.conn.execute("INSERT OR IGNORE INTO buckets SELECT key, seq FROM recent_buckets ORDER BY key, seq")
-            self._count("buckets", moved.rowcount)
-            self.conn.execute("DELETE FROM recent_buckets")
-            self._count("recent_buckets", -recent)
-
     # -- a whole batch at once (see dedup.index.batch) ------------------------------------
     def existing_many(self, doc_ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -215,19 +155,7 @@ class SQLiteTransaction:
         return out
 
     def bucket_rows(self, keys: np.ndarray) -> BucketRows:
-        # Seqs only: joining each entry to its article would double the time, and every
-        # entry names an indexed article (prune removes an article's entries with it;
-        # `index stats --check` verifies it).
-        # One statement per table: a tenth faster than their UNION ALL, which sorts each key list twice.
-        rows: list[tuple[int, int]] = []
-        for part in _chunks(np.unique(np.asarray(keys, dtype=np.uint64)).view(np.int64).tolist()):
-            marks = _marks(len(part))
-            for table in BUCKET_TABLES:
-                rows += self.conn.execute(f"SELECT key, seq FROM {table} WHERE key IN ({marks})", part).fetchall()
-        # fromiter over the flattened rows: half the time np.array takes on a list of pairs
-        table = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)).reshape(-1, 2)
-        order = np.lexsort((table[:, 1], table[:, 0].view(np.uint64)))
-        return BucketRows(table[order, 0].view(np.uint64), table[order, 1])
+        return self.bucket_tables.rows(keys)
 
     def articles_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredArticle]:
         out = {}
@@ -251,11 +179,7 @@ class SQLiteTransaction:
             [(a.seq, a.doc_id, a.text, a.title, a.source, a.url, a.published, a.published_ts, a.ingested, a.location,
               a.signature, a.shingles, a.candidates, int(a.has_content), comp, story) for a, comp, story in plan.articles],
         )
-        # in key order, so that the writes walk the bucket table's B-tree once
-        keys = np.asarray(plan.bucket_keys, dtype=np.uint64).view(np.int64)
-        seqs = np.asarray(plan.bucket_seqs, dtype=np.int64)
-        order = np.lexsort((seqs, keys))
-        self._file(list(zip(keys[order].tolist(), seqs[order].tolist())))
+        self.bucket_tables.file(np.asarray(plan.bucket_keys, dtype=np.uint64), np.asarray(plan.bucket_seqs, dtype=np.int64))
         if plan.newly_oversized:
             db.execute(
                 "INSERT INTO counters VALUES ('oversized_buckets', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
@@ -288,7 +212,8 @@ class SQLiteTransaction:
                 (a.seq, a.doc_id, a.text, a.title, a.source, a.url, a.published, a.published_ts, a.ingested,
                  a.location, a.signature, a.shingles, a.candidates, int(a.has_content), comp, story),
             )
-            self._file([(_signed(k), a.seq) for k in plan.bucket_adds])
+            keys = np.array(plan.bucket_adds, dtype=np.uint64)
+            self.bucket_tables.file(keys, np.full(len(keys), a.seq, dtype=np.int64))
         if plan.newly_oversized:
             db.execute(
                 "INSERT INTO counters VALUES ('oversized_buckets', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
@@ -296,9 +221,7 @@ class SQLiteTransaction:
             )
         for doc_id, keys in plan.removed.items():
             seq = db.execute("SELECT seq FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()[0]
-            for table in BUCKET_TABLES:
-                removed = db.executemany(f"DELETE FROM {table} WHERE key = ? AND seq = ?", [(_signed(k), seq) for k in keys])
-                self._count(table, -removed.rowcount)
+            self.bucket_tables.remove(keys, seq)
             db.execute("DELETE FROM edges WHERE first = ? OR second = ?", (doc_id, doc_id))
             db.execute("DELETE FROM articles WHERE doc_id = ?", (doc_id,))
         db.executemany(
@@ -319,12 +242,12 @@ class SQLiteTransaction:
 
 
 class _Transactions:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, buckets: BucketTables) -> None:
+        self.conn, self.buckets = conn, buckets
 
     def begin(self) -> SQLiteTransaction:
         # The whole batch shares the one transaction the store opened.
-        return SQLiteTransaction(self.conn)
+        return SQLiteTransaction(self.conn, self.buckets)
 
 
 def _retry_locked(statement: Callable[[], object], attempts: int = 50) -> None:
@@ -361,13 +284,16 @@ class SQLiteStore:
             # a page cache of CACHE_MIB keeps its pages between lookups and writes.
             self.conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}")
             # Under the write lock, so that processes opening a new file at once agree.
+            self.buckets = BucketTables(self.conn)
             with self.writing():
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
-                # A version 1 file is a version 2 file with no recent bucket table yet; once it
-                # has one, a dedup that reads only the first must refuse it.
-                self.conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version' AND value = '1'",
+                version = self.conn.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+                self.buckets.create(move_recent=version is None or version[0] in READABLE_VERSIONS)
+                # Files of versions 1 and 2 are files of version 3 once their entries are in
+                # the large table; from then on, a dedup that does not read runs must refuse them.
+                self.conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version' AND value IN ('1', '2')",
                                   (str(FORMAT_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise DedupError(f"{self.path}: not a dedup index, or a damaged one ({exc})") from exc
@@ -379,9 +305,10 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:
             raise DedupError(f"{self.path}: cannot lock the index ({exc})") from exc
         try:
-            yield _Transactions(self.conn)
+            yield _Transactions(self.conn, self.buckets)
             self.conn.execute("COMMIT" if mode != "BEGIN DEFERRED" else "ROLLBACK")
         except BaseException as exc:
+            self.buckets.recent.forget()  # it may hold runs that are not in the file
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled it back itself
                     self.conn.execute("ROLLBACK")
@@ -420,7 +347,7 @@ class SQLiteStore:
         self.conn.executemany(
             "INSERT INTO furniture_lines VALUES (?, ?, ?) "
             "ON CONFLICT (outlet, key) DO UPDATE SET pages = pages + excluded.pages",
-            [(outlet, _signed(key), n) for (outlet, key), n in sorted(lines.items())],
+            [(outlet, signed(key), n) for (outlet, key), n in sorted(lines.items())],
         )
         page_totals = {}
         for chunk in _chunks(sorted(pages)):
@@ -431,7 +358,7 @@ class SQLiteStore:
             by_outlet.setdefault(outlet, []).append(key)
         line_totals = {}
         for outlet, keys in sorted(by_outlet.items()):
-            for chunk in _chunks([_signed(k) for k in keys]):
+            for chunk in _chunks([signed(k) for k in keys]):
                 rows = self.conn.execute(
                     f"SELECT key, pages FROM furniture_lines WHERE outlet = ? AND key IN ({_marks(len(chunk))})",
                     [outlet, *chunk],
@@ -444,7 +371,7 @@ class SQLiteStore:
 
     def add_learned_furniture(self, keys: Iterable[int]) -> None:
         """Remember ``keys`` as furniture (in the caller's writing transaction)."""
-        self.conn.executemany("INSERT OR IGNORE INTO furniture_learned VALUES (?)", [(_signed(k),) for k in sorted(keys)])
+        self.conn.executemany("INSERT OR IGNORE INTO furniture_learned VALUES (?)", [(signed(k),) for k in sorted(keys)])
 
     def articles_before(self, by: PruneBy, cutoff: float) -> list[tuple[str, str]]:
         column = "published_ts" if by == "published" else "ingested"
@@ -490,10 +417,9 @@ class SQLiteStore:
         ).fetchone()[0]
         if orphans:
             problems.append(f"{orphans} articles belong to no recorded component")
-        for table in BUCKET_TABLES:
-            stray = self.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE seq NOT IN (SELECT seq FROM articles)").fetchone()[0]
-            if stray:
-                problems.append(f"{stray} bucket entries name no article")
+        stray = self.buckets.stray()
+        if stray:
+            problems.append(f"{stray} bucket entries name no article")
         return problems
 
     def close(self) -> None:

@@ -31,8 +31,10 @@ from dedup.match.verify import PairScore
 # files are read, and SQLite marks them 2 when it opens them. Words of non-Latin scripts
 # were also redefined in version 2 (letters of spaceless scripts are words of their own,
 # optional Arabic and Hebrew marks removed): rebuild a version 1 index of such texts.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = ("1", "2")
+# 3: SQLite files file new bucket entries as runs of blobs (see sqlite_buckets); files of
+# versions 1 and 2 are read, and marked 3 once their entries are moved to the large table.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = ("1", "2", "3")
 
 PruneBy = Literal["published", "ingested"]
 

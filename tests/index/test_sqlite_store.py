@@ -1,11 +1,16 @@
-"""The SQLite store's two bucket tables: entries filed in the small one, merged into the large."""
+"""The SQLite store's buckets: entries filed as runs, merged into the large table."""
 
 from __future__ import annotations
 
 import doctest
 import sqlite3
 
+import numpy as np
+import pytest
+
+import dedup.index.sqlite_buckets as sqlite_buckets
 import dedup.index.sqlite_store as sqlite_store
+from dedup.errors import DedupError
 from dedup.index import open_index
 from dedup.pipeline import scan_documents
 from tests.index.test_batch import feed, run
@@ -13,45 +18,168 @@ from tests.index.test_index import partition
 
 
 def entries(path) -> dict[str, int]:
+    """Entries in the large table and in the runs, read from the file."""
     with sqlite3.connect(path) as conn:
-        return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in sqlite_store.BUCKET_TABLES}
+        large = conn.execute("SELECT COUNT(*) FROM buckets").fetchone()[0]
+        runs = sum(len(keys) // 8 for (keys,) in conn.execute("SELECT keys FROM bucket_runs"))
+        counted = conn.execute("SELECT value FROM counters WHERE name = 'buckets'").fetchone()
+    return {"buckets": large, "runs": runs, "counted": counted[0] if counted else 0}
 
 
-def test_merging_the_recent_table_changes_no_result(tmp_path, monkeypatch):
+def file_entries(path) -> set[tuple[int, int]]:
+    """Every (signed key, seq) entry of the file, wherever it is kept."""
+    with sqlite3.connect(path) as conn:
+        held = set(conn.execute("SELECT key, seq FROM buckets"))
+        for keys, seqs in conn.execute("SELECT keys, seqs FROM bucket_runs"):
+            held.update(zip(np.frombuffer(keys, "<i8").tolist(), np.frombuffer(seqs, "<i8").tolist()))
+    return held
+
+
+def small_runs(monkeypatch) -> None:
+    monkeypatch.setattr(sqlite_buckets, "RECENT_MIN", 3000)  # a merge every few dozen articles
+    monkeypatch.setattr(sqlite_buckets, "RECENT_MAX", 3000)
+
+
+def test_merging_the_runs_changes_no_result(tmp_path, monkeypatch):
     docs = feed(seed=13)
     usual = run(tmp_path / "usual.db", docs, batched=True)
-    monkeypatch.setattr(sqlite_store, "RECENT_MIN", 3000)  # a merge every few dozen articles
-    monkeypatch.setattr(sqlite_store, "BATCH_ENTRIES", 1000)
+    assert entries(tmp_path / "usual.db")["buckets"] == 0  # nothing merged at the usual sizes
+    small_runs(monkeypatch)
     for batched in (True, False):
         path = tmp_path / f"merged-{batched}.db"
         merged = run(path, docs, batched=batched, batch_size=40)
         assert merged == usual
         held = entries(path)
-        assert held["buckets"] > held["recent_buckets"] > 0  # merged more than once
-        with sqlite3.connect(path) as conn:
-            counted = dict(conn.execute("SELECT name, value FROM counters WHERE name LIKE '%buckets'"))
-        assert {t: counted[t] for t in sqlite_store.BUCKET_TABLES} == held
+        assert held["buckets"] > held["runs"] > 0  # merged more than once
+        assert held["counted"] == held["buckets"]
+    assert file_entries(tmp_path / "merged-True.db") == file_entries(tmp_path / "usual.db")
 
 
-def test_a_version_1_file_is_read_and_marked_version_2(tmp_path):
+def test_runs_are_sorted_and_hold_each_entry_once(tmp_path):
+    path = tmp_path / "i.db"
+    with open_index(str(path)) as index:
+        list(index.add(feed(seed=4)[:120], batch_size=50))
+    with sqlite3.connect(path) as conn:
+        runs = conn.execute("SELECT keys, seqs FROM bucket_runs ORDER BY run").fetchall()
+    assert len(runs) == 3
+    last = 0
+    for raw_keys, raw_seqs in runs:
+        keys, seqs = np.frombuffer(raw_keys, "<u8"), np.frombuffer(raw_seqs, "<i8")
+        order = np.lexsort((seqs, keys))
+        assert (order == np.arange(len(keys))).all()
+        assert len({(k, s) for k, s in zip(keys.tolist(), seqs.tolist())}) == len(keys)
+        assert seqs.min() > last  # each run's articles come after the last run's
+        last = seqs.max()
+
+
+def test_other_connections_see_the_runs_and_the_merges(tmp_path, monkeypatch):
+    """Two handles on one file take turns: each reads the runs the other wrote, and starts
+    over when the other merged them."""
+    docs = feed(seed=21)
+    alone = run(tmp_path / "alone.db", docs, batched=True, batch_size=30)
+    small_runs(monkeypatch)
+    path = tmp_path / "shared.db"
+    with open_index(str(path)) as first, open_index(str(path)) as second:
+        lines = []
+        for k in range(0, len(docs), 30):
+            index = first if (k // 30) % 3 else second
+            lines += [a.to_dict() for a in index.add(docs[k : k + 30], batch_size=30)]
+        assert entries(path)["buckets"] > 0
+        assert first.check() == [] and second.check() == []
+        for index in (first, second):
+            assert [a.to_dict() for a in index.query(docs[:40], batch_size=30)] == alone["queried"][:40]
+    assert lines == alone["lines"]
+
+
+def test_a_batch_that_fails_leaves_no_run_behind(tmp_path, monkeypatch):
+    docs = feed(seed=8)
+    alone = run(tmp_path / "alone.db", docs, batched=True, batch_size=40)
+    path = tmp_path / "failed.db"
+    apply_batch = sqlite_store.SQLiteTransaction.apply_batch
+    calls = []
+
+    def failing(self, plan):
+        apply_batch(self, plan)  # the run is filed, and then the batch fails
+        calls.append(1)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(sqlite_store.SQLiteTransaction, "apply_batch", failing)
+    with open_index(str(path)) as index:
+        with pytest.raises(DedupError, match="this batch was not added"):
+            list(index.add(docs, batch_size=40))
+        assert len(index.store.buckets.recent.runs) == 0  # forgotten: run numbers are given again
+        monkeypatch.setattr(sqlite_store.SQLiteTransaction, "apply_batch", apply_batch)
+        list(index.add(docs, batch_size=40))  # the first batch is there; the rest comes now
+        assert index.check() == []
+        stored = sorted((r.doc_id, r.seq, r.comp, r.story, r.candidates) for r in index.store.all_articles())
+    assert stored == alone["articles"]
+    assert file_entries(path) == file_entries(tmp_path / "alone.db")
+
+
+def test_stray_entries_in_runs_are_reported(tmp_path):
+    path = tmp_path / "i.db"
+    with open_index(str(path)) as index:
+        list(index.add(feed(seed=4)[:60]))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM articles WHERE seq = 7")
+    with open_index(str(path)) as index:
+        assert any("128 bucket entries name no article" in p for p in index.check())
+
+
+def _as_version(path, version: str) -> None:
+    """Rewrite a file's buckets as versions 1 and 2 kept them: every entry in the large
+    table (1), or the runs' entries in a recent table (2)."""
+    with sqlite3.connect(path) as conn:
+        runs = [entry for entry in file_entries(path) if entry not in set(conn.execute("SELECT key, seq FROM buckets"))]
+        conn.execute("DROP TABLE bucket_runs")
+        if version == "1":
+            conn.executemany("INSERT INTO buckets VALUES (?, ?)", runs)
+            conn.execute("DELETE FROM counters WHERE name = 'buckets'")
+        else:
+            conn.execute("CREATE TABLE recent_buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, "
+                         "PRIMARY KEY (key, seq)) WITHOUT ROWID")
+            conn.executemany("INSERT INTO recent_buckets VALUES (?, ?)", runs)
+            conn.execute("INSERT OR REPLACE INTO counters VALUES ('recent_buckets', ?)", (len(runs),))
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (version,))
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_older_files_are_read_and_marked_version_3(tmp_path, version):
     docs = feed(seed=4)
     path = tmp_path / "old.db"
     with open_index(str(path)) as index:
         list(index.add(docs[:150]))
-    # as version 1 left it: every entry in one table, no counters for them
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO buckets SELECT key, seq FROM recent_buckets")
-        conn.execute("DROP TABLE recent_buckets")
-        conn.execute("DELETE FROM counters WHERE name IN ('buckets', 'recent_buckets')")
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'")
+    held = file_entries(path)
+    _as_version(path, version)
     with open_index(str(path)) as index:
+        assert file_entries(path) == held  # moved to the large table
+        assert {k: v for k, v in entries(path).items() if k != "counted"} == {"buckets": len(held), "runs": 0}
         list(index.add(docs[150:]))
         assert index.check() == []
+        index.store.buckets.merge()
+        held = entries(path)
+        assert held["counted"] == held["buckets"] > 0  # counted where version 1 kept no count
         assert partition(index.export()) == partition(scan_documents(list({d.doc_id: d for d in docs}.values())))
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone() == ("2",)
-    assert entries(path)["recent_buckets"] > 0
+        assert conn.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone() == ("3",)
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'recent_buckets'").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM counters WHERE name = 'recent_buckets'").fetchone() == (0,)
+
+
+def test_a_newer_file_is_left_as_it_is(tmp_path):
+    path = tmp_path / "new.db"
+    with open_index(str(path)) as index:
+        list(index.add(feed(seed=4)[:50]))
+    _as_version(path, "2")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '9' WHERE key = 'format_version'")
+    with pytest.raises(DedupError, match="format version 9"):
+        open_index(str(path))
+    with sqlite3.connect(path) as conn:  # its tables untouched
+        assert conn.execute("SELECT COUNT(*) FROM recent_buckets").fetchone()[0] > 0
+        assert conn.execute("SELECT COUNT(*) FROM buckets").fetchone() == (0,)
 
 
 def test_doctests():
-    assert doctest.testmod(sqlite_store).failed == 0
+    assert doctest.testmod(sqlite_buckets).failed == 0
