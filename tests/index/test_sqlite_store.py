@@ -183,3 +183,35 @@ def test_a_newer_file_is_left_as_it_is(tmp_path):
 
 def test_doctests():
     assert doctest.testmod(sqlite_buckets).failed == 0
+
+
+def test_lookups_made_ahead_are_used_only_while_the_large_table_is_unchanged(tmp_path, monkeypatch):
+    small_runs(monkeypatch)
+    path = tmp_path / "i.db"
+    docs = feed(seed=4)
+    with open_index(str(path)) as index:
+        list(index.add(docs[:120], batch_size=40))
+        tables = index.store.buckets
+        tables.merge()
+        keys = np.concatenate([item.keys for item in index.prepare(docs[120:160])])
+        with index.store.writing():
+            wanted = tables.rows(keys)
+        assert len(wanted.keys) > 0
+        tables.ahead.start(keys)
+        tables.ahead.start(None)  # the batch of those keys begins
+        with index.store.writing():
+            now = sqlite_buckets.generation(index.store.conn)
+            unique, rows = tables.ahead.take(keys, now)
+            assert (unique == np.unique(keys)).all()
+            assert sorted(map(tuple, rows.tolist())) == sorted(
+                (k, s) for k, s in zip(wanted.keys.view(np.int64).tolist(), wanted.seqs.tolist()))
+            part, part_rows = tables.ahead.take(keys[:128], now)  # a part of the batch: its own entries
+            assert set(part_rows[:, 0].view(np.uint64).tolist()) <= set(keys[:128].tolist())
+            assert tables.ahead.take(keys[::-1].copy() + np.uint64(1), now) is None  # keys it did not look up
+            assert tables.ahead.take(keys, now + 1) is None  # the large table changed since
+            again = tables.rows(keys)
+            assert (again.keys == wanted.keys).all() and (again.seqs == wanted.seqs).all()
+        tables.merge()  # a merge raises the generation
+        with index.store.writing():
+            assert sqlite_buckets.generation(index.store.conn) == now + 1
+            assert tables.ahead.take(keys, now + 1) is None  # looked up before the merge

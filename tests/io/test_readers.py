@@ -3,9 +3,12 @@ import io
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.errors import InputError
 from dedup.io import FieldMap, InputReader, ReadOptions
+from dedup.io.records import first_surrogate
 from tests.conftest import write_jsonl
 from tests.unprivileged import open_folder, run_unprivileged
 
@@ -163,3 +166,11 @@ def test_a_copy_of_a_file_reads_as_the_file(tmp_path, name, content):
     reader = InputReader(ReadOptions())
     docs = list(reader.read_file(copy, name, location=str(original)))
     assert docs == expected_docs and reader.problems == expected_problems
+
+
+@given(st.text(alphabet=st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr)), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_first_surrogate_is_the_first_code_point_in_the_surrogate_range(text):
+    expected = next((k for k, char in enumerate(text) if 0xD800 <= ord(char) <= 0xDFFF), None)
+    assert first_surrogate(text) == expected
+    assert first_surrogate("é" + text) == (None if expected is None else expected + 1)  # not ASCII
