@@ -28,9 +28,10 @@ import numpy as np
 
 from dedup.document import Document, Problem
 from dedup.errors import DedupError, IncompatibleDataError, ParameterError
+from dedup.index.adding import add_batches
 from dedup.index.batch import QUERY_SEQ, Batch, assignment_for, new_article
 from dedup.index.buckets import near_copy_count
-from dedup.index.furniture import furniture_carriers, learn_from_batch
+from dedup.index.furniture import furniture_carriers
 from dedup.index.params import (
     TEXT_RULES,
     check_meta,
@@ -39,7 +40,7 @@ from dedup.index.params import (
     settle_text_rules,
     text_rules_of,
 )
-from dedup.index.prepare import PrepareTask, UnitCache, document_batches, prepare_batch, prepare_documents, with_next
+from dedup.index.prepare import PrepareTask, UnitCache, document_batches, prepare_batch, prepare_documents
 from dedup.index.records import (
     Assignment,
     Match,
@@ -143,27 +144,15 @@ class StoryIndex:
 
         Re-adding an id already in the index changes nothing and reports ``exists``. With
         ``jobs`` > 1, worker processes fingerprint (and segment) the next batches while this
-        process matches and writes; a store may look the next batch's buckets up meanwhile.
+        process matches and writes; a store may work ahead meanwhile (:mod:`dedup.index.adding`).
         """
         if batch_size < 1:
             raise ParameterError(f"batch size must be positive, not {batch_size}")
         self._ensure_meta()
-        tasks = (PrepareTask(b, self.config, self.bands, self.rows, jobs > 1 and self.batched) for b in document_batches(documents, batch_size))
+        tasks = (PrepareTask(batch, self.config, self.bands, self.rows, units=jobs > 1 and self.batched)
+                 for batch in document_batches(documents, batch_size))
         with WorkerPool(jobs) as pool:
-            for prepared, following in with_next(pool.map(prepare_batch, tasks)):
-                if hasattr(self.store, "look_ahead"):
-                    self.store.look_ahead([item.keys for item in following.articles] if following else None)
-                with self.store.writing() as transactions:
-                    if self.config.furniture.enabled and prepared.line_keys:  # dedup.index.furniture
-                        existing = transactions.begin().existing
-                        self.config, prepared = learn_from_batch(self.config, self.store, prepared, existing,
-                                                                 self.bands, self.rows)
-                    if self.batched:
-                        batch = Batch(self, transactions.begin(), True, prepared.units)  # type: ignore[arg-type]
-                        done = batch.run(prepared.articles)
-                    else:
-                        done = [self._settle_article(transactions.begin, item) for item in prepared.articles]
-                yield from done
+            yield from add_batches(self, pool.map(prepare_batch, tasks))
 
     def query(self, documents: Iterable[Document], batch_size: int = BATCH_SIZE) -> Iterator[Assignment]:
         """Where each document would go, without adding anything."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
@@ -38,24 +37,6 @@ def document_batches(items: Iterable[Document], size: int) -> Iterator[list[Docu
             batch = []
     if batch:
         yield batch
-
-
-T = TypeVar("T")
-_END = object()
-
-
-def with_next(items: Iterable[T]) -> Iterator[tuple[T, T | None]]:
-    """Each item with the one after it (None after the last), taken before the item is yielded.
-
-    >>> list(with_next("abc"))
-    [('a', 'b'), ('b', 'c'), ('c', None)]
-    """
-    iterator = iter(items)
-    held = next(iterator, _END)
-    while held is not _END:
-        following = next(iterator, _END)
-        yield held, None if following is _END else following  # type: ignore[misc]
-        held = following
 
 
 def prepare_documents(

@@ -15,6 +15,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -276,7 +277,11 @@ class SQLiteStore:
         if self.path.is_dir():
             raise DedupError(f"{self.path} is a folder; give the index file's path")
         try:
-            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            # used by one thread at a time: a commit may run in another (see writing)
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                        check_same_thread=False)
+            self._committer: ThreadPoolExecutor | None = None
+            self._committing: Future[object] | None = None
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Pages of 32 KiB in a new file (an existing one keeps its own): a merge of the runs
             # rewrites about every page of the large table, and fewer, larger pages cost less.
@@ -303,26 +308,48 @@ class SQLiteStore:
             raise DedupError(f"{self.path}: not a dedup index, or a damaged one ({exc})") from exc
 
     @contextmanager
-    def _transaction(self, mode: str) -> Iterator[_Transactions]:
+    def _transaction(self, mode: str, later: bool = False) -> Iterator[_Transactions]:
+        self.committed()
         try:
             self.conn.execute(mode)
         except sqlite3.OperationalError as exc:
             raise DedupError(f"{self.path}: cannot lock the index ({exc})") from exc
         try:
             yield _Transactions(self.conn, self.buckets)
+            if later:
+                if self._committer is None:
+                    self._committer = ThreadPoolExecutor(1, thread_name_prefix="dedup-commit")
+                self._committing = self._committer.submit(self.conn.execute, "COMMIT")
+                return
             self.conn.execute("COMMIT" if mode != "BEGIN DEFERRED" else "ROLLBACK")
         except BaseException as exc:
-            self.buckets.recent.forget()  # it may hold runs that are not in the file
-            if self.conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled it back itself
-                    self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):  # a full disk, a file size limit: the batches before stay
-                raise DedupError(f"{self.path}: cannot write the index ({exc}); this batch was not added, "
-                                 "the ones before it are kept") from exc
+            self._failed(exc)
             raise
 
-    def writing(self):
-        return self._transaction("BEGIN IMMEDIATE")
+    def _failed(self, exc: BaseException) -> None:
+        self.buckets.recent.forget()  # it may hold runs that are not in the file
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled it back itself
+                self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):  # a full disk, a file size limit: the batches before stay
+            raise DedupError(f"{self.path}: cannot write the index ({exc}); this batch was not added, "
+                             "the ones before it are kept") from exc
+
+    def writing(self, later: bool = False):
+        """A write transaction; with ``later``, its commit runs in a thread once the block
+        ends, and :meth:`committed` waits for it (as the next transaction does)."""
+        return self._transaction("BEGIN IMMEDIATE", later)
+
+    def committed(self) -> None:
+        """Wait for a commit :meth:`writing` left running; raise if it failed."""
+        if self._committing is None:
+            return
+        committing, self._committing = self._committing, None
+        try:
+            committing.result()
+        except BaseException as exc:
+            self._failed(exc)
+            raise
 
     def reading(self):
         return self._transaction("BEGIN DEFERRED")
@@ -432,5 +459,10 @@ class SQLiteStore:
         self.buckets.ahead.start(np.concatenate(keys) if keys else None)
 
     def close(self) -> None:
-        self.buckets.ahead.close()
-        self.conn.close()
+        try:
+            self.committed()
+        finally:
+            if self._committer is not None:
+                self._committer.shutdown()
+            self.buckets.ahead.close()
+            self.conn.close()

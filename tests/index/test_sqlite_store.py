@@ -215,3 +215,46 @@ def test_lookups_made_ahead_are_used_only_while_the_large_table_is_unchanged(tmp
         with index.store.writing():
             assert sqlite_buckets.generation(index.store.conn) == now + 1
             assert tables.ahead.take(keys, now + 1) is None  # looked up before the merge
+
+
+def test_a_commit_that_fails_in_its_thread_adds_nothing_and_says_so(tmp_path):
+    docs = feed(seed=8)
+    alone = run(tmp_path / "alone.db", docs, batched=True, batch_size=40)
+    path = tmp_path / "failed.db"
+    with open_index(str(path)) as index:
+        conn = index.store.conn
+        # a deferred foreign key fails only at COMMIT: here, the commit of the third batch
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE child (id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
+        conn.execute(f"CREATE TRIGGER fail AFTER INSERT ON articles WHEN NEW.doc_id = '{docs[100].doc_id}' "
+                     "BEGIN INSERT INTO child VALUES (1); END")
+        lines = []
+        with pytest.raises(DedupError, match="cannot write the index.*FOREIGN KEY"):
+            for a in index.add(docs, batch_size=40):
+                lines.append(a.to_dict())
+        assert lines == alone["lines"][:80]  # the batches committed before it, and only those
+        assert len(index.store.buckets.recent.runs) == 0
+        conn.execute("DROP TRIGGER fail")
+        lines += [a.to_dict() for a in index.add(docs[80:], batch_size=40)]
+        assert index.check() == []
+    assert lines == alone["lines"]
+    assert file_entries(path) == file_entries(tmp_path / "alone.db")
+
+
+def test_batches_read_before_a_failure_are_added_and_written(tmp_path):
+    docs = feed(seed=8)
+    alone = run(tmp_path / "alone.db", docs, batched=True, batch_size=40)
+
+    def broken():
+        yield from docs[:130]
+        raise DedupError("the feed broke at record 131")
+
+    lines = []
+    with open_index(str(tmp_path / "i.db")) as index:
+        with pytest.raises(DedupError, match="record 131"):
+            for a in index.add(broken(), batch_size=40):
+                lines.append(a.to_dict())
+        assert index.check() == []
+        assert index.stats()["articles"] == len({d.doc_id for d in docs[:120]})
+    assert lines == alone["lines"][:120]  # every whole batch read before the failure
