@@ -9,9 +9,9 @@ two blobs (2 MB a batch). Once the runs hold more than :func:`recent_limit` entr
 they are merged into ``buckets``, a ``WITHOUT ROWID`` table keyed by ``(key, seq)``, in
 key order: one pass over its B-tree.
 
-Each process keeps the runs in memory, merged into one sorted pair of arrays
-(:class:`RecentRuns`), and looks keys up there with ``searchsorted``; the large table is
-asked in SQL. Runs never change once written: at the start of each transaction (which
+Each process keeps the runs in memory (:class:`RecentRuns`), merged into one sorted pair
+of arrays once it looks up a batch's keys, and looks keys up there with ``searchsorted``;
+the large table is asked in SQL. Runs never change once written: at the start of each transaction (which
 holds the write lock, or a read snapshot) the process reads the list of run numbers,
 loads the ones it has not seen, and starts over when one it holds is gone (another
 process merged them). Run numbers are never given twice (``AUTOINCREMENT``), except
@@ -174,8 +174,15 @@ class Ahead:
             self.conn = None
 
 
+# A lookup of at least this many keys first merges the runs held apart into one sorted
+# array; smaller ones (a few articles added or queried) search each run as it is, so that
+# a process adding ten articles does not sort millions of entries to look 1,280 keys up.
+MERGE_FOR_KEYS = 8192
+
+
 class RecentRuns:
-    """The runs as this process last read them: every entry, sorted by (uint64 key, seq)."""
+    """The runs as this process last read them: ``keys``/``seqs``, every entry of the runs
+    merged so far, sorted by (uint64 key, seq), and ``parts``, runs held apart as read."""
 
     def __init__(self) -> None:
         self.forget()
@@ -185,6 +192,7 @@ class RecentRuns:
         self.runs: list[int] = []
         self.keys = np.zeros(0, dtype=np.uint64)
         self.seqs = np.zeros(0, dtype=np.int64)
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Bring the runs in line with the file, inside the caller's transaction."""
@@ -194,38 +202,47 @@ class RecentRuns:
         if stored[: len(self.runs)] != self.runs:
             self.forget()
         last = self.runs[-1] if self.runs else -1
-        runs, keys, seqs = [], [self.keys], [self.seqs]
-        for run, run_keys, run_seqs in conn.execute(
-            "SELECT run, keys, seqs FROM bucket_runs WHERE run > ? ORDER BY run", (last,)
-        ):
-            runs.append(run)
-            keys.append(np.frombuffer(run_keys, dtype="<u8").astype(np.uint64))
-            seqs.append(np.frombuffer(run_seqs, dtype="<i8").astype(np.int64))
-        if len(runs) == 1:
-            self.add(runs[0], keys[1], seqs[1])
-            return
-        # by key, each key's entries in run order, which is seq order
-        all_keys, all_seqs = np.concatenate(keys), np.concatenate(seqs)
-        order = np.argsort(all_keys, kind="stable")
-        self.keys, self.seqs = all_keys[order], all_seqs[order]
-        self.runs += runs
+        for run, keys, seqs in conn.execute("SELECT run, keys, seqs FROM bucket_runs WHERE run > ? ORDER BY run", (last,)):
+            self.add(run, np.frombuffer(keys, dtype="<u8").astype(np.uint64, copy=False),
+                     np.frombuffer(seqs, dtype="<i8").astype(np.int64, copy=False))
 
     def add(self, run: int, keys: np.ndarray, seqs: np.ndarray) -> None:
         """Take in run ``run``, sorted by key then seq; its seqs come after every seq held,
         since seqs are handed out in order and runs are written in that order."""
-        at = np.searchsorted(self.keys, keys, side="right")
-        self.keys, self.seqs = np.insert(self.keys, at, keys), np.insert(self.seqs, at, seqs)
+        self.parts.append((keys, seqs))
         self.runs.append(run)
 
+    def _merge_parts(self) -> None:
+        if len(self.keys) == 0 and len(self.parts) > 1:
+            # by key, each key's entries in run order, which is seq order
+            keys, seqs = np.concatenate([k for k, _ in self.parts]), np.concatenate([s for _, s in self.parts])
+            order = np.argsort(keys, kind="stable")
+            self.keys, self.seqs = keys[order], seqs[order]
+        else:
+            for keys, seqs in self.parts:
+                at = np.searchsorted(self.keys, keys, side="right")
+                self.keys, self.seqs = np.insert(self.keys, at, keys), np.insert(self.seqs, at, seqs)
+        self.parts = []
+
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The entries of ``keys`` (unique), as ``(keys, seqs)``."""
-        start = np.searchsorted(self.keys, keys, side="left")
-        count = np.searchsorted(self.keys, keys, side="right") - start
-        where = _ranges(start, count)
-        return self.keys[where], self.seqs[where]
+        """The entries of ``keys`` (unique), as ``(keys, seqs)``, in no set order."""
+        if self.parts and len(keys) >= MERGE_FOR_KEYS:
+            self._merge_parts()
+        found_keys, found_seqs = [], []
+        for held_keys, held_seqs in [(self.keys, self.seqs), *self.parts]:
+            start = np.searchsorted(held_keys, keys, side="left")
+            where = _ranges(start, np.searchsorted(held_keys, keys, side="right") - start)
+            found_keys.append(held_keys[where])
+            found_seqs.append(held_seqs[where])
+        return np.concatenate(found_keys), np.concatenate(found_seqs)
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every entry held, ``(keys, seqs)``, in no set order."""
+        return (np.concatenate([self.keys, *(k for k, _ in self.parts)]),
+                np.concatenate([self.seqs, *(s for _, s in self.parts)]))
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.keys) + sum(len(k) for k, _ in self.parts)
 
 
 class BucketTables:
@@ -281,7 +298,8 @@ class BucketTables:
     def merge(self) -> None:
         """Move the runs' entries into the large table, in the order of its B-tree."""
         self.recent.refresh(self.conn)
-        keys, seqs = self.recent.keys.view(np.int64), self.recent.seqs
+        keys, seqs = self.recent.entries()
+        keys = keys.view(np.int64)
         order = np.lexsort((seqs, keys))
         moved = self.conn.executemany(
             "INSERT OR IGNORE INTO buckets VALUES (?, ?)", zip(keys[order].tolist(), seqs[order].tolist())
@@ -320,11 +338,12 @@ class BucketTables:
         self.recent.refresh(self.conn)
         stray = self.conn.execute("SELECT COUNT(*) FROM buckets WHERE seq NOT IN (SELECT seq FROM articles)").fetchone()[0]
         if len(self.recent):
-            seqs = np.unique(self.recent.seqs)
+            held = self.recent.entries()[1]
+            seqs = np.unique(held)
             known: set[int] = set()
             for start in range(0, len(seqs), CHUNK):
                 part = seqs[start : start + CHUNK].tolist()
                 known.update(s for (s,) in self.conn.execute(
                     f"SELECT seq FROM articles WHERE seq IN ({','.join('?' * len(part))})", part))
-            stray += int((~np.isin(self.recent.seqs, np.fromiter(known, dtype=np.int64, count=len(known)))).sum())
+            stray += int((~np.isin(held, np.fromiter(known, dtype=np.int64, count=len(known)))).sum())
         return stray

@@ -258,3 +258,44 @@ def test_batches_read_before_a_failure_are_added_and_written(tmp_path):
         assert index.check() == []
         assert index.stats()["articles"] == len({d.doc_id for d in docs[:120]})
     assert lines == alone["lines"][:120]  # every whole batch read before the failure
+
+
+@pytest.mark.parametrize("asked", [5, sqlite_buckets.MERGE_FOR_KEYS])
+def test_runs_held_apart_or_merged_answer_alike(asked):
+    rng = np.random.default_rng(asked)
+    held = sqlite_buckets.RecentRuns()
+    every: list[tuple[int, int]] = []
+    seq = 0
+    for run in range(6):
+        keys = rng.integers(0, 40, size=30).astype(np.uint64) * np.uint64(1 << 58)  # keys shared across runs
+        seqs = seq + np.arange(30) // 3
+        seq += 10
+        order = np.lexsort((seqs, keys))
+        keys, seqs = keys[order], seqs[order]
+        once = np.r_[True, (keys[1:] != keys[:-1]) | (seqs[1:] != seqs[:-1])]
+        held.add(run, keys[once], seqs[once])
+        every += zip(keys[once].tolist(), seqs[once].tolist())
+        shared = rng.integers(0, 40, size=min(asked, 20)).astype(np.uint64) * np.uint64(1 << 58)
+        wanted = np.unique(np.r_[shared, rng.integers(1, 1 << 40, size=asked).astype(np.uint64)])  # most not held
+        found_keys, found_seqs = held.lookup(wanted)
+        assert sorted(zip(found_keys.tolist(), found_seqs.tolist())) == sorted(e for e in every if e[0] in set(wanted.tolist()))
+        assert len(held) == len(every)
+        assert sorted(zip(*(a.tolist() for a in held.entries()))) == sorted(every)
+    if asked >= sqlite_buckets.MERGE_FOR_KEYS:
+        assert held.parts == [] and (np.diff(held.keys.astype(np.float64)) >= 0).all()
+        assert all(np.diff(held.seqs[held.keys == k]).min(initial=1) > 0 for k in np.unique(held.keys))
+    else:
+        assert len(held.parts) == 6  # small lookups search each run as it is
+
+
+def test_adding_a_few_articles_reads_the_runs_without_merging_them(tmp_path):
+    path = tmp_path / "i.db"
+    docs = feed(seed=4)
+    with open_index(str(path)) as index:
+        list(index.add(docs[:120], batch_size=40))
+    with open_index(str(path)) as index:
+        lines = [a.to_dict() for a in index.add(docs[120:123])]
+        assert len(index.store.buckets.recent.parts) == 4  # three batches' runs and the new one
+        assert index.check() == []
+    with open_index(str(tmp_path / "all.db")) as index:
+        assert [a.to_dict() for a in index.add(docs[:123], batch_size=40)][120:] == lines
