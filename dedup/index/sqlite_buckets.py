@@ -178,6 +178,8 @@ class Ahead:
 # array; smaller ones (a few articles added or queried) search each run as it is, so that
 # a process adding ten articles does not sort millions of entries to look 1,280 keys up.
 MERGE_FOR_KEYS = 8192
+# Runs held apart at most (articles added one per transaction file a run each).
+MAX_PARTS = 16
 
 
 class RecentRuns:
@@ -195,14 +197,19 @@ class RecentRuns:
         self.parts: list[tuple[np.ndarray, np.ndarray]] = []
 
     def refresh(self, conn: sqlite3.Connection) -> None:
-        """Bring the runs in line with the file, inside the caller's transaction."""
-        stored = [run for (run,) in conn.execute("SELECT run FROM bucket_runs ORDER BY run")]
-        if stored == self.runs:
-            return
-        if stored[: len(self.runs)] != self.runs:
+        """Bring the runs in line with the file, inside the caller's transaction.
+
+        Run numbers only grow, and runs go only all together (a merge): the runs held are
+        still there if the file's first run is the first held, and the new ones follow the
+        last held.
+        """
+        first, last = conn.execute("SELECT MIN(run), MAX(run) FROM bucket_runs").fetchone()
+        if self.runs and first != self.runs[0]:
             self.forget()
-        last = self.runs[-1] if self.runs else -1
-        for run, keys, seqs in conn.execute("SELECT run, keys, seqs FROM bucket_runs WHERE run > ? ORDER BY run", (last,)):
+        if first is None or (self.runs and last == self.runs[-1]):
+            return
+        after = self.runs[-1] if self.runs else -1
+        for run, keys, seqs in conn.execute("SELECT run, keys, seqs FROM bucket_runs WHERE run > ? ORDER BY run", (after,)):
             self.add(run, np.frombuffer(keys, dtype="<u8").astype(np.uint64, copy=False),
                      np.frombuffer(seqs, dtype="<i8").astype(np.int64, copy=False))
 
@@ -213,20 +220,18 @@ class RecentRuns:
         self.runs.append(run)
 
     def _merge_parts(self) -> None:
-        if len(self.keys) == 0 and len(self.parts) > 1:
-            # by key, each key's entries in run order, which is seq order
-            keys, seqs = np.concatenate([k for k, _ in self.parts]), np.concatenate([s for _, s in self.parts])
-            order = np.argsort(keys, kind="stable")
-            self.keys, self.seqs = keys[order], seqs[order]
-        else:
-            for keys, seqs in self.parts:
-                at = np.searchsorted(self.keys, keys, side="right")
-                self.keys, self.seqs = np.insert(self.keys, at, keys), np.insert(self.seqs, at, seqs)
+        # the parts by key, each key's entries in run order, which is seq order; then into
+        # the merged entries, after those of equal keys (their seqs are lower)
+        keys, seqs = np.concatenate([k for k, _ in self.parts]), np.concatenate([s for _, s in self.parts])
+        order = np.argsort(keys, kind="stable")
+        keys, seqs = keys[order], seqs[order]
+        at = np.searchsorted(self.keys, keys, side="right")
+        self.keys, self.seqs = np.insert(self.keys, at, keys), np.insert(self.seqs, at, seqs)
         self.parts = []
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The entries of ``keys`` (unique), as ``(keys, seqs)``, in no set order."""
-        if self.parts and len(keys) >= MERGE_FOR_KEYS:
+        if len(self.parts) > MAX_PARTS or (self.parts and len(keys) >= MERGE_FOR_KEYS):
             self._merge_parts()
         found_keys, found_seqs = [], []
         for held_keys, held_seqs in [(self.keys, self.seqs), *self.parts]:
