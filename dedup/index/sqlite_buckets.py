@@ -11,11 +11,12 @@ key order: one pass over its B-tree.
 
 Each process keeps the runs in memory (:class:`RecentRuns`), merged into one sorted pair
 of arrays once it looks up a batch's keys, and looks keys up there with ``searchsorted``;
-the large table is asked in SQL. Runs never change once written: at the start of each transaction (which
-holds the write lock, or a read snapshot) the process reads the list of run numbers,
-loads the ones it has not seen, and starts over when one it holds is gone (another
-process merged them). Run numbers are never given twice (``AUTOINCREMENT``), except
-those of a transaction that rolled back: the store makes the process start over then.
+the large table is asked in SQL. Runs never change once written, and go only all
+together (a merge). At the start of each transaction (which holds the write lock, or a
+read snapshot) the process reads the first and last run numbers, loads the runs it has
+not seen, and starts over when the first it holds is gone (another process merged them).
+Run numbers are never given twice (``AUTOINCREMENT``), except those of a transaction
+that rolled back: the store makes the process start over then.
 
 The large table changes only when runs are merged into it or articles are pruned, and
 each such change raises a generation number kept with it. So the next batch's keys can
@@ -125,10 +126,10 @@ class Ahead:
         self.current, self.following = self.following, None
         self.current_keys, self.following_keys = self.following_keys, np.zeros(0, dtype=np.uint64)
         if keys is not None and len(keys):
-            keys = self.following_keys = np.array(keys, dtype=np.uint64)  # a copy: the caller goes on
+            self.following_keys = np.array(keys, dtype=np.uint64)  # a copy: the caller goes on
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(1, thread_name_prefix="dedup-buckets-ahead")
-            self.following = self.pool.submit(self._look, np.asarray(keys, dtype=np.uint64))
+            self.following = self.pool.submit(self._look, self.following_keys)
 
     def _look(self, keys: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
         if self.conn is None:
@@ -264,7 +265,8 @@ class BucketTables:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.conn.execute(statement)
-        had = move_recent and self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recent_buckets'").fetchone()
+        had = move_recent and self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recent_buckets'").fetchone()
         if had:
             moved = self.conn.execute("INSERT OR IGNORE INTO buckets SELECT key, seq FROM recent_buckets ORDER BY key, seq")
             self._count(moved.rowcount)
@@ -311,7 +313,7 @@ class BucketTables:
         )
         self._count(moved.rowcount)
         _changed(self.conn)
-        self.conn.execute("DELETE FROM bucket_runs")
+        self.conn.execute("DELETE FROM bucket_runs")  # every run at once: RecentRuns.refresh counts on it
         self.recent.forget()
 
     def rows(self, keys: np.ndarray) -> BucketRows:
