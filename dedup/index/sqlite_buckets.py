@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,6 +73,17 @@ def signed(key: int) -> int:
     return key - (1 << 64) if key >= 1 << 63 else key
 
 
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    """``items`` in slices of at most ``size``, for IN lists."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def marks(count: int) -> str:
+    """``count`` parameter marks, comma-separated."""
+    return ",".join("?" * count)
+
+
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     ends = np.cumsum(lengths)
     total = int(ends[-1]) if len(ends) else 0
@@ -97,10 +108,8 @@ def large_rows(conn: sqlite3.Connection, unique: np.ndarray) -> np.ndarray:
     # entry names an indexed article (prune removes an article's entries with it;
     # `index stats --check` verifies it).
     found: list[tuple[int, int]] = []
-    listed = unique.view(np.int64).tolist()
-    for start in range(0, len(listed), CHUNK):
-        part = listed[start : start + CHUNK]
-        found += conn.execute(f"SELECT key, seq FROM buckets WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+    for part in chunks(unique.view(np.int64).tolist()):
+        found += conn.execute(f"SELECT key, seq FROM buckets WHERE key IN ({marks(len(part))})", part).fetchall()
     # fromiter over the flattened rows: half the time np.array takes on a list of pairs
     return np.fromiter((v for row in found for v in row), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
 
@@ -348,9 +357,7 @@ class BucketTables:
             held = self.recent.entries()[1]
             seqs = np.unique(held)
             known: set[int] = set()
-            for start in range(0, len(seqs), CHUNK):
-                part = seqs[start : start + CHUNK].tolist()
-                known.update(s for (s,) in self.conn.execute(
-                    f"SELECT seq FROM articles WHERE seq IN ({','.join('?' * len(part))})", part))
+            for part in chunks(seqs.tolist()):
+                known.update(s for (s,) in self.conn.execute(f"SELECT seq FROM articles WHERE seq IN ({marks(len(part))})", part))
             stray += int((~np.isin(held, np.fromiter(known, dtype=np.int64, count=len(known)))).sum())
         return stray

@@ -23,7 +23,7 @@ import numpy as np
 
 from dedup.errors import DedupError
 from dedup.index.buckets import BucketRows
-from dedup.index.sqlite_buckets import BucketTables, signed
+from dedup.index.sqlite_buckets import BucketTables, chunks as _chunks, marks as _marks, signed
 from dedup.index.store import (
     FORMAT_VERSION,
     READABLE_VERSIONS,
@@ -42,8 +42,6 @@ from dedup.index.store import (
 BUSY_TIMEOUT_MS = 120_000
 CACHE_MIB = 128
 PAGE_SIZE = 32768
-# SQLite caps the parameters of one statement; IN lists are sent in chunks of this size.
-CHUNK = 900
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,15 +70,6 @@ CREATE TABLE IF NOT EXISTS furniture_lines (
     outlet TEXT NOT NULL, key INTEGER NOT NULL, pages INTEGER NOT NULL, PRIMARY KEY (outlet, key)
 ) WITHOUT ROWID;
 """
-
-
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
 
 
 class SQLiteTransaction:
