@@ -549,6 +549,7 @@ def test_14_verification_looks_shingles_up_in_bounded_chunks(monkeypatch):
     run(1 << 40)  # loads the compiled look-ups
     compiled, compiled_peak = _peak_while(lambda: run(1 << 40))  # one chunk, looked up by the kernels
     monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", 1 << 62)  # look-ups by numpy, a chunk at a time
+    monkeypatch.setattr(overlap, "LOADED_KERNEL_LOOKUPS", 1 << 62)
     whole, whole_peak = _peak_while(lambda: run(1 << 40))  # one chunk: what verification did before
     chunked, chunk_peak = _peak_while(lambda: run(1 << 15))
     # every pair of the batch: dense enough that, left to choose, verification multiplies

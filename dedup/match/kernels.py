@@ -2,9 +2,8 @@
 
 Each kernel does its arithmetic in a fixed order on plain arrays (integers for the
 alignment; floats summed in scipy's order for the passage scores), so its results are the
-same on every machine. Compiled code is cached (numba's ``cache=True``): a process
-compiles a kernel once per installation, later processes load it. This module is imported
-only where a kernel is needed, so commands that never run one do not pay numba's import.
+same on every machine. Compiled code is cached (numba's ``cache=True``): compiled once per
+installation, loaded by later processes; only those that run a kernel pay numba's import.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
+
+WARM = False  # every kernel's code loaded in this process (warm)
 
 
 def _compiled(function: Callable) -> Callable:
@@ -479,12 +480,12 @@ def scale_rows_to_unit(data: np.ndarray, indptr: np.ndarray) -> None:  # pragma:
 
 
 def warm() -> None:
-    """Load every kernel's compiled code, by a call on tiny arrays of the types its callers
-    pass (so no new version is compiled): a worker that would otherwise wait for numba
-    while it holds up a stage can do this while it has nothing else to do."""
+    """Load every kernel's compiled code (and set :data:`WARM`) by a call on tiny arrays of the
+    types its callers pass, so that no new version is compiled: a worker that would otherwise
+    wait for numba while it holds up a stage can do this while it has nothing else to do."""
+    global WARM
     ints, floats, none = np.array([0, 1], dtype=np.int64), np.zeros(2), np.zeros(0, dtype=np.int64)
-    scratch = (np.zeros(2, dtype=np.int8), np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
-               np.zeros(2, dtype=np.int64))
+    scratch = (np.zeros(2, dtype=np.int8), *(np.zeros(2, dtype=np.int64) for _ in range(3)))
     shared_bag_weight(ints, ints, ints, scratch[2], scratch[3])
     aligned_weight(ints, ints, ints, 1_000, *scratch)
     indptr = np.array([0, 2], dtype=np.int64)
@@ -496,3 +497,4 @@ def warm() -> None:
     columns_in_sets(hashes, np.zeros(2, dtype=np.int64), hashes, indptr, ints, hashes)
     intersection_sizes(hashes, indptr, none, none)
     units_in_sets(none, none, indptr, hashes, ints, none, hashes, indptr)
+    WARM = True

@@ -15,6 +15,7 @@ way, so the decisions are too.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -35,8 +36,35 @@ MIN_LOOKUPS_PER_VALUE = 8
 # or searches within the one set a value is looked for in, which stays in cache: about ten
 # times faster); smaller ones by SetIndex, in numpy, sparing a small scan numba's import.
 KERNEL_LOOKUPS = 1 << 20
+# Once a process has made this many look-ups in numpy (about what loading numba and the
+# kernels costs, 0.4 s: a long index add, a scan of many small batches), it loads the
+# kernels and makes every later look-up batch of at least LOADED_KERNEL_LOOKUPS with them:
+# it never pays for the numpy look-ups much more than twice what loading them costs.
+LOAD_KERNELS_AFTER = 1 << 22
+LOADED_KERNEL_LOOKUPS = 1 << 12
+_numpy_lookups = 0  # in this process so far (an estimate: threads may race on it)
 # Dense blocks of counts are computed this many cells at a time (64 MiB per int32 array).
 DENSE_CELLS = 1 << 24
+
+
+def by_kernels(lookups: int) -> bool:
+    """Whether a batch of ``lookups`` set look-ups goes to the compiled kernels; loads them
+    once the process has made :data:`LOAD_KERNELS_AFTER` look-ups in numpy. The counts are
+    the same either way: only the time depends on it."""
+    global _numpy_lookups
+    if lookups >= KERNEL_LOOKUPS:
+        return True
+    if lookups >= LOADED_KERNEL_LOOKUPS:
+        kernels = sys.modules.get("dedup.match.kernels")
+        if kernels is not None and kernels.WARM:
+            return True
+        if _numpy_lookups >= LOAD_KERNELS_AFTER:
+            from dedup.match.kernels import warm
+
+            warm()
+            return True
+    _numpy_lookups += lookups
+    return False
 
 
 class UnitRows(Protocol):
@@ -259,7 +287,7 @@ def shared_shingle_counts(pairs: np.ndarray, sets: SetIndex, offsets: np.ndarray
     swap = sizes[first] > sizes[second]
     query, target = np.where(swap, second, first), np.where(swap, first, second)
     lengths = sizes[query]
-    if int(lengths.sum()) >= KERNEL_LOOKUPS:
+    if by_kernels(int(lengths.sum())):
         from dedup.match.kernels import intersection_sizes
 
         return intersection_sizes(sets.values, sets.offsets, query, target)
@@ -287,7 +315,7 @@ def shared_unit_counts(
     unit_ids = _ranges(unit_first, unit_count)  # one slot per (pair, unit)
     slot_pair = np.repeat(np.arange(len(docs)), unit_count)
     unit_sizes = np.diff(units.offsets)[unit_ids]
-    if int(unit_sizes.sum()) >= KERNEL_LOOKUPS:
+    if by_kernels(int(unit_sizes.sum())):
         from dedup.match.kernels import units_in_sets
 
         need = needed_hits(np.diff(units.offsets), overlap, min_shingles)

@@ -155,12 +155,15 @@ def reference(keys, stored: dict[int, list[str]], names, max_bucket, min_hits, w
     max_bucket=st.integers(1, 5),
     min_hits=st.integers(1, 3),
     write=st.booleans(),
+    far=st.booleans(),
 )
-def test_bucket_candidates_match_one_at_a_time(keys, stored, max_bucket, min_hits, write):
+def test_bucket_candidates_match_one_at_a_time(keys, stored, max_bucket, min_hits, write, far):
     key_arrays = [np.array(k, dtype=np.uint64) + np.uint64(2**63) for k in keys]  # high keys too
     names = [f"new-{k:02d}" for k in range(len(keys))]
     members = {int(key) + 2**63: [f"old-{key}-{m}" for m in range(size)] for key, size in stored.items()}
-    seq_of = {name: 1000 + k for k, name in enumerate(sorted({n for ms in members.values() for n in ms}))}
+    # far apart seqs: too wide for one number per (article, member) pair, numbered first
+    first, step = (2**61, 2**40) if far else (1000, 1)
+    seq_of = {name: first + k * step for k, name in enumerate(sorted({n for ms in members.values() for n in ms}))}
     entries = sorted((key, seq_of[name]) for key, ms in members.items() for name in ms)
     rows = BucketRows(
         np.array([k for k, _ in entries], dtype=np.uint64), np.array([s for _, s in entries], dtype=np.int64)

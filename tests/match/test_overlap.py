@@ -174,6 +174,7 @@ def test_compiled_look_ups_count_as_numpys(monkeypatch, seed):
     counted = {}
     for name, threshold in (("numpy", 1 << 62), ("compiled", 0)):
         monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", threshold)
+        monkeypatch.setattr(overlap, "LOADED_KERNEL_LOOKUPS", threshold)
         counted[name] = (
             overlap.shared_shingle_counts(pairs, sets, offsets),
             [overlap.shared_unit_counts(docs, others, units, unit_row, sets, share, 2) for share in (0.0, 0.3, 0.5, 1.0)],
@@ -189,8 +190,26 @@ def test_compiled_look_ups_count_as_numpys(monkeypatch, seed):
 def test_a_batch_looked_up_by_the_kernels_scores_as_by_numpy(monkeypatch):
     texts = _dense_cluster(copies=20)
     monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", 1 << 62)
+    monkeypatch.setattr(overlap, "LOADED_KERNEL_LOOKUPS", 1 << 62)
     numpys = _score(texts, products=False)
     monkeypatch.setattr(overlap, "KERNEL_LOOKUPS", 0)
     compiled = _score(texts, products=False)
     assert np.array_equal(compiled.counts, numpys.counts) and np.array_equal(compiled.values, numpys.values)
     assert np.array_equal(compiled.same_story, numpys.same_story) and compiled.same_story.sum() >= 20 * 19 // 2
+
+
+def test_a_process_loads_the_kernels_once_it_has_looked_up_enough_in_numpy(monkeypatch):
+    from dedup.match import kernels
+
+    monkeypatch.setattr(overlap, "LOAD_KERNELS_AFTER", 10_000)
+    monkeypatch.setattr(overlap, "_numpy_lookups", 0)
+    monkeypatch.setattr(kernels, "WARM", False)  # as in a process that has not loaded them
+    small, batch = overlap.LOADED_KERNEL_LOOKUPS - 1, overlap.LOADED_KERNEL_LOOKUPS
+    assert not overlap.by_kernels(batch) and not overlap.by_kernels(small)
+    assert overlap._numpy_lookups == batch + small
+    assert not overlap.by_kernels(10_000 - overlap._numpy_lookups)  # reaches the limit
+    assert not overlap.by_kernels(small)  # too small to go to them, whatever was done before
+    assert overlap.by_kernels(batch) and kernels.WARM  # loaded, and used from then on
+    assert overlap.by_kernels(batch) and not overlap.by_kernels(small)
+    assert overlap.by_kernels(overlap.KERNEL_LOOKUPS)
+
