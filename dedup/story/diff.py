@@ -477,12 +477,13 @@ def _term_counts(normalized: Sequence[str], row_cluster: np.ndarray):
     # The same term in two clusters gets two columns, ordered by cluster, then by term: a
     # cluster's rows hold their entries, and sum them (norms, cosines), in one order in any batch.
     # (Two sorts of values: each term's rank among the batch's, then (cluster, rank) packed.)
-    _, rank = unique_inverse(terms)
+    _, rank = unique_inverse(terms, kind="quicksort")  # hashes, in no order
     term_cluster = row_cluster[term_row]
     if term_cluster[0] == term_cluster[-1] and (term_cluster == term_cluster[0]).all():
         column = rank  # one cluster: its columns are the terms' ranks
     else:
-        _, column = unique_inverse((term_cluster.astype(np.uint64) << np.uint64(32)) | rank.astype(np.uint64))
+        packed = (term_cluster.astype(np.uint64) << np.uint64(32)) | rank.astype(np.uint64)
+        _, column = unique_inverse(packed, kind="quicksort")
     # each (row, column) once, with its count: scipy sums the repeats row by row, where one
     # sort of every entry of the batch took a third of this
     ones = np.ones(len(column), dtype=np.int64)
