@@ -14,16 +14,18 @@ import numba
 import numpy as np
 
 WARM = False  # every kernel's code loaded in this process (warm)
+CACHED = True  # the kernels' code is cached: loading them costs 0.4 s, not a compilation
 
 
 def _compiled(function: Callable) -> Callable:
     """``function`` compiled, cached where numba finds a writable place (beside the module,
-    ``NUMBA_CACHE_DIR`` or the user's cache folder). A read-only installation run by a
-    user without a writable home has none: numba refuses to cache there, and the kernel
-    is then compiled in each process instead of failing."""
+    ``NUMBA_CACHE_DIR`` or the user's cache folder). A read-only installation run by a user
+    without a writable home has none: the kernel is then compiled in each process."""
+    global CACHED
     try:
         return numba.njit(cache=True, nogil=True)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available"
+        CACHED = False
         return numba.njit(nogil=True)(function)
 
 
@@ -378,9 +380,7 @@ def columns_in_sets(
     return found
 
 
-# A set at least this many times larger than the other of a pair is searched, value by
-# value, rather than merged with it.
-SEARCH_RATIO = 16
+SEARCH_RATIO = 16  # a set this many times larger than the other is searched, not merged
 
 
 @_compiled
@@ -481,8 +481,7 @@ def scale_rows_to_unit(data: np.ndarray, indptr: np.ndarray) -> None:  # pragma:
 
 def warm() -> None:
     """Load every kernel's compiled code (and set :data:`WARM`) by a call on tiny arrays of the
-    types its callers pass, so that no new version is compiled: a worker that would otherwise
-    wait for numba while it holds up a stage can do this while it has nothing else to do."""
+    types its callers pass (no new version compiled), while a worker has nothing else to do."""
     global WARM
     ints, floats, none = np.array([0, 1], dtype=np.int64), np.zeros(2), np.zeros(0, dtype=np.int64)
     scratch = (np.zeros(2, dtype=np.int8), *(np.zeros(2, dtype=np.int64) for _ in range(3)))

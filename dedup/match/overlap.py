@@ -59,10 +59,12 @@ def by_kernels(lookups: int) -> bool:
         if kernels is not None and kernels.WARM:
             return True
         if _numpy_lookups >= LOAD_KERNELS_AFTER:
-            from dedup.match.kernels import warm
+            from dedup.match import kernels
 
-            warm()
-            return True
+            if kernels.CACHED:  # else loading them compiles them: not worth it here
+                kernels.warm()
+                return True
+            _numpy_lookups = -(1 << 62)  # and never asks again
     _numpy_lookups += lookups
     return False
 

@@ -204,6 +204,7 @@ def test_a_process_loads_the_kernels_once_it_has_looked_up_enough_in_numpy(monke
     monkeypatch.setattr(overlap, "LOAD_KERNELS_AFTER", 10_000)
     monkeypatch.setattr(overlap, "_numpy_lookups", 0)
     monkeypatch.setattr(kernels, "WARM", False)  # as in a process that has not loaded them
+    monkeypatch.setattr(kernels, "CACHED", True)
     small, batch = overlap.LOADED_KERNEL_LOOKUPS - 1, overlap.LOADED_KERNEL_LOOKUPS
     assert not overlap.by_kernels(batch) and not overlap.by_kernels(small)
     assert overlap._numpy_lookups == batch + small
@@ -213,3 +214,17 @@ def test_a_process_loads_the_kernels_once_it_has_looked_up_enough_in_numpy(monke
     assert overlap.by_kernels(batch) and not overlap.by_kernels(small)
     assert overlap.by_kernels(overlap.KERNEL_LOOKUPS)
 
+
+
+def test_a_process_that_would_compile_the_kernels_keeps_to_numpy(monkeypatch):
+    from dedup.match import kernels
+
+    monkeypatch.setattr(overlap, "LOAD_KERNELS_AFTER", 10_000)
+    monkeypatch.setattr(overlap, "_numpy_lookups", 10_000)
+    monkeypatch.setattr(kernels, "WARM", False)
+    monkeypatch.setattr(kernels, "CACHED", False)  # a read-only installation: loading them compiles them
+    batch = overlap.LOADED_KERNEL_LOOKUPS
+    assert not overlap.by_kernels(batch) and not kernels.WARM
+    monkeypatch.setattr(kernels, "CACHED", True)
+    assert not overlap.by_kernels(batch) and not kernels.WARM  # the question is not asked again
+    assert overlap.by_kernels(overlap.KERNEL_LOOKUPS)  # a batch that large goes to them whatever it costs
