@@ -55,8 +55,8 @@ def by_kernels(lookups: int) -> bool:
     if lookups >= KERNEL_LOOKUPS:
         return True
     if lookups >= LOADED_KERNEL_LOOKUPS:
-        kernels = sys.modules.get("dedup.match.kernels")
-        if kernels is not None and kernels.WARM:
+        loaded = sys.modules.get("dedup.match.kernels")
+        if loaded is not None and loaded.WARM:
             return True
         if _numpy_lookups >= LOAD_KERNELS_AFTER:
             from dedup.match import kernels

@@ -215,7 +215,6 @@ def test_a_process_loads_the_kernels_once_it_has_looked_up_enough_in_numpy(monke
     assert overlap.by_kernels(overlap.KERNEL_LOOKUPS)
 
 
-
 def test_a_process_that_would_compile_the_kernels_keeps_to_numpy(monkeypatch):
     from dedup.match import kernels
 
