@@ -22,7 +22,7 @@ filed there, and those stop once the bucket is full. No Python loop runs per buc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,34 +139,37 @@ def batch_candidates(
     ]
 
 
+def _meetings(met: np.ndarray, by: np.ndarray, count: int) -> tuple[np.ndarray, Callable[[np.ndarray], tuple]]:
+    """Each meeting of member ``met[i]`` by article ``by[i]`` (of ``count``) as one number,
+    article then member in positional notation, so that one sort orders them by article,
+    then member; and the function that gives ``(articles, members)`` back from such numbers.
+    Where that number would not fit in 64 bits, the members are numbered first."""
+    low, high = (int(met.min()), int(met.max())) if len(met) else (0, 0)
+    width = high - low + 1
+    if width * count < 1 << 62:
+        return by * width + (met - low), lambda codes: (codes // width, codes % width + low)
+    members, index = np.unique(met, return_inverse=True)
+    width = max(1, len(members))
+    return by * width + index.reshape(-1), lambda codes: (codes // width, members[codes % width])
+
+
 def _met_at_least(met: np.ndarray, by: np.ndarray, count: int, min_hits: int) -> Iterator[tuple[int, int]]:
     """``(article, member)`` for each member met (``met``, by article ``by`` of ``count``) at
-    least ``min_hits`` times, by article, then member. Each pair is one number (article,
-    then member, in positional notation) and one sort counts them all."""
-    if not len(met):
-        return iter(())
-    low, high = int(met.min()), int(met.max())
-    width = high - low + 1
-    if width * count >= 1 << 62:  # too wide to code in 64 bits: number the members first
-        members, index = np.unique(met, return_inverse=True)
-        low, width, met = 0, len(members), index.reshape(-1)
-    else:
-        members = None
-    pair, hits = np.unique(by * width + (met - low), return_counts=True)
-    chosen = pair[hits >= min_hits]
-    found = chosen % width + low
-    return zip((chosen // width).tolist(), (found if members is None else members[found]).tolist())
+    least ``min_hits`` times, by article, then member."""
+    codes, back = _meetings(met, by, count)
+    pair, hits = np.unique(codes, return_counts=True)
+    article, member = back(pair[hits >= min_hits])
+    return zip(article.tolist(), member.tolist())
 
 
 def _met_enough(met: np.ndarray, by: np.ndarray, first_crowded: int, need: np.ndarray) -> Iterator[tuple[int, int]]:
     """``(article, member)`` for each member met (``met``, by article ``by``) at least
     ``need[article]`` times, of those met in a full bucket (the entries from ``first_crowded`` on)."""
-    everyone, where = np.unique(met, return_inverse=True)
-    codes = by * len(everyone) + where.reshape(-1)
+    codes, back = _meetings(met, by, len(need))
     pair, shared = np.unique(codes[np.isin(codes, codes[first_crowded:])], return_counts=True)
-    article = pair // len(everyone)
+    article, member = back(pair)
     keep = shared >= need[article]
-    return zip(article[keep].tolist(), everyone[pair[keep] % len(everyone)].tolist())
+    return zip(article[keep].tolist(), member[keep].tolist())
 
 
 def near_copy_count(keys: np.ndarray | int) -> np.ndarray:
