@@ -12,6 +12,8 @@ only against the passages that one of its passages alone comes near.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 
@@ -65,8 +67,9 @@ def scorer(windows, passages, short: np.ndarray, min_cosine: float) -> BoundedSc
 COSINE_BLOCK = 1 << 22
 
 
-def window_blocks(windows, matrix, copies: np.ndarray | None = None) -> list[tuple[int, int]]:
-    """Row ranges of ``windows`` whose products with ``matrix.T`` stay near :data:`COSINE_BLOCK`.
+def window_blocks(windows, matrix, copies: np.ndarray | None = None, budget: int | None = None) -> list[tuple[int, int]]:
+    """Row ranges of ``windows`` whose products with ``matrix.T`` stay near ``budget``
+    (:data:`COSINE_BLOCK` unless given).
 
     A window's cost is the number of (term, passage) entries its terms meet, an upper
     bound on the nonzeros of its row of the product, times its ``copies`` (the windows
@@ -78,10 +81,11 @@ def window_blocks(windows, matrix, copies: np.ndarray | None = None) -> list[tup
     if copies is not None:
         cost = cost * copies
     ends = np.cumsum(cost)
+    budget = COSINE_BLOCK if budget is None else budget
     blocks, start = [], 0
     while start < windows.shape[0]:
         base = ends[start - 1] if start else 0.0
-        end = max(int(np.searchsorted(ends, base + COSINE_BLOCK, side="right")), start + 1)
+        end = max(int(np.searchsorted(ends, base + budget, side="right")), start + 1)
         blocks.append((start, end))
         start = end
     return blocks
@@ -137,23 +141,29 @@ def split_window_scores(windows, passages, short: np.ndarray, copies: np.ndarray
     held = np.zeros(windows.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(owners, minlength=windows.shape[0]), out=held[1:])
     a = (windows.indptr.astype(np.int64), windows.indices.astype(np.int64), windows.data, windows.shape[1])
-    for start, end in window_blocks(single_windows, long_passages, copies[singles]):
-        rows, cols, values = score.scores(single_windows[start:end], start, end)
-        rows = singles[rows + start]
-        keep = values >= min_cosine
-        yield rows[keep], longs[cols[keep]], values[keep]
-        sizes = held[rows + 1] - held[rows]
-        ends = np.cumsum(sizes)
-        first = 0
-        while first < len(rows):  # the listed pairs of the window pairs these lift, a bounded number at a time
-            last = max(int(np.searchsorted(ends, ends[first] - sizes[first] + LISTED_PAIRS, side="right")), first + 1)
-            pairs = holders[concat_ranges(held[rows[first:last]], sizes[first:last])]
-            code = np.unique(np.repeat(cols[first:last], sizes[first:last]) * windows.shape[0] + pairs)  # by passage
-            found = listed_products(*a, *score.passages, code % windows.shape[0], code // windows.shape[0], min_cosine)
-            yield found[0], longs[found[1]], found[2]
-            first = last
+    # Blocks several times the products' budget: the bounded scorer holds only the entries
+    # that pass, a call's worth at a time, and each block costs a slice and a pass of numpy.
+    budget = COSINE_BLOCK * BOUNDED_BLOCK_FACTOR
+    for start, end in window_blocks(single_windows, long_passages, copies[singles], budget):
+        for rows, cols, values in score.chunks(single_windows[start:end], start, end):
+            rows = singles[rows + start]
+            keep = values >= min_cosine
+            yield rows[keep], longs[cols[keep]], values[keep]
+            sizes = held[rows + 1] - held[rows]
+            ends = np.cumsum(sizes)
+            first = 0
+            while first < len(rows):  # the listed pairs of the window pairs these lift, a bounded number at a time
+                last = max(int(np.searchsorted(ends, ends[first] - sizes[first] + LISTED_PAIRS, side="right")), first + 1)
+                pairs = holders[concat_ranges(held[rows[first:last]], sizes[first:last])]
+                code = np.unique(np.repeat(cols[first:last], sizes[first:last]) * windows.shape[0] + pairs)  # by passage
+                found = listed_products(*a, *score.passages, code % windows.shape[0], code // windows.shape[0], min_cosine)
+                yield found[0], longs[found[1]], found[2]
+                first = last
 
 
+# The blocks of windows of one passage that split_window_scores scores by the bound are
+# this many times COSINE_BLOCK (their scores come a call of the bounded scorer at a time).
+BOUNDED_BLOCK_FACTOR = 8
 # Window pairs listed for scoring at a time by split_window_scores.
 LISTED_PAIRS = 1 << 20
 
@@ -218,18 +228,24 @@ class BoundedScores:
         self.min_cosine = min_cosine
 
     def scores(self, block, start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        found = list(self.chunks(block, start, end))
+        if len(found) == 1:
+            return found[0]
+        return tuple(np.concatenate(column) for column in zip(*found))  # type: ignore[return-value]
+
+    def chunks(self, block, start: int, end: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`scores` in parts, rows in order: the entries of one call of the bounded
+        scorer at a time (as many rows as about :data:`SCORE_BUFFER` entries hold), so that
+        a large block's entries are never held at once."""
         from dedup.match.kernels import bounded_product
 
         indptr, indices = block.indptr.astype(np.int64), block.indices.astype(np.int64)
         capacity = max(SCORE_BUFFER, 2 * len(self.p_common))
-        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        row = 0
-        while not found or row < block.shape[0]:
+        row, calls = 0, 0
+        while not calls or row < block.shape[0]:
             rows, cols, values, row = bounded_product(
                 indptr, indices, block.data, self.a_common[start:end], *self.rare, *self.passages, self.p_common,
                 self.short, self.by_common, self.always, self.min_cosine, SCORE_MARGIN, row, capacity,
             )
-            found.append((rows, cols, values))
-        if len(found) == 1:
-            return found[0]
-        return tuple(np.concatenate(column) for column in zip(*found))  # type: ignore[return-value]
+            calls += 1
+            yield rows, cols, values

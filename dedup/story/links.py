@@ -25,25 +25,33 @@ class Link:
 
 def cluster_links(result: ScanResult) -> dict[str, tuple[Link, ...]]:
     """For each cluster id, the outside documents linked to it, most pairs first."""
-    cluster_of = {m.index: c.cluster_id for c in result.clusters for m in c.members}
-    found: dict[tuple[str, int], list] = {}
+    # each document's cluster id, by index (a list: read twice for each of many pairs)
+    cluster_of: list[str | None] = [None] * len(result.documents)
+    for c in result.clusters:
+        for m in c.members:
+            cluster_of[m.index] = c.cluster_id
+    found: dict[tuple[str, int], list] = {}  # (cluster, outside doc): [pairs, best member, its containment]
     for score in result.pairs:
         if not score.same_story:
             continue
         a, b = score.first, score.second
-        ca, cb = cluster_of.get(a), cluster_of.get(b)
+        ca, cb = cluster_of[a], cluster_of[b]
         if ca == cb:
             continue
+        containment = score.containment
         for inside, outside, cluster in ((a, b, ca), (b, a, cb)):
             if cluster is None:
                 continue
-            entry = found.setdefault((cluster, outside), [0, inside, -1.0])
-            entry[0] += 1
-            if score.containment > entry[2]:
-                entry[1], entry[2] = inside, score.containment
+            entry = found.get((cluster, outside))
+            if entry is None:
+                found[cluster, outside] = [1, inside, containment]
+            else:
+                entry[0] += 1
+                if containment > entry[2]:
+                    entry[1], entry[2] = inside, containment
     links: dict[str, list[Link]] = {}
     for (cluster, outside), (pairs, member, containment) in found.items():
-        links.setdefault(cluster, []).append(Link(outside, cluster_of.get(outside), pairs, member, containment))
+        links.setdefault(cluster, []).append(Link(outside, cluster_of[outside], pairs, member, containment))
     docs = result.documents
     return {
         cluster: tuple(sorted(items, key=lambda link: (-link.pairs, -link.containment, docs[link.doc].doc_id)))

@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dedup.text.scripts import tokens
+from dedup.text.scripts import characters_of_category, tokens
 
 _QUOTES = "«»“”„‟‹›〝〞＂「」"
 _APOSTROPHES = "’‘‚‛ʼ′´`"
@@ -55,11 +55,7 @@ _LETTER_VARIANTS = {
 _VARIANT_TABLE = str.maketrans(
     {
         **_LETTER_VARIANTS,
-        **{
-            chr(code): str(unicodedata.decimal(chr(code)))
-            for code in range(0x100, 0x20000)
-            if unicodedata.category(chr(code)) == "Nd"
-        },
+        **{digit: str(unicodedata.decimal(digit)) for digit in characters_of_category("Nd", 0x100)},
     }
 )
 _COMBINING_HAMZA = re.compile("[\u0653-\u0655]")

@@ -156,6 +156,12 @@ def _category_mask(*names: str) -> np.ndarray:
     return np.isin(_CATEGORY, [_CATEGORIES.index(name) for name in names])
 
 
+def characters_of_category(name: str, start: int = 0) -> str:
+    """Every character of planes 0 and 1 from ``start`` on whose general category is
+    ``name`` (``"Nd"``: the decimal digits), read off the table built once at import."""
+    return "".join(map(chr, (np.flatnonzero(_category_mask(name)[start:]) + start).tolist()))
+
+
 def classes_of(codes: np.ndarray) -> np.ndarray:
     """The class of every code point in ``codes`` (an integer array)."""
     codes = np.asarray(codes)

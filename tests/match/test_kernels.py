@@ -28,13 +28,13 @@ loaded = versions()
 # every kernel called from outside (those they call are loaded within them)
 assert all(loaded[name] for name in ("aligned_weight", "shared_bag_weight", "bounded_product")), loaded
 calls = []
-for module, name in ((batches, "aligned_shares"), (cosines.BoundedScores, "scores")):
+for module, name in ((batches, "aligned_shares"), (cosines.BoundedScores, "chunks")):
     original = getattr(module, name)
     setattr(module, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
 cosines.BOUNDED_MIN_PRODUCTS = 0  # the bounded scorer for every cluster's diff
 docs = [Document(a.doc_id, a.text, source=a.source, published=a.published) for a in generate(300, seed=3)]
 render_json(scan_documents(docs))
-assert {"aligned_shares", "scores"} <= set(calls), calls
+assert {"aligned_shares", "chunks"} <= set(calls), calls
 assert versions() == loaded, (loaded, versions())  # a scan's calls compiled nothing new
 print("same versions")
 """

@@ -187,8 +187,8 @@ def test_the_diff_is_the_same_with_and_without_bounds(monkeypatch):
     monkeypatch.setattr(cosines, "COMMON_TERM_PASSAGES", 1)  # every term in two passages is common
     monkeypatch.setattr(cosines, "BOUNDED_MIN_PRODUCTS", 0)
     used = []
-    original = cosines.BoundedScores.scores
-    monkeypatch.setattr(cosines.BoundedScores, "scores", lambda self, *a: used.append(1) or original(self, *a))
+    original = cosines.BoundedScores.chunks
+    monkeypatch.setattr(cosines.BoundedScores, "chunks", lambda self, *a: used.append(1) or original(self, *a))
     bounded = _diff(texts)
     assert used
     monkeypatch.setattr(cosines, "BOUNDED_SCORES", False)
