@@ -150,7 +150,8 @@ def test_bounded_scores_keep_the_products_entries_and_floats(monkeypatch, common
 
 
 @pytest.mark.parametrize(("seed", "short_share"), [(0, 0.2), (1, 0.2), (2, 0.2), (3, 1.0)])
-def test_two_passage_windows_scored_only_where_a_part_reaches_keep_every_entry(monkeypatch, seed, short_share):
+@pytest.mark.parametrize("buffer", [1 << 16, 1])  # 1: each block's entries come a row or two per call
+def test_two_passage_windows_scored_only_where_a_part_reaches_keep_every_entry(monkeypatch, seed, short_share, buffer):
     # A window of two passages can reach the threshold though neither passage alone does:
     # the parts are scored at threshold / sqrt 2. Scoring them at the threshold itself
     # loses such entries, and this test with them.
@@ -159,6 +160,7 @@ def test_two_passage_windows_scored_only_where_a_part_reaches_keep_every_entry(m
     monkeypatch.setattr(cosines, "BOUNDED_MIN_PRODUCTS", 0)
     monkeypatch.setattr(cosines, "COSINE_BLOCK", 1 << 12)  # many blocks, and listed pairs cut too
     monkeypatch.setattr(cosines, "LISTED_PAIRS", 7)
+    monkeypatch.setattr(cosines, "SCORE_BUFFER", buffer)
     rng = np.random.default_rng(seed)
     dense = (rng.random((120, 60)) < 0.12) * rng.random((120, 60))
     units = diff._l2_rows(sparse.csr_matrix(dense))
