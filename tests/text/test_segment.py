@@ -132,6 +132,27 @@ def test_sentence_units_match_segmentation_on_any_text(text):
     assert sentence_units(text) == units_by_segmentation(text)
 
 
+# The pieces above without URL or e-mail markers, and a few from other scripts: texts whose
+# glued stops segment() finds in one scan of the body.
+_PLAIN_PIECES = [p for p in _PIECES if not any(m in p for m in ("/", "@", "www."))] + [
+    "-Le", ".-", "» -", ".Des", "کیا.اس", "۔", "भारत।", "中国。", "\u3000",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_PIECES), max_size=60).map("".join))
+def test_one_scan_of_the_body_segments_as_line_by_line(text):
+    """segment() of a text without URLs scans its body once for glued stops, and cuts only
+    the lines holding one (or a dash): the passages of cutting every line on its own."""
+    import dedup.text.segment as module
+
+    rules = BoilerplateRules(extra=(r"mot.*",))
+    fast = [segment(text), segment(text, rules)]
+    with pytest.MonkeyPatch.context() as patch:  # as with a URL somewhere: line by line
+        patch.setattr(module, "_url_markers", lambda *_: True)
+        assert [segment(text), segment(text, rules)] == fast
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
 def test_sentence_units_follow_user_boilerplate_rules(text):
