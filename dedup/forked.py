@@ -7,11 +7,22 @@ it; done in each worker, it held up verification. The cost: the first pool of a 
 waits that much longer for its server, which a scan too small to need workers notices
 (its tasks run in the main process meanwhile; at the end, the pool waits for its workers
 to start before it closes them).
+
+The collector is paused while this loads (as :mod:`dedup.__main__` pauses it for the
+commands' imports), and what was loaded is then set aside (``gc.freeze``): it lives as
+long as the workers, and their collections, walking it no more, touch none of the pages
+they share with the server.
 """
 
-import scipy.sparse  # noqa: F401
+import gc
 
-import dedup.batches  # noqa: F401
-from dedup.match.kernels import warm
+gc.disable()
+
+import scipy.sparse  # noqa: E402, F401
+
+import dedup.batches  # noqa: E402, F401
+from dedup.match.kernels import warm  # noqa: E402
 
 warm()
+gc.freeze()
+gc.enable()
