@@ -36,19 +36,15 @@ def run() -> None:
     import gc
     import sys
 
-    # What the imports make (modules, functions, compiled patterns) lives as long as the
-    # process: the collector is paused while they run (its passes over them found nothing
-    # to free and took a tenth of the imports' time), then set aside, so that its full
-    # passes over a scan's objects do not walk it.
-    gc.disable()
     if jobs_asked(sys.argv[1:]) > 1:
         from dedup.workers import start_server
 
         start_server()
     from dedup.cli import main
 
+    # What the imports made (modules, functions, compiled patterns) lives as long as the
+    # process: set aside, the collector's full passes over a scan's objects do not walk it.
     gc.freeze()
-    gc.enable()
     main(prog_name="dedup")
 
 
