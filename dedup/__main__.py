@@ -5,11 +5,22 @@ starts before the commands are imported (:func:`dedup.workers.start_server`): th
 loads the pipeline and the compiled kernels while this process imports the commands and
 reads the inputs, on another core, where it used to start only once the scan opened its
 pool, a quarter of a second later.
+
+The BLAS libraries that numpy and scipy load start one thread per core by default, and
+those threads spin as they start: in each of the two processes that import numpy at once
+(this one and the server), that cost a tenth of a second of a core the other needed, for
+nothing, since dedup works in processes and multiplies sparse matrices, which BLAS does
+not. The command line asks them for one thread, unless the user's environment says
+otherwise (:func:`one_blas_thread`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import MutableMapping, Sequence
+
+# What OpenBLAS (numpy's and scipy's wheels) and MKL (other builds) read for their threads.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def jobs_asked(args: Sequence[str]) -> int:
@@ -32,10 +43,18 @@ def jobs_asked(args: Sequence[str]) -> int:
     return jobs
 
 
+def one_blas_thread(environ: MutableMapping[str, str]) -> None:
+    """Ask the BLAS libraries for one thread each in ``environ``, where it names no count:
+    read when numpy and scipy load them, so set before either is imported."""
+    for name in BLAS_THREADS:
+        environ.setdefault(name, "1")
+
+
 def run() -> None:
     import gc
     import sys
 
+    one_blas_thread(os.environ)  # before the server starts: it inherits the environment
     if jobs_asked(sys.argv[1:]) > 1:
         from dedup.workers import start_server
 

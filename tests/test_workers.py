@@ -274,6 +274,33 @@ def test_the_jobs_a_command_line_asks_for_are_read_before_click(args: list[str],
     assert jobs_asked(args) == jobs
 
 
+_BLAS_THREADS_AFTER_RUN = """
+import sys
+from dedup.__main__ import run
+sys.argv = ["dedup", "--version"]
+try:
+    run()
+except SystemExit:
+    pass
+import scipy.linalg  # scipy's own BLAS, loaded after the command line's imports
+from threadpoolctl import threadpool_info
+print(sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}))
+"""
+
+
+@pytest.mark.parametrize(("given", "threads"), [(None, "[1]"), ("2", "[2]")])
+def test_the_command_line_asks_blas_for_one_thread_unless_told(given: str | None, threads: str) -> None:
+    """numpy's and scipy's BLAS run one thread each under the command line (their threads
+    spin as they start, on the cores dedup's processes need), or as many as the user set."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = given
+    done = subprocess.run([sys.executable, "-c", _BLAS_THREADS_AFTER_RUN], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == threads
+
+
 @pytest.fixture(params=["copy_file_range", "sendfile", "neither"])
 def kernel_copy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """How a spooled piece is copied into an output: the kernel's copy_file_range, else
