@@ -7,6 +7,14 @@ of one endless line costs no memory. In an encoding where the newline is the byt
 decoded on its own, so one badly encoded line costs only itself. In UTF-16 and UTF-32 the
 byte ``\\n`` is half of some other character: there the stream is decoded as it is read,
 then split, and a badly encoded line is reported by its number just the same.
+
+A UTF-8 line is parsed by orjson where it can (:func:`_quick_object`): it reads the bytes
+as they are, without decoding them first, in less than half the time the standard
+library's parser takes over the decoded line. It gives the same object wherever it
+accepts a line, with one exception that is checked: an integer beyond 64 bits comes back
+as a float. Whatever it refuses (bad UTF-8, a byte order mark, a lone surrogate, NaN, an
+infinite number, deep nesting, any malformed line) takes the general path, which reads
+or reports it as it always did.
 """
 
 from __future__ import annotations
@@ -17,7 +25,13 @@ from collections.abc import Iterator
 from typing import IO
 
 from dedup.document import Document
-from dedup.io.records import DECODE_MARK, Records, first_surrogate
+from dedup.io.options import OPTIONAL_FIELDS
+from dedup.io.records import DECODE_MARK, Records, field_value, first_surrogate
+
+try:
+    import orjson
+except ImportError:  # a dependency; without it, every line takes the general path
+    orjson = None  # type: ignore[assignment]
 
 _READ_PIECE = 1 << 20
 
@@ -41,6 +55,10 @@ def read_jsonl(records: Records, stream: IO[bytes], name: str) -> Iterator[Docum
         lines: Iterator[bytes | str | None] = _bounded_lines(stream, limit, b"\n")
     else:
         lines = _decoded_lines(stream, options.encoding, limit)
+    fields = options.fields
+    read_fields = (fields.id, fields.text, *(getattr(fields, name) for name in OPTIONAL_FIELDS),
+                   *([options.html_field] if options.html_field is not None else []))
+    quick = records.utf8 and orjson is not None
     for line_number, raw in enumerate(lines, start=1):
         location = f"{name}:{line_number}"
         if raw is None:
@@ -52,14 +70,33 @@ def read_jsonl(records: Records, stream: IO[bytes], name: str) -> Iterator[Docum
             continue
         if not raw.strip():
             continue
-        line = records.decode(raw, location) if isinstance(raw, bytes) else _checked_line(records, raw, location)
-        if line is None:
-            continue
-        record = _parse(records, line, location)
+        record = _quick_object(raw, read_fields) if quick and isinstance(raw, bytes) else None
+        if record is None:
+            line = records.decode(raw, location) if isinstance(raw, bytes) else _checked_line(records, raw, location)
+            if line is None:
+                continue
+            record = _parse(records, line, location)
         if record is not None:
             doc = records.record(record, location)
             if doc is not None:
                 yield doc
+
+
+def _quick_object(raw: bytes, read_fields: tuple[str, ...]) -> dict | None:
+    """The JSON object of the UTF-8 line ``raw`` by orjson, or None where the line takes the
+    general path: orjson refuses it, it is not an object, or a field dedup reads holds a
+    float, which may be an integer beyond 64 bits that the standard library keeps whole."""
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(record) is not dict:
+        return None
+    for name in read_fields:
+        value = record.get(name) if name in record or "." not in name else field_value(record, name)
+        if type(value) is float:
+            return None
+    return record
 
 
 def _parse(records: Records, line: str, location: str) -> dict | None:

@@ -36,6 +36,20 @@ from tests.fuzz.strategies import (
 )
 
 
+# Lines where orjson and the standard library's parser part ways: integers beyond 64 bits
+# (a float for orjson) in the fields dedup reads and in others, a byte order mark, NaN,
+# infinities, bad bytes, lone and paired surrogates, raw control characters, repeated keys.
+JSONL_EDGES = [
+    b'{"id": 123456789012345678901234567890, "text": "big id"}',
+    b'{"id": 18446744073709551616, "text": "one past u64"}', b'{"id": -9223372036854775809, "text": "below i64"}',
+    b'{"id": 18446744073709551615, "text": "u64 max"}', b'{"id": "p", "text": "t", "published": 1e400}',
+    b'{"id": "t", "text": "t", "title": 99999999999999999999999}', b'{"id": "f", "text": "t", "title": 1.5}',
+    b'{"id": "m", "text": "t", "meta": 99999999999999999999999}', b'\xef\xbb\xbf{"id": "bom", "text": "t"}',
+    b'{"id": "nan", "text": "t", "title": NaN}', b'{"id": "x", "text": "caf\xe9"}', b'{"id": "s", "text": "\\ud800"}',
+    b'{"id": "pair", "text": "\\ud83d\\ude00"}', b'{"id": "c", "text": "a\x01b"}', b'{"id": "k", "text": "a", "text": "b"}',
+    b'{"id": "z", "text": "\\u0000 nul"}', b'{"id": "w", "text": "t"}  \r', b'{"id": "e", "text": "t"} extra',
+]
+
 FOLDER = Path(tempfile.mkdtemp(prefix="dedup-fuzz-"))  # one folder for the module's files
 atexit.register(shutil.rmtree, FOLDER, True)
 
@@ -74,6 +88,32 @@ def test_jsonl_good_records_read_and_bad_ones_reported(case, packing):
     count_case("readers")
     suffix, data = compress(case.data, *packing)
     check_exact(case, *read_case(case, suffix, data))
+
+
+def read_both_ways(path: Path, **options):
+    """What the reader makes of ``path`` with orjson parsing the UTF-8 lines it can, then with
+    the standard library's parser for every line: documents and problems, all they hold."""
+    from unittest import mock
+
+    from dedup.io import jsonl
+
+    def read() -> tuple[list, list]:
+        reader = InputReader(ReadOptions(max_chars=MAX_CHARS, **options))
+        return [vars(doc) for doc in reader.read([path])], list(reader.problems)
+
+    quick = read()
+    with mock.patch.object(jsonl, "orjson", None):
+        return quick, read()
+
+
+@fuzz_settings(200)
+@given(case=jsonl_case(), extra=st.lists(st.sampled_from(JSONL_EDGES), max_size=4))
+def test_orjson_reads_every_jsonl_line_as_the_standard_parser_does(case, extra):
+    count_case("readers")
+    path = FOLDER / "both.jsonl"
+    path.write_bytes(case.data + b"\n".join(extra))
+    quick, general = read_both_ways(path)
+    assert quick == general
 
 
 @fuzz_settings(200)

@@ -103,6 +103,23 @@ def test_deeply_nested_json_line_is_malformed_not_a_crash(tmp_path):
     assert "nested too deeply" in problems[0].message
 
 
+@pytest.mark.parametrize("options", [{}, {"fields": FieldMap(id="meta.key", title="meta.head")}])
+def test_integers_beyond_64_bits_read_as_integers(tmp_path, options):
+    """orjson parses the lines it can, but reads an integer past 64 bits as a float: where a
+    field dedup reads holds a float, the line is parsed again by the standard library."""
+    path = tmp_path / "ints.jsonl"
+    path.write_bytes(
+        b'{"id": 123456789012345678901234567890, "text": "Un.", "title": 99999999999999999999999, '
+        b'"meta": {"key": 18446744073709551616, "head": 2.5}}\n'
+    )
+    docs, problems = read([path], **options)
+    assert problems == []
+    if options:
+        assert [(d.doc_id, d.title) for d in docs] == [("18446744073709551616", "2.5")]
+    else:
+        assert [(d.doc_id, d.title) for d in docs] == [("123456789012345678901234567890", "99999999999999999999999")]
+
+
 def test_byte_order_marks_are_dropped_and_bad_bytes_located(tmp_path):
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "Premier."}\n\xef\xbb\xbf{"id": "b", "text": "caf\xe9"}\n')
