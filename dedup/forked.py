@@ -15,10 +15,27 @@ the pages they share with the server. (The imports leave about a thousand object
 cycles, which stay; collecting them would cost 50 ms.) The main process keeps its
 collector on while it imports: paused there, its imports took 0.02 s less, and ``index
 add`` ran no faster (3% slower on average over five alternated runs, within the noise).
+
+A worker that fails as it starts, before any of dedup's code runs in it, says why in one
+line (:func:`_one_line`), where the fork server would print a traceback. It can happen
+when the process that asked for the worker stops at that moment (SIGTERM or Ctrl-C): the
+semaphores of its pool's queues are removed as it exits, and a worker that loads them
+afterwards finds them gone (``FileNotFoundError``, seen once in the test that stops a
+scan with SIGTERM).
 """
 
 import gc
+import sys
+from types import TracebackType
 
+
+def _one_line(kind: type[BaseException], error: BaseException, traceback: TracebackType | None) -> None:
+    """What the fork server and the workers it forks write for an exception nothing caught:
+    in a worker, one raised before it runs a task (loading what its parent sent)."""
+    sys.stderr.write(f"dedup: a worker process could not start: {kind.__name__}: {error}\n")
+
+
+sys.excepthook = _one_line
 gc.disable()
 
 import scipy.sparse  # noqa: E402, F401

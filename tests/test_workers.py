@@ -301,6 +301,34 @@ def test_the_command_line_asks_blas_for_one_thread_unless_told(given: str | None
     assert done.stdout.splitlines()[-1] == threads
 
 
+_WORKER_THAT_CANNOT_START = """
+import os
+from dedup.workers import _context
+
+class Gone:  # what a worker loads when its parent's semaphores were removed as it stopped
+    def __reduce__(self):
+        return (os.stat, ("/nonexistent/dedup-worker",))
+
+if __name__ == "__main__":
+    process = _context().Process(target=print, args=(Gone(),))
+    process.start()
+    process.join()
+    print("exit", process.exitcode)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked from the fork server on Linux")
+def test_a_worker_that_cannot_start_says_why_in_one_line() -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _WORKER_THAT_CANNOT_START], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["exit", "1"]
+    assert done.stderr == (
+        "dedup: a worker process could not start: FileNotFoundError: [Errno 2] No such file or directory: "
+        "'/nonexistent/dedup-worker'\n"
+    )
+
+
 @pytest.fixture(params=["copy_file_range", "sendfile", "neither"])
 def kernel_copy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """How a spooled piece is copied into an output: the kernel's copy_file_range, else
