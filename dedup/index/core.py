@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 
@@ -149,10 +149,15 @@ class StoryIndex:
         if batch_size < 1:
             raise ParameterError(f"batch size must be positive, not {batch_size}")
         self._ensure_meta()
-        tasks = (PrepareTask(batch, self.config, self.bands, self.rows, units=jobs > 1 and self.batched)
-                 for batch in document_batches(documents, batch_size))
+        sent: deque[list[Document]] = deque()  # the batches handed to the pool, whose results come in order
+
+        def tasks() -> Iterator[PrepareTask]:
+            for batch in document_batches(documents, batch_size):
+                sent.append(batch)
+                yield PrepareTask(batch, self.config, self.bands, self.rows, units=jobs > 1 and self.batched)
+
         with WorkerPool(jobs) as pool:
-            yield from add_batches(self, pool.map(prepare_batch, tasks))
+            yield from add_batches(self, (done.batch(sent.popleft()) for done in pool.map(prepare_batch, tasks())))
 
     def query(self, documents: Iterable[Document], batch_size: int = BATCH_SIZE) -> Iterator[Assignment]:
         """Where each document would go, without adding anything."""

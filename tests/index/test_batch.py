@@ -191,6 +191,34 @@ def test_workers_give_the_same_results(tmp_path):
     assert outputs[0][2] == []
 
 
+def test_a_batch_sent_back_as_columns_is_the_batch_made_in_process():
+    """A worker sends a batch's fingerprints back as a few arrays and without its documents;
+    cut per article again beside the documents kept, they are what each article's own
+    fingerprinting gives, its short-line keys and sentence units too."""
+    import pickle
+
+    from dedup.index.prepare import PrepareTask, prepare_batch, prepare_documents
+    from dedup.match.fingerprint import content_and_line_keys
+    from dedup.match.verify import build_unit_sets
+
+    config = ScanConfig()
+    docs = feed(seed=4)[:40] + [Document("blank", "Share\nTweet"), Document("late", "Un texte court.", published="2024-03-01")]
+    sent = pickle.loads(pickle.dumps(prepare_batch(PrepareTask(docs, config, 32, 4, units=True)), pickle.HIGHEST_PROTOCOL))
+    batch = sent.batch(docs)
+    alone = prepare_documents(docs, config, 32, 4)
+    assert [a.doc for a in batch.articles] == docs
+    for got, want in zip(batch.articles, alone, strict=True):
+        assert np.array_equal(got.signature, want.signature) and np.array_equal(got.shingles, want.shingles)
+        assert np.array_equal(got.keys, want.keys) and got.published_ts == want.published_ts
+    assert any(len(a.keys) == 0 for a in batch.articles) and batch.articles[-1].published_ts is not None
+    for doc, keys in zip(docs, batch.line_keys, strict=True):
+        _, lines = content_and_line_keys(doc.text, config.boilerplate, config.fingerprint.ignore_quotes)
+        assert keys.tolist() == sorted(set(lines))
+    units = build_unit_sets([d.text for d in docs], config.fingerprint, config.boilerplate)
+    assert batch.units.spans == units.spans and np.array_equal(batch.units.hashes, units.hashes)
+    assert np.array_equal(batch.units.offsets, units.offsets) and np.array_equal(batch.units.doc_offsets, units.doc_offsets)
+
+
 def test_gathered_units_equal_units_built_together():
     from dedup.index.prepare import gather_units
     from dedup.match.fingerprint import FingerprintConfig

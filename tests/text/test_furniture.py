@@ -105,6 +105,24 @@ def test_the_index_learns_furniture_as_it_adds(tmp_path):
     assert not any(g & {"site-4", "site-5"} for g in grouped(exported))
 
 
+def test_workers_learn_the_same_furniture_as_the_index_alone(tmp_path):
+    """Batches fingerprinted by workers come back through the pool; an index fed by them
+    learns the same lines, from the same articles, as one that fingerprints them itself."""
+    from dedup.index import open_index
+    from dedup.report import to_json_dict
+
+    documents = pages()
+    documents = documents[-1:] + documents[:-1]  # the copy, without the widgets, shares the first batch
+    outputs = []
+    for jobs in (1, 2):
+        with open_index(str(tmp_path / f"jobs-{jobs}.db")) as index:
+            lines = [a.to_dict() for a in index.add(documents, batch_size=3, jobs=jobs)]
+            exported = index.export()
+            outputs.append((lines, to_json_dict(exported), sorted(exported.config.boilerplate.learned)))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[1][2]) == len(WIDGETS)
+
+
 def test_an_index_without_furniture_learning_learns_nothing(tmp_path):
     from dedup.index import open_index
 
