@@ -105,7 +105,7 @@ class PreparedColumns:
     published: list[float | None]
     units: UnitSets | None
     line_keys: np.ndarray  # every article's short content-line keys, one after another
-    line_offsets: np.ndarray | None  # where each article's start; None when the index learns no furniture
+    line_offsets: np.ndarray | None  # where each article's keys start; None when the index learns no furniture
     config: ScanConfig
 
     def batch(self, documents: Sequence[Document]) -> PreparedBatch:
