@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -89,8 +90,12 @@ def test_idle_work_runs_in_the_workers_after_the_tasks(tmp_path) -> None:
         assert list(pool.map(_pid, range(3), idle=mark_idle)) != []
         assert not os.listdir(tmp_path)  # a task for every worker: none is left idle
         pids = list(pool.map(_pid, range(2), idle=mark_idle))
+        # the idle work is not waited for (the pool's end cancels what has not started): wait here
+        deadline = time.monotonic() + 60
+        while not os.listdir(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.01)
         workers = set(pool._executor._processes)  # type: ignore[union-attr]
-    # the pool waits for the idle work at its end: it ran in its workers, never here
+    # it ran in the workers, never here
     marked = {int(name) for name in os.listdir(tmp_path)}
     assert marked and marked <= workers and os.getpid() not in workers
     assert set(pids) <= workers and len(pids) == 2
