@@ -42,8 +42,10 @@ from dedup.index.buckets import BucketRows
 BATCH_ENTRIES = 128_000
 RECENT_MIN = 500_000
 RECENT_MAX = 4_000_000  # 64 MB in memory, read by each process that opens the file
-# SQLite caps the parameters of one statement; IN lists are sent in chunks of this size.
+# SQLite caps the parameters of one statement; IN lists are sent in chunks of this size,
+# and a merge's entries in rows of two parameters.
 CHUNK = 900
+MERGE_ROWS = CHUNK // 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
@@ -77,6 +79,11 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     """``items`` in slices of at most ``size``, for IN lists."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _rows(count: int) -> str:
+    """``count`` rows of two parameter marks, for a VALUES list."""
+    return ",".join(["(?,?)"] * count)
 
 
 def marks(count: int) -> str:
@@ -312,15 +319,22 @@ class BucketTables:
             self.merge()
 
     def merge(self) -> None:
-        """Move the runs' entries into the large table, in the order of its B-tree."""
+        """Move the runs' entries into the large table, in the order of its B-tree.
+
+        They go :data:`MERGE_ROWS` to a statement: binding and stepping a statement per
+        entry cost more than SQLite's insert itself (2 µs an entry against 0.7 µs, at a
+        few million a merge).
+        """
         self.recent.refresh(self.conn)
         keys, seqs = self.recent.entries()
         keys = keys.view(np.int64)
         order = np.lexsort((seqs, keys))
-        moved = self.conn.executemany(
-            "INSERT OR IGNORE INTO buckets VALUES (?, ?)", zip(keys[order].tolist(), seqs[order].tolist())
-        )
-        self._count(moved.rowcount)
+        flat = np.stack((keys[order], seqs[order]), axis=1).ravel().tolist()  # key, seq, key, seq, ...
+        moved, step = 0, 2 * MERGE_ROWS
+        for start in range(0, len(flat), step):
+            part = flat[start : start + step]
+            moved += self.conn.execute(f"INSERT OR IGNORE INTO buckets VALUES {_rows(len(part) // 2)}", part).rowcount
+        self._count(moved)
         _changed(self.conn)
         self.conn.execute("DELETE FROM bucket_runs")  # every run at once: RecentRuns.refresh counts on it
         self.recent.forget()

@@ -55,6 +55,26 @@ def test_merging_the_runs_changes_no_result(tmp_path, monkeypatch):
     assert file_entries(tmp_path / "merged-True.db") == file_entries(tmp_path / "usual.db")
 
 
+def test_a_merge_moves_every_entry_once_and_counts_what_it_moved(tmp_path):
+    path = tmp_path / "i.db"
+    count = 3 * sqlite_buckets.MERGE_ROWS + 7  # several full statements and one shorter
+    keys = np.random.default_rng(3).integers(0, 2**64 - 1, count, dtype=np.uint64)
+    keys[:3] = [0, 2**63, 2**64 - 1]  # the ends of the range and the sign change
+    half = count // 2
+    seqs = np.r_[np.full(half, 1), np.arange(2, 2 + count - half)]
+    with open_index(str(path)) as index:
+        tables = index.store.buckets
+        with index.store.writing():
+            tables.file(keys[:half], seqs[:half])
+            tables.file(keys[half:], seqs[half:])
+            # an entry already in the large table is not moved twice, nor counted twice
+            index.store.conn.execute("INSERT INTO buckets VALUES (?, 1)", (sqlite_buckets.signed(int(keys[5])),))
+            tables.merge()
+    assert file_entries(path) == {(sqlite_buckets.signed(k), s) for k, s in zip(keys.tolist(), seqs.tolist())}
+    # the count grows by the entries moved: the one put in by hand (uncounted) is not among them
+    assert entries(path) == {"buckets": count, "runs": 0, "counted": count - 1}
+
+
 def test_runs_are_sorted_and_hold_each_entry_once(tmp_path):
     path = tmp_path / "i.db"
     with open_index(str(path)) as index:
