@@ -63,3 +63,13 @@ def test_equal_quality_takes_the_fastest_run_that_reaches_dedup() -> None:
     runs.append({"system": "rensa", "label": "loose", "precision": 0.5, "recall": 1.0, "docs_per_s": 4000.0})
     assert bench_scan.equal_quality_ratios(dedup, runs)["rensa"]["run"] == "loose"
     assert bench_scan.equal_quality_ratios(dedup, runs, precision_too=True)["rensa"]["run"] == "middle"
+
+
+def test_every_way_of_sending_a_merge_inserts_every_entry(tmp_path: Path) -> None:
+    from benchmarks import bench_merge
+
+    record = bench_merge.main(["--base", "5000", "--add", "3001", "--cache-mib", "8", "--repeat", "2", "-o", str(tmp_path / "merge.json")])
+    assert set(record["ways"]) == {"executemany", "temp-table", "json-each"} | {f"rows-{n}" for n in bench_merge.ROWS}
+    assert [way["added"] for way in record["ways"].values()] == [[3001]] * len(record["ways"])
+    assert all(len(way["seconds"]) == 2 for way in record["ways"].values())
+    assert json.loads((tmp_path / "merge.json").read_text(encoding="utf-8")) == record
