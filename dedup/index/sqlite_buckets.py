@@ -322,8 +322,8 @@ class BucketTables:
         """Move the runs' entries into the large table, in the order of its B-tree.
 
         They go :data:`MERGE_ROWS` to a statement: binding and stepping a statement per
-        entry cost more than SQLite's insert itself (2 µs an entry against 0.7 µs, at a
-        few million a merge).
+        entry cost more than SQLite's insert itself, and a merge moves millions (1.3 µs an
+        entry against 0.64 µs, ``benchmarks/bench_merge.py``).
         """
         self.recent.refresh(self.conn)
         keys, seqs = self.recent.entries()
