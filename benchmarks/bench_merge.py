@@ -73,8 +73,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(1)
+    by_way: dict[str, dict[str, object]] = {}
     record: dict[str, object] = {"base": args.base, "add": args.add, "cache_mib": args.cache_mib,
-                                 "sqlite": sqlite3.sqlite_version, "ways": {}}
+                                 "sqlite": sqlite3.sqlite_version, "ways": by_way}
     with tempfile.TemporaryDirectory(prefix="dedup-bench-merge-") as folder:
         conn = sqlite3.connect(Path(folder) / "buckets.db", isolation_level=None)
         conn.execute("PRAGMA page_size = 32768")
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         conn.close()
     for name, seconds in times.items():
         best = min(seconds)
-        record["ways"][name] = {"seconds": [round(t, 3) for t in seconds], "us_per_entry": round(best / max(args.add, 1) * 1e6, 3),
+        by_way[name] = {"seconds": [round(t, 3) for t in seconds], "us_per_entry": round(best / max(args.add, 1) * 1e6, 3),
                                 "added": sorted(added[name])}
         print(f"{name}: best {best:.2f} s of {len(seconds)}, {best / max(args.add, 1) * 1e6:.2f} µs per entry", flush=True)
     if args.output:
