@@ -25,13 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup.index.sqlite_buckets import SCHEMA
+from dedup.index.sqlite_buckets import SCHEMA, value_rows
 
 ROWS = (64, 450, 4096, 16000)
-
-
-def _rows_statement(count: int) -> str:
-    return "INSERT OR IGNORE INTO buckets VALUES " + ",".join(["(?,?)"] * count)
 
 
 def ways(conn: sqlite3.Connection, keys: np.ndarray, seqs: np.ndarray) -> dict[str, Callable[[], None]]:
@@ -42,7 +38,7 @@ def ways(conn: sqlite3.Connection, keys: np.ndarray, seqs: np.ndarray) -> dict[s
             flat = np.stack((keys, seqs), axis=1).ravel().tolist()
             for start in range(0, len(flat), 2 * count):
                 part = flat[start : start + 2 * count]
-                conn.execute(_rows_statement(len(part) // 2), part)
+                conn.execute(f"INSERT OR IGNORE INTO buckets VALUES {value_rows(len(part) // 2)}", part)
         return send
 
     def temp_table() -> None:

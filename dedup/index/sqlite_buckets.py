@@ -81,7 +81,7 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-def _rows(count: int) -> str:
+def value_rows(count: int) -> str:
     """``count`` rows of two parameter marks, for a VALUES list."""
     return ",".join(["(?,?)"] * count)
 
@@ -333,7 +333,7 @@ class BucketTables:
         moved, step = 0, 2 * MERGE_ROWS
         for start in range(0, len(flat), step):
             part = flat[start : start + step]
-            moved += self.conn.execute(f"INSERT OR IGNORE INTO buckets VALUES {_rows(len(part) // 2)}", part).rowcount
+            moved += self.conn.execute(f"INSERT OR IGNORE INTO buckets VALUES {value_rows(len(part) // 2)}", part).rowcount
         self._count(moved)
         _changed(self.conn)
         self.conn.execute("DELETE FROM bucket_runs")  # every run at once: RecentRuns.refresh counts on it
