@@ -75,6 +75,15 @@ def signed(key: int) -> int:
     return key - (1 << 64) if key >= 1 << 63 else key
 
 
+def signed_order(keys: np.ndarray, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entries sorted by (uint64 key, seq), as signed keys sorted by (signed key, seq): the
+    order of the large table's B-tree. The keys from 2**63 on are the negative ones, which
+    come first; each half keeps its order, so no sort is needed."""
+    half = int(np.searchsorted(keys, np.uint64(1 << 63)))
+    return (np.concatenate((keys[half:], keys[:half])).view(np.int64),
+            np.concatenate((seqs[half:], seqs[:half])))
+
+
 def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     """``items`` in slices of at most ``size``, for IN lists."""
     for start in range(0, len(items), size):
@@ -252,11 +261,25 @@ class RecentRuns:
             self._merge_parts()
         found_keys, found_seqs = [], []
         for held_keys, held_seqs in [(self.keys, self.seqs), *self.parts]:
+            if not len(held_keys):
+                continue
+            # most keys are held nowhere: where each would go tells, and only the keys
+            # held are searched for their last entry
             start = np.searchsorted(held_keys, keys, side="left")
-            where = _ranges(start, np.searchsorted(held_keys, keys, side="right") - start)
+            held = np.flatnonzero(held_keys[np.minimum(start, len(held_keys) - 1)] == keys)
+            start = start[held]
+            where = _ranges(start, np.searchsorted(held_keys, keys[held], side="right") - start)
             found_keys.append(held_keys[where])
             found_seqs.append(held_seqs[where])
+        if not found_keys:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
         return np.concatenate(found_keys), np.concatenate(found_seqs)
+
+    def in_key_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every entry held, ``(keys, seqs)``, sorted by (uint64 key, seq)."""
+        if self.parts:
+            self._merge_parts()
+        return self.keys, self.seqs
 
     def entries(self) -> tuple[np.ndarray, np.ndarray]:
         """Every entry held, ``(keys, seqs)``, in no set order."""
@@ -326,10 +349,8 @@ class BucketTables:
         entry against 0.64 µs, ``benchmarks/bench_merge.py``).
         """
         self.recent.refresh(self.conn)
-        keys, seqs = self.recent.entries()
-        keys = keys.view(np.int64)
-        order = np.lexsort((seqs, keys))
-        flat = np.stack((keys[order], seqs[order]), axis=1).ravel().tolist()  # key, seq, key, seq, ...
+        keys, seqs = signed_order(*self.recent.in_key_order())
+        flat = np.stack((keys, seqs), axis=1).ravel().tolist()  # key, seq, key, seq, ...
         moved, step = 0, 2 * MERGE_ROWS
         for start in range(0, len(flat), step):
             part = flat[start : start + step]

@@ -75,6 +75,27 @@ def test_a_merge_moves_every_entry_once_and_counts_what_it_moved(tmp_path):
     assert entries(path) == {"buckets": count, "runs": 0, "counted": count - 1}
 
 
+@pytest.mark.parametrize("low, high", [(0, 2**64 - 1), (0, 2**63), (2**63, 2**64 - 1)])
+def test_entries_in_key_order_come_in_the_large_tables_order(low, high):
+    rng = np.random.default_rng(low % 97)
+    held = sqlite_buckets.RecentRuns()
+    for run in range(4):  # runs held apart, some keys in several, each run's seqs above the last's
+        keys = rng.integers(low, high, 50, dtype=np.uint64, endpoint=True) if run < 3 else held.keys[::7]
+        seqs = 100 * run + rng.integers(0, 5, len(keys))
+        order = np.lexsort((seqs, keys))
+        held.add(run, keys[order], seqs[order])
+        if run == 1:
+            held.lookup(np.arange(sqlite_buckets.MERGE_FOR_KEYS, dtype=np.uint64))  # merges the first two
+    keys, seqs = held.entries()
+    by_sort = np.lexsort((seqs, keys.view(np.int64)))  # the B-tree's order: signed key, then seq
+    signed_keys, signed_seqs = sqlite_buckets.signed_order(*held.in_key_order())
+    assert signed_keys.tolist() == keys.view(np.int64)[by_sort].tolist()
+    assert signed_seqs.tolist() == seqs[by_sort].tolist()
+    assert held.parts == []
+    empty = sqlite_buckets.signed_order(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
+    assert [len(a) for a in empty] == [0, 0]
+
+
 def test_runs_are_sorted_and_hold_each_entry_once(tmp_path):
     path = tmp_path / "i.db"
     with open_index(str(path)) as index:
