@@ -79,12 +79,12 @@ def test_a_merge_moves_every_entry_once_and_counts_what_it_moved(tmp_path):
 def test_entries_in_key_order_come_in_the_large_tables_order(low, high):
     rng = np.random.default_rng(low % 97)
     held = sqlite_buckets.RecentRuns()
-    for run in range(4):  # runs held apart, some keys in several, each run's seqs above the last's
-        keys = rng.integers(low, high, 50, dtype=np.uint64, endpoint=True) if run < 3 else held.keys[::7]
-        seqs = 100 * run + rng.integers(0, 5, len(keys))
+    for number in range(4):  # runs held apart, some keys in several, each run's seqs above the last's
+        keys = rng.integers(low, high, 50, dtype=np.uint64, endpoint=True) if number < 3 else held.keys[::7]
+        seqs = 100 * number + rng.integers(0, 5, len(keys))
         order = np.lexsort((seqs, keys))
-        held.add(run, keys[order], seqs[order])
-        if run == 1:
+        held.add(number, keys[order], seqs[order])
+        if number == 1:
             held.lookup(np.arange(sqlite_buckets.MERGE_FOR_KEYS, dtype=np.uint64))  # merges the first two
     keys, seqs = held.entries()
     by_sort = np.lexsort((seqs, keys.view(np.int64)))  # the B-tree's order: signed key, then seq
