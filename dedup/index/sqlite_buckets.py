@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup.index.buckets import BucketRows
+from dedup.index.key_filter import FILTER_AFTER_SHARE, FILTER_MAX, KeyFilter
 
 # Entries of a batch of 1,000 articles (128 bands each); the fewest and the most the runs may hold.
 BATCH_ENTRIES = 128_000
@@ -137,8 +138,9 @@ class Ahead:
     it starts is the one :meth:`take` offers while that next batch runs.
     """
 
-    def __init__(self, path: Path, timeout: float, cache_mib: int) -> None:
+    def __init__(self, path: Path, timeout: float, cache_mib: int, tables: BucketTables | None = None) -> None:
         self.path, self.timeout, self.cache_mib = path, timeout, cache_mib
+        self.tables = tables  # whose committed filter lookups may use, and whose count of keys asked for grows
         self.pool: ThreadPoolExecutor | None = None
         self.conn: sqlite3.Connection | None = None  # used in the pool's one thread only
         self.current: Future[tuple[int, np.ndarray, np.ndarray]] | None = None  # for this batch
@@ -164,7 +166,14 @@ class Ahead:
         unique = np.unique(keys)
         self.conn.execute("BEGIN DEFERRED")  # one snapshot for the generation and the entries
         try:
-            return generation(self.conn), unique, large_rows(self.conn, unique)
+            now = generation(self.conn)
+            asked = unique
+            if self.tables is not None:
+                held = self.tables.filter  # the last commit's: read once, as another thread may set it
+                if held is not None and held.generation == now:
+                    asked = unique[held.may_hold(unique)]
+                self.tables.asked += len(asked)
+            return now, unique, large_rows(self.conn, asked)
         finally:
             self.conn.execute("ROLLBACK")
 
@@ -296,7 +305,52 @@ class BucketTables:
     def __init__(self, conn: sqlite3.Connection, path: Path, timeout: float, cache_mib: int) -> None:
         self.conn = conn
         self.recent = RecentRuns()
-        self.ahead = Ahead(path, timeout, cache_mib)
+        self.ahead = Ahead(path, timeout, cache_mib, self)
+        # The large table's KeyFilter as of the last commit (the ahead thread reads it), the
+        # one the open transaction leaves when it changed the table, and the keys this
+        # process asked the table for since it last made one.
+        self.filter: KeyFilter | None = None
+        self.pending: KeyFilter | None = None
+        self.changed = False
+        self.asked = 0
+
+    def begin(self) -> None:
+        """A transaction begins."""
+        self.pending, self.changed = None, False
+
+    def committed(self) -> None:
+        """The transaction committed: what it left of the filter holds from now on."""
+        if self.changed:
+            self.filter = self.pending
+        self.pending, self.changed = None, False
+
+    def rolled_back(self) -> None:
+        """The transaction failed or rolled back (it may have committed nonetheless): no filter."""
+        self.filter = self.pending = None
+        self.changed = False
+
+    def _filter_at(self, now: int) -> KeyFilter | None:
+        """The filter of the table this transaction sees (at generation ``now``), made when
+        there is none and enough keys were asked for since (:data:`FILTER_AFTER_SHARE`)."""
+        held = self.pending if self.changed else self.filter
+        if held is not None and held.generation == now:
+            return held
+        if self.changed:
+            return None
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'buckets'").fetchone()
+        if row is None or row[0] > FILTER_MAX or row[0] > FILTER_AFTER_SHARE * self.asked:
+            return None
+        self.filter, self.asked = KeyFilter.read(self.conn, now), 0
+        return self.filter
+
+    def _changing(self, added: np.ndarray | None) -> None:
+        """The large table changes now (its generation is raised after this): the filter
+        this transaction leaves, with the keys ``added``."""
+        now = generation(self.conn)
+        held = self._filter_at(now)
+        self.changed = True
+        self.pending = None if held is None else (
+            held.with_keys(added, now + 1) if added is not None else KeyFilter(now + 1, held.prefixes))
 
     def create(self, move_recent: bool) -> None:
         """Make the tables; with ``move_recent``, move the entries of a version 2 file's
@@ -307,6 +361,7 @@ class BucketTables:
         had = move_recent and self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recent_buckets'").fetchone()
         if had:
+            self.changed, self.pending = True, None  # no filter until one is read again
             moved = self.conn.execute("INSERT OR IGNORE INTO buckets SELECT key, seq FROM recent_buckets ORDER BY key, seq")
             self._count(moved.rowcount)
             self.conn.execute("DROP TABLE recent_buckets")
@@ -349,6 +404,7 @@ class BucketTables:
         entry against 0.64 µs, ``benchmarks/bench_merge.py``).
         """
         self.recent.refresh(self.conn)
+        self._changing(self.recent.in_key_order()[0])
         keys, seqs = signed_order(*self.recent.in_key_order())
         flat = np.stack((keys, seqs), axis=1).ravel().tolist()  # key, seq, key, seq, ...
         moved, step = 0, 2 * MERGE_ROWS
@@ -364,10 +420,14 @@ class BucketTables:
         """Every entry of ``keys``, sorted by (uint64 key, seq)."""
         self.recent.refresh(self.conn)
         keys = np.asarray(keys, dtype=np.uint64)
-        taken = self.ahead.take(keys, generation(self.conn))
+        now = generation(self.conn)
+        held = self._filter_at(now)
+        taken = self.ahead.take(keys, now)
         if taken is None:
             unique = np.unique(keys)
-            taken = unique, large_rows(self.conn, unique)
+            asked = unique if held is None else unique[held.may_hold(unique)]
+            self.asked += len(asked)
+            taken = unique, large_rows(self.conn, asked)
         unique, large = taken
         recent_keys, recent_seqs = self.recent.lookup(unique)
         all_keys = np.concatenate((large[:, 0].view(np.uint64), recent_keys))
@@ -380,6 +440,7 @@ class BucketTables:
         self.recent.refresh(self.conn)
         if len(self.recent):
             self.merge()
+        self._changing(None)  # the filter still holds every key left
         removed = self.conn.executemany("DELETE FROM buckets WHERE key = ? AND seq = ?", [(signed(k), seq) for k in keys])
         self._count(-removed.rowcount)
         _changed(self.conn)

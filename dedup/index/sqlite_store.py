@@ -304,20 +304,29 @@ class SQLiteStore:
             self.conn.execute(mode)
         except sqlite3.OperationalError as exc:
             raise DedupError(f"{self.path}: cannot lock the index ({exc})") from exc
+        self.buckets.begin()
         try:
             yield _Transactions(self.conn, self.buckets)
             if later:
                 if self._committer is None:
                     self._committer = ThreadPoolExecutor(1, thread_name_prefix="dedup-commit")
-                self._committing = self._committer.submit(self.conn.execute, "COMMIT")
+                self._committing = self._committer.submit(self._commit)
                 return
-            self.conn.execute("COMMIT" if mode != "BEGIN DEFERRED" else "ROLLBACK")
+            if mode == "BEGIN DEFERRED":
+                self.conn.execute("ROLLBACK")
+            else:
+                self._commit()
         except BaseException as exc:
             self._failed(exc)
             raise
 
+    def _commit(self) -> None:
+        self.conn.execute("COMMIT")
+        self.buckets.committed()
+
     def _failed(self, exc: BaseException) -> None:
         self.buckets.recent.forget()  # it may hold runs that are not in the file
+        self.buckets.rolled_back()
         if self.conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled it back itself
                 self.conn.execute("ROLLBACK")

@@ -8,6 +8,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+import dedup.index.key_filter as key_filter
 import dedup.index.sqlite_buckets as sqlite_buckets
 import dedup.index.sqlite_store as sqlite_store
 from dedup.errors import DedupError
@@ -150,6 +151,7 @@ def test_a_batch_that_fails_leaves_no_run_behind(tmp_path, monkeypatch):
         with pytest.raises(DedupError, match="this batch was not added"):
             list(index.add(docs, batch_size=40))
         assert len(index.store.buckets.recent.runs) == 0  # forgotten: run numbers are given again
+        assert index.store.buckets.filter is None  # and the key filter, which it may have changed
         monkeypatch.setattr(sqlite_store.SQLiteTransaction, "apply_batch", apply_batch)
         list(index.add(docs, batch_size=40))  # the first batch is there; the rest comes now
         assert index.check() == []
@@ -340,3 +342,82 @@ def test_adding_a_few_articles_reads_the_runs_without_merging_them(tmp_path):
         assert index.check() == []
     with open_index(str(tmp_path / "all.db")) as index:
         assert [a.to_dict() for a in index.add(docs[:123], batch_size=40)][120:] == lines
+
+
+def table_highs(path) -> set[int]:
+    with sqlite3.connect(path) as conn:
+        keys = np.array([k for (k,) in conn.execute("SELECT key FROM buckets")], dtype=np.int64)
+    return set((keys.view(np.uint64) >> np.uint64(32)).tolist())
+
+
+def test_a_key_filter_holds_every_key_of_its_table(tmp_path):
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64)
+    keys[:3] = [0, 2**63, 2**64 - 1]
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        conn.execute("CREATE TABLE buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID")
+        conn.executemany("INSERT INTO buckets VALUES (?, 1)", [(sqlite_buckets.signed(k),) for k in keys[:4000].tolist()])
+        held = key_filter.KeyFilter.read(conn, 7)
+    assert held.generation == 7 and held.may_hold(keys[:4000]).all()
+    others = rng.integers(0, 2**64 - 1, 20_000, dtype=np.uint64)
+    assert held.may_hold(others).mean() < 0.01  # 4,000 prefixes of 2**32 let few others through
+    grown = held.with_keys(keys[4000:], 8)
+    assert grown.generation == 8 and grown.may_hold(keys).all()
+    assert (np.diff(grown.prefixes.astype(np.int64)) > 0).all()
+    assert key_filter.KeyFilter(0, np.zeros(0, dtype=np.uint32)).may_hold(keys).sum() == 0
+
+
+def test_the_key_filter_follows_the_merges_and_spares_lookups(tmp_path, monkeypatch):
+    docs = feed(seed=13)
+    usual = run(tmp_path / "usual.db", docs, batched=True)
+    small_runs(monkeypatch)
+    path = tmp_path / "filtered.db"
+    assert run(path, docs, batched=True, batch_size=40) == usual
+    assert entries(path)["buckets"] > entries(path)["runs"] > 0  # merged more than once
+    asked: list[int] = []
+    large_rows = sqlite_buckets.large_rows
+    monkeypatch.setattr(sqlite_buckets, "large_rows", lambda conn, unique: asked.append(len(unique)) or large_rows(conn, unique))
+    absent = np.random.default_rng(2).integers(0, 2**64 - 1, 10_000, dtype=np.uint64)
+    with open_index(str(path)) as index:
+        tables = index.store.buckets
+        with index.store.writing() as transactions:
+            transactions.begin().bucket_rows(absent)  # a handle that has asked for nothing reads no filter
+            assert tables.filter is None and asked == [10_000]
+            tables.asked = entries(path)["buckets"]  # as if it had asked for as many keys as the table holds
+            assert len(transactions.begin().bucket_rows(np.r_[absent, absent[:5]]).keys) == 0
+        held = tables.filter
+        assert held is not None and held.generation == sqlite_buckets.generation(index.store.conn)
+        assert set(held.prefixes.tolist()) == table_highs(path)
+        assert asked[1] == int(held.may_hold(absent).sum()) < 100  # the absent keys are hardly asked for
+        lines = [a.to_dict() for a in index.add(docs[:3] + feed(seed=14)[:60], batch_size=20)]  # merges, kept in the filter
+        assert tables.filter.generation == sqlite_buckets.generation(index.store.conn) > held.generation
+        assert set(tables.filter.prefixes.tolist()) >= table_highs(path)
+    # without a filter (a table too large for one), the same stories
+    monkeypatch.setattr(sqlite_buckets, "FILTER_MAX", -1)
+    assert run(tmp_path / "unfiltered.db", docs, batched=True, batch_size=40) == usual
+    with open_index(str(tmp_path / "unfiltered.db")) as index:
+        assert [a.to_dict() for a in index.add(docs[:3] + feed(seed=14)[:60], batch_size=20)] == lines
+        assert index.store.buckets.filter is None
+
+
+def test_a_filter_is_not_used_once_another_handle_changed_the_table(tmp_path, monkeypatch):
+    docs = feed(seed=21)
+    alone = run(tmp_path / "alone.db", docs, batched=True, batch_size=30)
+    small_runs(monkeypatch)
+    path = tmp_path / "shared.db"
+    with open_index(str(path)) as first, open_index(str(path)) as second:
+        lines = [a.to_dict() for a in first.add(docs[:60], batch_size=30)]
+        mine = first.store.buckets.filter
+        assert mine is not None and mine.generation == sqlite_buckets.generation(first.store.conn)
+        lines += [a.to_dict() for a in second.add(docs[60:150], batch_size=30)]  # merges: a new generation
+        assert sqlite_buckets.generation(first.store.conn) > mine.generation
+        with first.store.writing() as transactions:
+            transactions.begin()
+            assert first.store.buckets._filter_at(sqlite_buckets.generation(first.store.conn)) is not mine
+        lines += [a.to_dict() for a in first.add(docs[150:], batch_size=30)]
+        assert first.check() == []
+        held = first.store.buckets.filter
+        if held is not None:  # read again once enough keys were asked for
+            assert held.generation == sqlite_buckets.generation(first.store.conn)
+            assert table_highs(path) <= set(held.prefixes.tolist())
+    assert lines == alone["lines"]
