@@ -21,7 +21,7 @@ import numpy as np
 
 from dedup.document import Document
 from dedup.match.fingerprint import content_and_line_keys, content_text, fingerprint, fingerprint_and_words
-from dedup.match.shingle import concat_ranges
+from dedup.match.shingle import concat_ranges, sorted_distinct
 from dedup.match.verify import PairScore, ScoreColumns, pair_array
 from dedup.match.words import WordWeights, aligned_shares
 from dedup.packing import chunks_of, pair_batches
@@ -137,7 +137,7 @@ def align_all(
             cost_ends = np.cumsum(sizes[packed].sum(axis=1))
             for lo, hi in chunks_of(0, len(packed), len(packed), cost_ends, ALIGN_PAIR_SHINGLES):
                 batch_pairs = packed[lo:hi]
-                indices = np.unique(batch_pairs)
+                indices = sorted_distinct(batch_pairs)
                 sent.append(batch_pairs)
                 yield AlignTask(indices, texts_of(indices), np.searchsorted(indices, batch_pairs), config, weights)
 
@@ -150,7 +150,7 @@ def align_all(
 def align_batch(task: AlignTask) -> np.ndarray:
     """The aligned shares and order gain of each pair (:func:`dedup.match.words.aligned_shares`)."""
     config = task.config
-    rows = np.unique(task.pairs)
+    rows = sorted_distinct(task.pairs)
     contents = [content_text(t, config.boilerplate, config.fingerprint.ignore_quotes) for t in rows_of(task.texts, rows)]
     local = np.searchsorted(rows, task.pairs)
     return aligned_shares(contents, local, task.weights, config.fingerprint.minhash.seed, config.match)

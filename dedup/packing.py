@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from dedup.match.graph import component_labels
-from dedup.match.shingle import concat_ranges
+from dedup.match.shingle import concat_ranges, sorted_distinct
 
 
 def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -23,7 +23,7 @@ def _components(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndar
     Returns the pairs reordered so that each component's pairs are contiguous (sorted
     within it), where each component's pairs end, and each component's sorted documents.
     """
-    involved = np.unique(pairs)
+    involved = sorted_distinct(pairs)
     local = np.searchsorted(involved, pairs)
     # a component is labelled by its smallest node, and involved is sorted: numbered by
     # their labels, the components are in order of their first document
@@ -74,7 +74,7 @@ def pair_batches(
                 current_docs, size, cost = [], 0, 0
             for lo, hi in chunks_of(start, end, batch_docs, pair_cost_ends, max_cost):
                 chunk = ordered[lo:hi]
-                yield np.unique(chunk), chunk
+                yield sorted_distinct(chunk), chunk
             first_pair = end
             continue
         if not current_docs:

@@ -25,6 +25,7 @@ from dedup.errors import DedupError
 from dedup.io import InputReader, ReadOptions
 from dedup.match.candidates import PREFILTER_SHARE, every_pair, prefilter_signatures
 from dedup.match.lsh import LARGE_CORE_WARNING, Candidates, candidate_pairs
+from dedup.match.shingle import sorted_distinct
 from dedup.match.words import CorpusWords, WordWeights, settle_rewrite_columns, union_of_pairs
 from dedup.match.verify import PairScore, ScoreColumns
 from dedup.spools import SetSpool, SpooledTexts, TextSpool
@@ -296,7 +297,7 @@ class _ScanRun:
         started = time.perf_counter()
         self.config = replace(self.config, boilerplate=self.config.boilerplate.with_learned(learned.tolist()))
         owner = np.repeat(np.arange(len(read), dtype=np.int64), np.diff(line_offsets))
-        affected = np.unique(owner[np.isin(keys, learned)])
+        affected = sorted_distinct(owner[np.isin(keys, learned)])
         self.stats["documents_with_furniture"] = len(affected)
 
         chunks: list[np.ndarray] = []  # the documents of each task, in task order
@@ -422,7 +423,7 @@ class _ScanRun:
         member_groups: list[tuple[Member, ...]] = []
         refused = 0
         stage_seconds = [0.0, 0.0]
-        involved = len(np.unique(story_pairs.pairs))
+        involved = len(sorted_distinct(story_pairs.pairs))
         finished = 0
         for result in self.pool.map(batches.cluster_batch, self._cluster_tasks(story_pairs, detail), spare=spare):
             member_groups.extend(result.clusters)

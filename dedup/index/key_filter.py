@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.match.shingle import sorted_distinct
+
 # A filter is read for a large table of at most this many entries, and holds at most this
 # many prefixes (4 bytes each: 64 MB); past it, every key is asked for.
 FILTER_MAX = 1 << 24
@@ -52,7 +54,7 @@ class KeyFilter:
 
     def with_keys(self, keys: np.ndarray, generation: int) -> KeyFilter | None:
         """The filter once ``keys`` are added, at ``generation``; None past :data:`FILTER_MAX`."""
-        high = np.unique(self.high(keys))
+        high = sorted_distinct(self.high(keys))
         new = high[~self._holds(high)]
         if len(self.prefixes) + len(new) > FILTER_MAX:
             return None
@@ -62,4 +64,4 @@ class KeyFilter:
     def read(cls, conn: sqlite3.Connection, generation: int) -> KeyFilter:
         """The filter of the large table as ``conn``'s transaction sees it (at ``generation``)."""
         signed_keys = np.fromiter((key for (key,) in conn.execute("SELECT key FROM buckets")), dtype=np.int64)
-        return cls(generation, np.unique(cls.high(signed_keys.view(np.uint64))))
+        return cls(generation, sorted_distinct(cls.high(signed_keys.view(np.uint64))))

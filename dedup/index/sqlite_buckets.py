@@ -23,6 +23,9 @@ each such change raises a generation number kept with it. So the next batch's ke
 be looked up there ahead (:class:`Ahead`), in a thread on a read connection of its own,
 while this process still files the current batch: the lookup is used when the
 generation it read is the one the batch's transaction reads, and made again otherwise.
+Both lookups ask SQLite only for the keys the table may hold, as the process's
+:class:`~dedup.index.key_filter.KeyFilter` of the table's generation tells; the filter a
+transaction changes holds from its commit on.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import numpy as np
 
 from dedup.index.buckets import BucketRows
 from dedup.index.key_filter import FILTER_AFTER_SHARE, FILTER_MAX, KeyFilter
+from dedup.match.shingle import sorted_distinct
 
 # Entries of a batch of 1,000 articles (128 bands each); the fewest and the most the runs may hold.
 BATCH_ENTRIES = 128_000
@@ -163,7 +167,7 @@ class Ahead:
             self.conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             # the large table's pages it reads, kept between batches as the writer's are
             self.conn.execute(f"PRAGMA cache_size = {-self.cache_mib * 1024}")
-        unique = np.unique(keys)
+        unique = sorted_distinct(keys)
         self.conn.execute("BEGIN DEFERRED")  # one snapshot for the generation and the entries
         try:
             now = generation(self.conn)
@@ -190,7 +194,7 @@ class Ahead:
             return None
         if len(keys) == self.current_keys.size and np.array_equal(keys, self.current_keys):
             return looked, rows
-        unique = np.unique(keys)  # a part of the batch (the batch repeats an id)
+        unique = sorted_distinct(keys)  # a part of the batch (the batch repeats an id)
         if not np.isin(unique, looked).all():
             return None
         return unique, rows[np.isin(rows[:, 0].view(np.uint64), unique)]
@@ -424,7 +428,7 @@ class BucketTables:
         held = self._filter_at(now)
         taken = self.ahead.take(keys, now)
         if taken is None:
-            unique = np.unique(keys)
+            unique = sorted_distinct(keys)
             asked = unique if held is None else unique[held.may_hold(unique)]
             self.asked += len(asked)
             taken = unique, large_rows(self.conn, asked)
@@ -451,7 +455,7 @@ class BucketTables:
         stray = self.conn.execute("SELECT COUNT(*) FROM buckets WHERE seq NOT IN (SELECT seq FROM articles)").fetchone()[0]
         if len(self.recent):
             held = self.recent.entries()[1]
-            seqs = np.unique(held)
+            seqs = sorted_distinct(held)
             known: set[int] = set()
             for part in chunks(seqs.tolist()):
                 known.update(s for (s,) in self.conn.execute(f"SELECT seq FROM articles WHERE seq IN ({marks(len(part))})", part))

@@ -38,6 +38,7 @@ from dedup.index.store import (
     shingles_from,
     signature_from,
 )
+from dedup.match.shingle import sorted_distinct
 
 BUSY_TIMEOUT_MS = 120_000
 CACHE_MIB = 128
@@ -84,7 +85,7 @@ class SQLiteTransaction:
 
     def buckets(self, keys: Sequence[int]) -> list[list[str]]:
         rows = self.bucket_tables.rows(np.array(keys, dtype=np.uint64))
-        seqs = np.unique(rows.seqs).tolist()
+        seqs = sorted_distinct(rows.seqs).tolist()
         name: dict[int, str] = {}
         for part in _chunks(seqs):
             name.update(self.conn.execute(f"SELECT seq, doc_id FROM articles WHERE seq IN ({_marks(len(part))})", part))

@@ -27,7 +27,7 @@ import numpy as np
 from dedup.errors import ParameterError
 from dedup.match.cores import BucketSplit, split_oversized
 from dedup.match.graph import component_labels
-from dedup.match.shingle import mix64
+from dedup.match.shingle import mix64, sorted_distinct
 
 
 def _area(y: np.ndarray, x: np.ndarray) -> float:
@@ -259,7 +259,7 @@ def _core_pairs(
     found: list[tuple[np.ndarray, np.ndarray]] = []
     for label in np.unique(group):
         members = [cores[k] for k in np.flatnonzero(group == label)]
-        together = np.unique(np.concatenate(members))
+        together = sorted_distinct(np.concatenate(members))
         if len(together) <= max(len(core) for core in members) * 3 // 2:
             members = [together]
         for core in members:

@@ -131,6 +131,22 @@ def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths)
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for integers (flattened): the distinct values, sorted.
+
+    From numpy 2.3 on, ``np.unique`` finds them with a hash table and then sorts them: on
+    128,000 random 64-bit band keys that took 14-20 ms, where one sort and a comparison of
+    neighbours take 1.5-2 ms (on 1.x, ``np.unique`` was that sort).
+    """
+    ordered = np.sort(np.asarray(values), axis=None)
+    if len(ordered) < 2:
+        return ordered
+    distinct = np.empty(len(ordered), dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    return ordered[distinct]
+
+
 def unique_inverse(values: np.ndarray, kind: str = "stable") -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)`` for a 1-D integer array, two to three times as fast.
 

@@ -31,7 +31,7 @@ from dedup.errors import ParameterError
 from dedup.match.fingerprint import FingerprintConfig, Fingerprints, unique_per_text
 from dedup.match.minhash import jaccard_estimate
 from dedup.match.overlap import SetIndex, SetMatrix, shared_shingle_counts, shared_unit_counts, worth_a_product
-from dedup.match.shingle import shingle_hashes
+from dedup.match.shingle import shingle_hashes, sorted_distinct
 from dedup.text.boilerplate import DEFAULT_RULES, BoilerplateRules
 from dedup.text.normalize import normalize_many, strip_quoted_many
 from dedup.text.segment import sentence_units
@@ -415,7 +415,7 @@ def score_pair_batch(
     pair_of, side = np.nonzero(owned)
     if len(pair_of):
         docs, others = pairs[pair_of, side], pairs[pair_of, 1 - side]
-        units, unit_row = units_for(np.unique(docs))
+        units, unit_row = units_for(sorted_distinct(docs))
         doc_units = _evidence_units_per_doc(units)
         passages[pair_of, side] = _units_found(
             docs, others, units, unit_row, sets, offsets, matrix, config.passage_overlap, lookup_budget, products

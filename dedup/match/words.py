@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.match.lsh import LSHConfig
-from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes, unique_inverse
+from dedup.match.shingle import ShingleConfig, concat_ranges, shingle_hashes, sorted_distinct, unique_inverse
 from dedup.match.verify import MatchConfig, PairScore, ScoreColumns
 from dedup.spools import SetSpool
 
@@ -336,7 +336,7 @@ def rewrite_candidates(scores: Sequence[PairScore]) -> list[int]:
 
 def rewrite_candidate_rows(columns: ScoreColumns) -> np.ndarray:
     """:func:`rewrite_candidates` of scores as columns: their rows."""
-    copied = np.unique(columns.pairs[columns.same_story])
+    copied = sorted_distinct(columns.pairs[columns.same_story])
     both_copied = np.isin(columns.pairs[:, 0], copied) & np.isin(columns.pairs[:, 1], copied)
     return np.flatnonzero(~columns.same_story & ~both_copied)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.match.shingle import concat_ranges
+from dedup.match.shingle import concat_ranges, sorted_distinct
 from dedup.match.verify import PairScore, ScoreColumns
 from dedup.text.normalize import normalize_text
 
@@ -182,7 +182,7 @@ class _Links:
     def touching(self, side: Sequence[int], root: int) -> Sequence[int]:
         """The documents of ``side`` with a pair into group ``root``, sorted."""
         if len(side) > SMALL_SIDE:
-            return np.unique(self._across(side, root)[1])
+            return sorted_distinct(self._across(side, root)[1])
         offsets, others, group = self._offsets, self._others, self._group
         return sorted({m for m in side for k in range(offsets[m], offsets[m + 1]) if group[others[k]] == root})
 

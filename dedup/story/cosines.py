@@ -116,7 +116,7 @@ def split_window_scores(windows, passages, short: np.ndarray, copies: np.ndarray
     window. Used where the bounded scorer is (big clusters): the compiled kernels are loaded there.
     """
     from dedup.match.kernels import listed_products
-    from dedup.match.shingle import concat_ranges
+    from dedup.match.shingle import concat_ranges, sorted_distinct
 
     pair_rows = np.flatnonzero(parts[:, 0] >= 0)
     if products(windows, passages) < BOUNDED_MIN_PRODUCTS or not BOUNDED_SCORES or not len(pair_rows):
@@ -155,7 +155,7 @@ def split_window_scores(windows, passages, short: np.ndarray, copies: np.ndarray
             while first < len(rows):  # the listed pairs of the window pairs these lift, a bounded number at a time
                 last = max(int(np.searchsorted(ends, ends[first] - sizes[first] + LISTED_PAIRS, side="right")), first + 1)
                 pairs = holders[concat_ranges(held[rows[first:last]], sizes[first:last])]
-                code = np.unique(np.repeat(cols[first:last], sizes[first:last]) * windows.shape[0] + pairs)  # by passage
+                code = sorted_distinct(np.repeat(cols[first:last], sizes[first:last]) * windows.shape[0] + pairs)  # by passage
                 found = listed_products(*a, *score.passages, code % windows.shape[0], code // windows.shape[0], min_cosine)
                 yield found[0], longs[found[1]], found[2]
                 first = last

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from dedup.errors import ParameterError
-from dedup.match.shingle import concat_ranges, mix64, shingle_hashes_of_sizes, unique_inverse
+from dedup.match.shingle import concat_ranges, mix64, shingle_hashes_of_sizes, sorted_distinct, unique_inverse
 from dedup.story import cosines
 from dedup.text.normalize import normalize_many
 from dedup.text.segment import Passage
@@ -353,7 +353,7 @@ def _equal_rows(counts, row_cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray
         here = concat_ranges(counts.indptr[check], lengths[check])
         there = concat_ranges(counts.indptr[rep[check]], lengths[check])
         differs = (counts.indices[here] != counts.indices[there]) | (counts.data[here] != counts.data[there])
-        same[check[np.unique(np.repeat(np.arange(len(check)), lengths[check])[differs])]] = False
+        same[check[sorted_distinct(np.repeat(np.arange(len(check)), lengths[check])[differs])]] = False
     apart = np.flatnonzero(~same)
     group[apart] = len(first) + np.arange(len(apart))
     return group, np.concatenate((first, apart)).astype(np.int64)

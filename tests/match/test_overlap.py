@@ -7,7 +7,7 @@ import pytest
 
 from dedup.match import overlap
 from dedup.match.fingerprint import FingerprintConfig, content_text, fingerprint
-from dedup.match.shingle import unique_inverse
+from dedup.match.shingle import sorted_distinct, unique_inverse
 from dedup.match.verify import MatchConfig, build_unit_sets, score_pair_batch
 from tests.match.test_verify import AGENCY, _corpus
 
@@ -148,6 +148,28 @@ def test_unique_inverse_is_numpys(dtype):
         assert np.array_equal(found_unique, expected_unique)
         assert np.array_equal(found_inverse, expected_inverse.reshape(-1))
         assert np.array_equal(found_unique[found_inverse], values)
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.int64, np.int32, np.uint32])
+def test_sorted_distinct_is_numpys_unique(dtype):
+    rng = np.random.default_rng(6)
+    info = np.iinfo(dtype)
+    cases = [
+        np.zeros(0, dtype=dtype),
+        np.array([7], dtype=dtype),
+        np.array([3, 3], dtype=dtype),
+        rng.integers(0, 50, size=1000).astype(dtype),
+        rng.integers(info.min, info.max, size=5000, dtype=dtype, endpoint=True),
+        np.array([info.max, info.min, info.max, 0, info.min], dtype=dtype),
+        rng.integers(0, 9, size=(40, 2)).astype(dtype),  # pairs: flattened, as np.unique does
+    ]
+    for values in cases:
+        found = sorted_distinct(values)
+        assert found.dtype == values.dtype and found.ndim == 1
+        assert np.array_equal(found, np.unique(values))
+    unsorted = np.array([5, 1, 5], dtype=dtype)
+    sorted_distinct(unsorted)
+    assert unsorted.tolist() == [5, 1, 5]  # the input is left as it was
 
 
 def _random_sets(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
