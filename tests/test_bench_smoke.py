@@ -73,3 +73,18 @@ def test_every_way_of_sending_a_merge_inserts_every_entry(tmp_path: Path) -> Non
     assert [way["added"] for way in record["ways"].values()] == [[3001]] * len(record["ways"])
     assert all(len(way["seconds"]) == 2 for way in record["ways"].values())
     assert json.loads((tmp_path / "merge.json").read_text(encoding="utf-8")) == record
+
+
+def test_the_lookup_pieces_answer_alike_each_way(tmp_path: Path) -> None:
+    from benchmarks import bench_lookup
+
+    record = bench_lookup.main(["--base", "20000", "--keys", "5000", "--recent", "30000", "--repeat", "2",
+                                "-o", str(tmp_path / "lookup.json")])
+    assert set(record["pieces"]) == {"distinct", "lookup", "merge-order"}
+    lookup = record["pieces"]["lookup"]
+    # a fiftieth of the 4,000 distinct keys are in the table: the filter asks for those, and
+    # for the few others whose high bits one of the 20,000 entries shares
+    assert lookup["distinct_keys"] == 4000 and lookup["entries_found"] == 80
+    assert 80 <= lookup["asked_with_filter"] < 120
+    assert all(len(way["seconds"]) == 2 for piece in record["pieces"].values() for way in piece.values() if isinstance(way, dict))
+    assert json.loads((tmp_path / "lookup.json").read_text(encoding="utf-8")) == record
