@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.bench_merge import bucket_table
 from dedup.index.key_filter import KeyFilter
-from dedup.index.sqlite_buckets import SCHEMA, large_rows, signed_order
+from dedup.index.sqlite_buckets import large_rows, signed_order
 from dedup.match.shingle import sorted_distinct
 
 
@@ -86,15 +87,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     unique = answers["sorted_distinct"]
 
     with tempfile.TemporaryDirectory(prefix="dedup-bench-lookup-") as folder:
-        conn = sqlite3.connect(Path(folder) / "buckets.db", isolation_level=None)
-        conn.execute("PRAGMA page_size = 32768")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA cache_size = {-args.cache_mib * 1024}")
-        conn.executescript(SCHEMA)
-        conn.execute("BEGIN")
-        conn.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)",
-                         zip(np.sort(base_keys.view(np.int64)).tolist(), rng.integers(0, 100_000, args.base).tolist()))
-        conn.execute("COMMIT")
+        conn = bucket_table(Path(folder) / "buckets.db", base_keys.view(np.int64), rng.integers(0, 100_000, args.base),
+                            args.cache_mib)
         conn.execute("BEGIN")
         start = time.perf_counter()
         key_filter = KeyFilter.read(conn, 0)

@@ -60,6 +60,21 @@ def ways(conn: sqlite3.Connection, keys: np.ndarray, seqs: np.ndarray) -> dict[s
     return found
 
 
+def bucket_table(path: Path, keys: np.ndarray, seqs: np.ndarray, cache_mib: int) -> sqlite3.Connection:
+    """A connection to a new file at ``path`` holding the entries ``(signed keys, seqs)`` in
+    a table laid out as the SQLite store's large bucket table."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA page_size = 32768")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA cache_size = {-cache_mib * 1024}")
+    conn.executescript(SCHEMA)
+    order = np.argsort(keys, kind="stable")
+    conn.execute("BEGIN")
+    conn.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)", zip(keys[order].tolist(), seqs[order].tolist()))
+    conn.execute("COMMIT")
+    return conn
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", type=int, default=6_000_000, help="entries in the large table")
@@ -73,16 +88,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     record: dict[str, object] = {"base": args.base, "add": args.add, "cache_mib": args.cache_mib,
                                  "sqlite": sqlite3.sqlite_version, "ways": by_way}
     with tempfile.TemporaryDirectory(prefix="dedup-bench-merge-") as folder:
-        conn = sqlite3.connect(Path(folder) / "buckets.db", isolation_level=None)
-        conn.execute("PRAGMA page_size = 32768")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA cache_size = {-args.cache_mib * 1024}")
-        conn.executescript(SCHEMA)
-        base_keys = np.sort(rng.integers(-(2**63), 2**63 - 1, args.base, dtype=np.int64))
-        conn.execute("BEGIN")
-        conn.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)",
-                         zip(base_keys.tolist(), rng.integers(0, 100_000, args.base).tolist()))
-        conn.execute("COMMIT")
+        base_keys = rng.integers(-(2**63), 2**63 - 1, args.base, dtype=np.int64)
+        conn = bucket_table(Path(folder) / "buckets.db", base_keys, rng.integers(0, 100_000, args.base), args.cache_mib)
         held = conn.execute("SELECT COUNT(*) FROM buckets").fetchone()[0]
         keys = rng.integers(-(2**63), 2**63 - 1, args.add, dtype=np.int64)
         seqs = 200_000 + np.arange(args.add, dtype=np.int64) // 128  # an article's 128 bands

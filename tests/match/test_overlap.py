@@ -128,20 +128,25 @@ def test_needed_hits_are_what_the_division_decides(share):
             assert found == (enough[0] if enough else size + 1)
 
 
-@pytest.mark.parametrize("dtype", [np.uint64, np.int64, np.int32])
-def test_unique_inverse_is_numpys(dtype):
-    rng = np.random.default_rng(5)
+def integer_cases(dtype, seed: int) -> list[np.ndarray]:
+    """Arrays of ``dtype`` that numpy's unique and its stand-ins must agree on."""
+    rng = np.random.default_rng(seed)
     info = np.iinfo(dtype)
-    cases = [
+    return [
         np.zeros(0, dtype=dtype),
         np.array([7], dtype=dtype),
+        np.array([3, 3], dtype=dtype),
         rng.integers(0, 50, size=1000).astype(dtype),  # many repeats
         rng.integers(info.min, info.max, size=5000, dtype=dtype, endpoint=True),  # the whole range
         np.array([info.max, info.min, info.max, 0, info.min], dtype=dtype),
         # sets one after the other, each sorted, as shingle sets come
         np.concatenate([np.unique(rng.integers(0, 300, size=n)) for n in (40, 0, 90, 1, 250)]).astype(dtype),
     ]
-    for values in cases:
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.int64, np.int32])
+def test_unique_inverse_is_numpys(dtype):
+    for values in integer_cases(dtype, 5):
         expected_unique, expected_inverse = np.unique(values, return_inverse=True)
         found_unique, found_inverse = unique_inverse(values)
         assert found_unique.dtype == values.dtype
@@ -152,18 +157,8 @@ def test_unique_inverse_is_numpys(dtype):
 
 @pytest.mark.parametrize("dtype", [np.uint64, np.int64, np.int32, np.uint32])
 def test_sorted_distinct_is_numpys_unique(dtype):
-    rng = np.random.default_rng(6)
-    info = np.iinfo(dtype)
-    cases = [
-        np.zeros(0, dtype=dtype),
-        np.array([7], dtype=dtype),
-        np.array([3, 3], dtype=dtype),
-        rng.integers(0, 50, size=1000).astype(dtype),
-        rng.integers(info.min, info.max, size=5000, dtype=dtype, endpoint=True),
-        np.array([info.max, info.min, info.max, 0, info.min], dtype=dtype),
-        rng.integers(0, 9, size=(40, 2)).astype(dtype),  # pairs: flattened, as np.unique does
-    ]
-    for values in cases:
+    pairs = np.random.default_rng(6).integers(0, 9, size=(40, 2)).astype(dtype)  # flattened, as np.unique does
+    for values in [*integer_cases(dtype, 6), pairs]:
         found = sorted_distinct(values)
         assert found.dtype == values.dtype and found.ndim == 1
         assert np.array_equal(found, np.unique(values))
