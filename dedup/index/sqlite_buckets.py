@@ -311,8 +311,8 @@ class BucketTables:
         self.recent = RecentRuns()
         self.ahead = Ahead(path, timeout, cache_mib, self)
         # The large table's KeyFilter as of the last commit (the ahead thread reads it), the
-        # one the open transaction leaves when it changed the table, and the keys this
-        # process asked the table for since it last made one.
+        # one the open transaction leaves when it changed the table, and about how many keys
+        # this process asked the table for since it last read one (both threads add to it).
         self.filter: KeyFilter | None = None
         self.pending: KeyFilter | None = None
         self.changed = False
@@ -408,8 +408,9 @@ class BucketTables:
         entry against 0.64 µs, ``benchmarks/bench_merge.py``).
         """
         self.recent.refresh(self.conn)
-        self._changing(self.recent.in_key_order()[0])
-        keys, seqs = signed_order(*self.recent.in_key_order())
+        held_keys, held_seqs = self.recent.in_key_order()
+        self._changing(held_keys)
+        keys, seqs = signed_order(held_keys, held_seqs)
         flat = np.stack((keys, seqs), axis=1).ravel().tolist()  # key, seq, key, seq, ...
         moved, step = 0, 2 * MERGE_ROWS
         for start in range(0, len(flat), step):
