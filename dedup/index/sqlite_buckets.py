@@ -142,7 +142,7 @@ class Ahead:
     it starts is the one :meth:`take` offers while that next batch runs.
     """
 
-    def __init__(self, path: Path, timeout: float, cache_mib: int, tables: BucketTables | None = None) -> None:
+    def __init__(self, path: Path, timeout: float, cache_mib: int, tables: BucketTables) -> None:
         self.path, self.timeout, self.cache_mib = path, timeout, cache_mib
         self.tables = tables  # whose committed filter lookups may use, and whose count of keys asked for grows
         self.pool: ThreadPoolExecutor | None = None
@@ -171,12 +171,9 @@ class Ahead:
         self.conn.execute("BEGIN DEFERRED")  # one snapshot for the generation and the entries
         try:
             now = generation(self.conn)
-            asked = unique
-            if self.tables is not None:
-                held = self.tables.filter  # the last commit's: read once, as another thread may set it
-                if held is not None and held.generation == now:
-                    asked = unique[held.may_hold(unique)]
-                self.tables.asked += len(asked)
+            held = self.tables.filter  # the last commit's: read once, as another thread may set it
+            asked = unique[held.may_hold(unique)] if held is not None and held.generation == now else unique
+            self.tables.asked += len(asked)
             return now, unique, large_rows(self.conn, asked)
         finally:
             self.conn.execute("ROLLBACK")
