@@ -332,8 +332,10 @@ def _row(run: dict[str, Any], system: dict[str, Any], ratio: str) -> str:
 
 
 def write_markdown() -> None:
-    """Rewrite RESULTS.md's tables (above its notes) from every ``scan-*.json`` in benchmarks/results."""
-    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS.glob("scan-*.json"))]
+    """Rewrite RESULTS.md's tables (above its notes) from the ``scan-<kind>-<articles>.json`` files in
+    benchmarks/results, the names runs write by default; files renamed to keep an earlier run are left out."""
+    canonical = re.compile(r"scan-[a-z]+-\d+\.json")
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS.glob("scan-*.json")) if canonical.fullmatch(p.name)]
     runs = sorted((r for r in runs if "kind" in r), key=lambda r: (r["kind"] != "news", r["articles"]))
     header = ("| corpus | articles | system | seconds | docs/s | cores | docs/s per core | peak RSS MB | recall | precision | "
               "dedup csv ÷ system | load before/after |")
