@@ -351,7 +351,7 @@ class BucketTables:
         held = self._filter_at(now)
         self.changed = True
         self.pending = None if held is None else (
-            held.with_keys(added, now + 1) if added is not None else KeyFilter(now + 1, held.prefixes))
+            held.with_keys(added, now + 1) if added is not None else held.at(now + 1))
 
     def create(self, move_recent: bool) -> None:
         """Make the tables; with ``move_recent``, move the entries of a version 2 file's

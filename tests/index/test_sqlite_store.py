@@ -309,14 +309,14 @@ def test_runs_held_apart_or_merged_answer_alike(asked):
     held = sqlite_buckets.RecentRuns()
     every: list[tuple[int, int]] = []
     seq = 0
-    for run in range(6):
+    for number in range(6):
         keys = rng.integers(0, 40, size=30).astype(np.uint64) * np.uint64(1 << 58)  # keys shared across runs
         seqs = seq + np.arange(30) // 3
         seq += 10
         order = np.lexsort((seqs, keys))
         keys, seqs = keys[order], seqs[order]
         once = np.r_[True, (keys[1:] != keys[:-1]) | (seqs[1:] != seqs[:-1])]
-        held.add(run, keys[once], seqs[once])
+        held.add(number, keys[once], seqs[once])
         every += zip(keys[once].tolist(), seqs[once].tolist())
         shared = rng.integers(0, 40, size=min(asked, 20)).astype(np.uint64) * np.uint64(1 << 58)
         wanted = np.unique(np.r_[shared, rng.integers(1, 1 << 40, size=asked).astype(np.uint64)])  # most not held
@@ -365,6 +365,60 @@ def test_a_key_filter_holds_every_key_of_its_table(tmp_path):
     assert grown.generation == 8 and grown.may_hold(keys).all()
     assert (np.diff(grown.prefixes.astype(np.int64)) > 0).all()
     assert key_filter.KeyFilter(0, np.zeros(0, dtype=np.uint32)).may_hold(keys).sum() == 0
+
+
+def test_past_its_prefixes_a_key_filter_is_a_bitmap_that_still_holds_every_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(key_filter, "PREFIXES_MAX", 3000)
+    monkeypatch.setattr(key_filter, "BITMAP_BITS", 16)  # 65,536 bits: 8 kB
+    monkeypatch.setattr(key_filter, "READ_CHUNK", 700)  # several chunks, the switch among them
+    rng = np.random.default_rng(8)
+    keys = rng.integers(0, 2**64 - 1, 6000, dtype=np.uint64)
+    keys[:3] = [0, 2**63, 2**64 - 1]
+    small = key_filter.KeyFilter.read(sqlite_table(tmp_path / "small.db", keys[:2000]), 3)
+    assert small.bitmap is None and small.may_hold(keys[:2000]).all()
+    grown = small.with_keys(keys[2000:], 4)  # 6,000 prefixes: past 3,000
+    assert grown.bitmap is not None and len(grown.bitmap) == 2**13 and not len(grown.prefixes)
+    assert grown.generation == 4 and grown.may_hold(keys).all() and small.bitmap is None
+    assert grown.at(5).generation == 5 and grown.at(5).bitmap is grown.bitmap
+    read = key_filter.KeyFilter.read(sqlite_table(tmp_path / "large.db", keys), 6)
+    assert read.bitmap is not None and np.array_equal(read.bitmap, grown.bitmap)
+    slots = np.unique(keys >> np.uint64(48))  # the top 16 bits: the bits set, and no other
+    assert int(np.unpackbits(read.bitmap, bitorder="little").sum()) == len(slots)
+    others = rng.integers(0, 2**64 - 1, 20_000, dtype=np.uint64)
+    let_through = read.may_hold(others)
+    assert np.array_equal(let_through, np.isin(others >> np.uint64(48), slots))  # about 9% of 2**16 slots set
+    more = read.with_keys(others[:100], 7)
+    assert more.may_hold(np.r_[keys, others[:100]]).all() and not read.may_hold(others[:100]).all()
+
+
+def sqlite_table(path, keys) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE buckets (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID")
+    conn.executemany("INSERT INTO buckets VALUES (?, 1)", [(sqlite_buckets.signed(k),) for k in keys.tolist()])
+    return conn
+
+
+def test_an_index_whose_filter_is_a_bitmap_finds_the_same_stories(tmp_path, monkeypatch):
+    docs = feed(seed=13)
+    usual = run(tmp_path / "usual.db", docs, batched=True)
+    small_runs(monkeypatch)
+    monkeypatch.setattr(key_filter, "PREFIXES_MAX", 500)
+    monkeypatch.setattr(key_filter, "BITMAP_BITS", 14)  # most bits set: many keys let through
+    path = tmp_path / "bitmap.db"
+    with open_index(str(path)) as index:
+        index.batched = True
+        lines = [a.to_dict() for a in index.add(docs, batch_size=40)]
+        held = index.store.buckets.filter
+        assert held is not None and held.bitmap is not None
+        assert held.generation == sqlite_buckets.generation(index.store.conn)
+        assert held.may_hold(np.array(sorted(table_keys(path)), dtype=np.uint64)).all()
+    assert lines == usual["lines"]
+
+
+def table_keys(path) -> set[int]:
+    with sqlite3.connect(path) as conn:
+        keys = np.array([k for (k,) in conn.execute("SELECT key FROM buckets")], dtype=np.int64)
+    return set(keys.view(np.uint64).tolist())
 
 
 def test_the_key_filter_follows_the_merges_and_spares_lookups(tmp_path, monkeypatch):
