@@ -37,10 +37,14 @@ FILTER_AFTER_SHARE = 1
 READ_CHUNK = 1 << 22
 
 
+def _slots(high: np.ndarray, bitmap: np.ndarray) -> np.ndarray:
+    """The bit of ``bitmap`` that each 32-bit prefix in ``high`` falls on (its top bits)."""
+    return high >> np.uint32(33 - (len(bitmap) * 8).bit_length())
+
+
 def _bitmap(high: np.ndarray, bitmap: np.ndarray) -> np.ndarray:
-    """``bitmap`` with the bit of each 32-bit prefix in ``high`` set (sorted, distinct), in place."""
-    bits = (len(bitmap) * 8).bit_length() - 1
-    slots = sorted_distinct(high >> np.uint32(32 - bits))
+    """``bitmap`` with the bit of each 32-bit prefix in ``high`` set, in place."""
+    slots = sorted_distinct(_slots(high, bitmap))
     cells = (slots >> np.uint32(3)).astype(np.int64)
     values = (np.uint8(1) << (slots & np.uint32(7)).astype(np.uint8)).astype(np.uint8)
     if len(cells):
@@ -72,8 +76,7 @@ class KeyFilter:
 
     def _holds(self, high: np.ndarray) -> np.ndarray:
         if self.bitmap is not None:
-            bits = (len(self.bitmap) * 8).bit_length() - 1
-            slots = high >> np.uint32(32 - bits)
+            slots = _slots(high, self.bitmap)
             return ((self.bitmap[slots >> np.uint32(3)] >> (slots & np.uint32(7)).astype(np.uint8)) & 1).astype(bool)
         if not len(self.prefixes):
             return np.zeros(len(high), dtype=bool)

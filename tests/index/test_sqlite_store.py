@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import sqlite3
 
@@ -344,10 +345,14 @@ def test_adding_a_few_articles_reads_the_runs_without_merging_them(tmp_path):
         assert [a.to_dict() for a in index.add(docs[:123], batch_size=40)][120:] == lines
 
 
-def table_highs(path) -> set[int]:
-    with sqlite3.connect(path) as conn:
+def table_keys(path) -> set[int]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         keys = np.array([k for (k,) in conn.execute("SELECT key FROM buckets")], dtype=np.int64)
-    return set((keys.view(np.uint64) >> np.uint64(32)).tolist())
+    return set(keys.view(np.uint64).tolist())
+
+
+def table_highs(path) -> set[int]:
+    return {key >> 32 for key in table_keys(path)}
 
 
 def test_a_key_filter_holds_every_key_of_its_table(tmp_path):
@@ -374,13 +379,15 @@ def test_past_its_prefixes_a_key_filter_is_a_bitmap_that_still_holds_every_key(t
     rng = np.random.default_rng(8)
     keys = rng.integers(0, 2**64 - 1, 6000, dtype=np.uint64)
     keys[:3] = [0, 2**63, 2**64 - 1]
-    small = key_filter.KeyFilter.read(sqlite_table(tmp_path / "small.db", keys[:2000]), 3)
+    with contextlib.closing(sqlite_table(tmp_path / "small.db", keys[:2000])) as conn:
+        small = key_filter.KeyFilter.read(conn, 3)
     assert small.bitmap is None and small.may_hold(keys[:2000]).all()
     grown = small.with_keys(keys[2000:], 4)  # 6,000 prefixes: past 3,000
     assert grown.bitmap is not None and len(grown.bitmap) == 2**13 and not len(grown.prefixes)
     assert grown.generation == 4 and grown.may_hold(keys).all() and small.bitmap is None
     assert grown.at(5).generation == 5 and grown.at(5).bitmap is grown.bitmap
-    read = key_filter.KeyFilter.read(sqlite_table(tmp_path / "large.db", keys), 6)
+    with contextlib.closing(sqlite_table(tmp_path / "large.db", keys)) as conn:
+        read = key_filter.KeyFilter.read(conn, 6)
     assert read.bitmap is not None and np.array_equal(read.bitmap, grown.bitmap)
     slots = np.unique(keys >> np.uint64(48))  # the top 16 bits: the bits set, and no other
     assert int(np.unpackbits(read.bitmap, bitorder="little").sum()) == len(slots)
@@ -413,12 +420,6 @@ def test_an_index_whose_filter_is_a_bitmap_finds_the_same_stories(tmp_path, monk
         assert held.generation == sqlite_buckets.generation(index.store.conn)
         assert held.may_hold(np.array(sorted(table_keys(path)), dtype=np.uint64)).all()
     assert lines == usual["lines"]
-
-
-def table_keys(path) -> set[int]:
-    with sqlite3.connect(path) as conn:
-        keys = np.array([k for (k,) in conn.execute("SELECT key FROM buckets")], dtype=np.int64)
-    return set(keys.view(np.uint64).tolist())
 
 
 def test_the_key_filter_follows_the_merges_and_spares_lookups(tmp_path, monkeypatch):
