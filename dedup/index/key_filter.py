@@ -7,7 +7,7 @@ those in a ``searchsorted``; only the keys whose bits are there are asked for. P
 :data:`PREFIXES_MAX` distinct prefixes (about 250,000 articles of the generated news feed,
 whose 300,000 articles hold 19.7 million distinct keys), a bitmap over the keys' top
 :data:`BITMAP_BITS` bits takes their place: 64 MB whatever the table's size, and an absent
-key is let through when another key set its bit (about one in eight at a million such
+key is let through when another key set its bit (about one in nine at a million such
 articles).
 """
 
